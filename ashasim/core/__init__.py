@@ -1,0 +1,26 @@
+"""The scheduler core: pure state machines with no clock and no I/O (ARCHITECTURE §2)."""
+
+from ashasim.core.asha import ASHA, ASHA_TYPES
+from ashasim.core.base import SchedulerBase
+from ashasim.core.hyperband import AsyncHyperband, SyncHyperband, hyperband_brackets
+from ashasim.core.jobs import Decision, Job, Scheduler, TrialState
+from ashasim.core.random_search import RandomSearch
+from ashasim.core.rungs import rung_levels
+from ashasim.core.sync_sh import OVERLAPS, SyncSH
+
+__all__ = [
+    "ASHA",
+    "ASHA_TYPES",
+    "OVERLAPS",
+    "AsyncHyperband",
+    "Decision",
+    "Job",
+    "RandomSearch",
+    "Scheduler",
+    "SchedulerBase",
+    "SyncHyperband",
+    "SyncSH",
+    "TrialState",
+    "hyperband_brackets",
+    "rung_levels",
+]

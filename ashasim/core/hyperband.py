@@ -1,0 +1,110 @@
+"""Hyperband (Li et al., JMLR 2018) built from successive-halving brackets, both ways.
+
+* ``SyncHyperband``: synchronous SH brackets s = s_max, ..., 0 in turn, bracket s starting
+  ceil((s_max+1)/(s+1) * eta**s) trials at r_max * eta**-s (Algorithm 1), repeated.
+* ``AsyncHyperband``: ASHA brackets side by side; each new trial joins a bracket drawn from the
+  seeded generator with the weights synchronous Hyperband would give it (bracket s gets a share
+  proportional to the trials it starts, eta**s / (s+1)), as Syne Tune's asynchronous Hyperband does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ashasim.core.asha import _AsyncSuccessiveHalving, check_brackets
+from ashasim.core.rungs import hyperband_bracket, rung_levels
+from ashasim.core.sync_sh import SyncSH
+
+__all__ = ["AsyncHyperband", "SyncHyperband", "hyperband_brackets"]
+
+
+def hyperband_brackets(
+    grace_period: int, max_t: int, reduction_factor: int
+) -> list[tuple[int, int]]:
+    """(n_i, r_i) of every synchronous Hyperband bracket, most aggressive first (s = s_max .. 0).
+
+    n_i trials start at resource r_i; s_max is the number of rungs above r_min.
+    """
+    levels = rung_levels(grace_period, max_t, reduction_factor)
+    s_max = len(levels) - 1
+    return [
+        (hyperband_bracket(s, s_max, reduction_factor), levels[s_max - s])
+        for s in range(s_max, -1, -1)
+    ]
+
+
+class SyncHyperband(SyncSH):
+    """Synchronous Hyperband: SH brackets cycling from the most aggressive (s = s_max) to plain
+    random search at r_max (s = 0). *brackets* keeps only the first (most aggressive) ones.
+    Other options as in ``SyncSH`` (overlap, resume, ...), except n0, which Hyperband sets.
+    """
+
+    def __init__(
+        self,
+        config_space: Mapping[str, Any],
+        *,
+        max_t: int,
+        grace_period: int = 1,
+        reduction_factor: int = 3,
+        brackets: int | None = None,
+        **common: Any,
+    ) -> None:
+        super().__init__(
+            config_space,
+            max_t=max_t,
+            grace_period=grace_period,
+            reduction_factor=reduction_factor,
+            **common,
+        )
+        self.brackets = check_brackets(brackets, len(self.rung_levels))
+
+    def _bracket_plan(self, index: int) -> tuple[int, int]:
+        s_max = len(self.rung_levels) - 1
+        s = s_max - index % self.brackets
+        return s_max - s, hyperband_bracket(s, s_max, self.reduction_factor)
+
+
+class AsyncHyperband(_AsyncSuccessiveHalving):
+    """Asynchronous Hyperband: ASHA over *brackets* brackets (default: one per rung level).
+
+    Bracket b judges its trials from rung level b upwards; b = 0 is plain ASHA. *type* as in
+    ``ASHA`` ("promotion" or "stopping"). Promotions are searched across brackets from the highest
+    rung level down, so no paused winner waits for its bracket to be drawn.
+    """
+
+    def __init__(
+        self,
+        config_space: Mapping[str, Any],
+        *,
+        type: str,  # noqa: A002
+        max_t: int,
+        grace_period: int = 1,
+        reduction_factor: int = 3,
+        brackets: int | None = None,
+        **common: Any,
+    ) -> None:
+        super().__init__(
+            config_space,
+            type=type,
+            max_t=max_t,
+            grace_period=grace_period,
+            reduction_factor=reduction_factor,
+            brackets=brackets,
+            **common,
+        )
+        s_max = len(self._levels) - 1
+        weights = np.array(
+            [
+                self.reduction_factor ** (s_max - b) / (s_max - b + 1)
+                for b in range(len(self._brackets))
+            ]
+        )
+        self.bracket_probabilities = weights / weights.sum()
+
+    def _choose_bracket(self) -> int:
+        if len(self._brackets) == 1:
+            return 0
+        return int(self._rng.choice(len(self._brackets), p=self.bracket_probabilities))

@@ -1,0 +1,184 @@
+"""Synchronous successive halving (Jamieson & Talwalkar 2016; Li et al. 2018), with rung barriers.
+
+A bracket starts n0 trials at its first rung level. Only when every job of rung k has reported (or
+failed) are the top floor(n_k/eta) of the rung's n_k results promoted, together, best first, to rung
+k+1. While a rung is unfinished the bracket has nothing to hand out: that barrier is what leaves
+workers idle behind stragglers, and what ASHA removes.
+
+When one bracket is done (or stuck at a barrier), ``overlap`` says whether a free worker may open
+the next bracket:
+
+* ``"none"``: never while a bracket is active (textbook SH: the worker waits);
+* ``"top-rung"``: once the newest bracket's last rung (r_max) is under way, as in the chapter's
+  figure, where Trial-4 of the next round starts beside Trial-0's final rung;
+* ``"always"``: whenever the active brackets have nothing to hand out.
+
+Older brackets always get the free worker first. ``resume=True`` continues a promoted trial from
+the rung it paused at; ``resume=False`` retrains it from scratch up to the next rung (the chapter's
+SH, and what an objective without checkpoints does anyway).
+
+A failed trial is dropped from its bracket: the barrier no longer waits for it and it is not
+promoted, so n_k counts the trials that reported at rung k and did not fail before it closed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+from ashasim.core.base import SchedulerBase, Trial, check_int
+from ashasim.core.jobs import Decision
+from ashasim.core.rungs import promotion_quota, rung_levels, score
+
+__all__ = ["OVERLAPS", "ShBracket", "SyncSH"]
+
+OVERLAPS = ("none", "top-rung", "always")
+
+
+class ShBracket:
+    """One bracket of synchronous SH: the current rung, its pending work and its results."""
+
+    def __init__(self, index: int, levels: tuple[int, ...], n0: int) -> None:
+        self.index = index
+        self.levels = levels
+        self.rung = 0
+        self.to_start = n0  # new trials still to start at rung 0
+        self.queue: deque[int] = deque()  # promoted into the current rung, not yet handed out
+        self.outstanding: set[int] = set()  # handed out, not yet reported at the milestone
+        self.results: dict[int, float] = {}  # trial_id -> score at the current rung
+
+    @property
+    def at_top(self) -> bool:
+        """The bracket's current rung is its last one (r_max)."""
+        return self.rung == len(self.levels) - 1
+
+    @property
+    def barrier_open(self) -> bool:
+        """Every job of the current rung has been handed out and has reported or failed."""
+        return self.to_start == 0 and not self.queue and not self.outstanding
+
+    def ranked(self) -> list[int]:
+        """Trial ids of the current rung's results, best first (ties: lower trial_id)."""
+        return [tid for _, tid in sorted((s, tid) for tid, s in self.results.items())]
+
+
+class SyncSH(SchedulerBase):
+    """Synchronous successive halving; see the module docstring.
+
+    *grace_period*: r_min. *reduction_factor*: eta >= 2. *max_t*: r_max. *n0*: trials per bracket
+    at r_min (default eta**K, K = number of rung levels above r_min). *overlap*: "none",
+    "top-rung" or "always". *resume*: continue promoted trials (True) or retrain them (False).
+    Other options as in ``SchedulerBase``.
+    """
+
+    def __init__(
+        self,
+        config_space: Mapping[str, Any],
+        *,
+        max_t: int,
+        grace_period: int = 1,
+        reduction_factor: int = 3,
+        n0: int | None = None,
+        overlap: str = "none",
+        resume: bool = True,
+        **common: Any,
+    ) -> None:
+        super().__init__(config_space, max_t=max_t, **common)
+        self.grace_period, self.reduction_factor = self._check_ladder(
+            grace_period, reduction_factor
+        )
+        self._levels = rung_levels(self.grace_period, self.max_t, self.reduction_factor)
+        self.n0 = (
+            self.reduction_factor ** (len(self._levels) - 1)
+            if n0 is None
+            else check_int("n0", n0, minimum=1)
+        )
+        if overlap not in OVERLAPS:
+            raise ValueError(f"overlap must be one of {OVERLAPS}, got {overlap!r}")
+        self.overlap = overlap
+        if not isinstance(resume, bool):
+            raise ValueError(f"resume must be True or False, got {resume!r}")
+        self.resume = resume
+        self._active: dict[int, ShBracket] = {}  # insertion order = age
+        self._n_brackets = 0
+
+    @property
+    def rung_levels(self) -> tuple[int, ...]:
+        return self._levels
+
+    @property
+    def active_brackets(self) -> list[ShBracket]:
+        """Brackets still in progress, oldest first (read-only use)."""
+        return list(self._active.values())
+
+    def _bracket_plan(self, index: int) -> tuple[int, int]:
+        """(index of the first rung level, n0) of bracket ``index``; Hyperband overrides this."""
+        return 0, self.n0
+
+    def _may_open_bracket(self) -> bool:
+        if self.trials_exhausted:
+            return False
+        if not self._active or self.overlap == "always":
+            return True
+        return self.overlap == "top-rung" and next(reversed(self._active.values())).at_top
+
+    def _next_job(self) -> Trial | None:
+        for bracket in self._active.values():
+            trial = self._dispatch(bracket)
+            if trial is not None:
+                return trial
+        if not self._may_open_bracket():
+            return None
+        start, n0 = self._bracket_plan(self._n_brackets)
+        bracket = ShBracket(self._n_brackets, self._levels[start:], n0)
+        self._n_brackets += 1
+        self._active[bracket.index] = bracket
+        return self._dispatch(bracket)
+
+    def _dispatch(self, bracket: ShBracket) -> Trial | None:
+        if bracket.queue:
+            trial = self._trials[bracket.queue.popleft()]
+            bracket.outstanding.add(trial.trial_id)
+            resume_from = bracket.levels[bracket.rung - 1] if self.resume else 0
+            return self._resume(trial, resume_from, bracket.levels[bracket.rung])
+        if bracket.to_start == 0:
+            return None
+        trial = self._new_trial(bracket.levels[0], bracket=bracket.index)
+        assert trial is not None, "_next_job only dispatches new trials while the budget allows"
+        bracket.outstanding.add(trial.trial_id)
+        bracket.to_start = 0 if self.trials_exhausted else bracket.to_start - 1
+        return trial
+
+    def _on_report(self, trial: Trial, resource: int, metric: float) -> Decision:
+        if resource == trial.milestone:
+            bracket = self._active[trial.bracket]
+            bracket.outstanding.discard(trial.trial_id)
+            bracket.results[trial.trial_id] = score(metric, self.mode)
+            self._close_rung_if_complete(bracket)
+        return Decision.CONTINUE
+
+    def _on_fail(self, trial: Trial) -> None:
+        bracket = self._active.get(trial.bracket)
+        if bracket is None:
+            return
+        bracket.outstanding.discard(trial.trial_id)
+        bracket.results.pop(trial.trial_id, None)
+        if trial.trial_id in bracket.queue:
+            bracket.queue.remove(trial.trial_id)
+        self._close_rung_if_complete(bracket)
+
+    def _close_rung_if_complete(self, bracket: ShBracket) -> None:
+        """The barrier: once the rung is complete, promote its top floor(n/eta) together."""
+        if not bracket.barrier_open:
+            return
+        quota = promotion_quota(len(bracket.results), self.reduction_factor)
+        if bracket.at_top or quota == 0:
+            del self._active[bracket.index]
+            return
+        bracket.queue.extend(bracket.ranked()[:quota])
+        bracket.rung += 1
+        bracket.results = {}
+
+    def _has_pending_work(self) -> bool:
+        return bool(self._active)

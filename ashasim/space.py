@@ -1,0 +1,312 @@
+"""Search-space domains and sampling.
+
+A config space is a plain ``dict`` of name -> domain or constant, e.g. the chapter's::
+
+    {"learning_rate": loguniform(1e-2, 1.0), "batch_size": randint(32, 256), "max_epochs": 10}
+
+Every random draw takes an explicit ``numpy.random.Generator`` so that one seed fixes a whole run.
+Domains check their bounds when they are built; :func:`check_space` adds the parameter's name to
+the message so a bad space is reported where it was written, not deep inside a scheduler.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Choice",
+    "Domain",
+    "LogRandInt",
+    "LogUniform",
+    "RandInt",
+    "Uniform",
+    "check_config",
+    "check_space",
+    "choice",
+    "lograndint",
+    "loguniform",
+    "randint",
+    "sample",
+    "space_from_json",
+    "space_to_json",
+    "uniform",
+]
+
+
+class Domain:
+    """Base of all domains: something a value can be drawn from."""
+
+    kind: str = ""
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        raise NotImplementedError
+
+    def contains(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+def _require_number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return float(value)
+
+
+def _require_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Uniform(Domain):
+    """Real value, uniform on [lo, hi)."""
+
+    lo: float
+    hi: float
+    kind = "uniform"
+
+    def __post_init__(self) -> None:
+        lo, hi = _require_number("lo", self.lo), _require_number("hi", self.hi)
+        if lo >= hi:
+            raise ValueError(f"{self.kind}: lo must be < hi, got lo={lo!r}, hi={hi!r}")
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(rng.uniform(self.lo, self.hi))
+
+    def contains(self, value: Any) -> bool:
+        return _is_real(value) and self.lo <= value <= self.hi
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.kind: [self.lo, self.hi]}
+
+
+@dataclass(frozen=True)
+class LogUniform(Domain):
+    """Real value whose logarithm is uniform on [log lo, log hi); needs 0 < lo < hi."""
+
+    lo: float
+    hi: float
+    kind = "loguniform"
+
+    def __post_init__(self) -> None:
+        lo, hi = _require_number("lo", self.lo), _require_number("hi", self.hi)
+        if lo <= 0:
+            raise ValueError(f"{self.kind}: lo must be > 0 on a log scale, got lo={lo!r}")
+        if lo >= hi:
+            raise ValueError(f"{self.kind}: lo must be < hi, got lo={lo!r}, hi={hi!r}")
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(math.exp(rng.uniform(math.log(self.lo), math.log(self.hi))))
+
+    def contains(self, value: Any) -> bool:
+        return _is_real(value) and self.lo <= value <= self.hi
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.kind: [self.lo, self.hi]}
+
+
+@dataclass(frozen=True)
+class RandInt(Domain):
+    """Integer, uniform on lo..hi, both bounds included (as in Syne Tune and the chapter)."""
+
+    lo: int
+    hi: int
+    kind = "randint"
+
+    def __post_init__(self) -> None:
+        lo, hi = _require_int("lo", self.lo), _require_int("hi", self.hi)
+        if lo > hi:
+            raise ValueError(f"{self.kind}: lo must be <= hi, got lo={lo}, hi={hi}")
+
+    def sample(self, rng: np.random.Generator) -> int:
+        return int(rng.integers(self.lo, self.hi, endpoint=True))
+
+    def contains(self, value: Any) -> bool:
+        return _is_int(value) and self.lo <= value <= self.hi
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.kind: [self.lo, self.hi]}
+
+
+@dataclass(frozen=True)
+class LogRandInt(Domain):
+    """Integer in lo..hi (inclusive) drawn log-uniformly; needs 1 <= lo <= hi."""
+
+    lo: int
+    hi: int
+    kind = "lograndint"
+
+    def __post_init__(self) -> None:
+        lo, hi = _require_int("lo", self.lo), _require_int("hi", self.hi)
+        if lo < 1:
+            raise ValueError(f"{self.kind}: lo must be >= 1 on a log scale, got lo={lo}")
+        if lo > hi:
+            raise ValueError(f"{self.kind}: lo must be <= hi, got lo={lo}, hi={hi}")
+
+    def sample(self, rng: np.random.Generator) -> int:
+        # Draw on [lo - 0.5, hi + 0.5) in log space and round, so both ends get their share.
+        low, high = math.log(self.lo - 0.5 if self.lo > 1 else 1.0), math.log(self.hi + 0.5)
+        value = round(math.exp(rng.uniform(low, high)))
+        return int(min(max(value, self.lo), self.hi))
+
+    def contains(self, value: Any) -> bool:
+        return _is_int(value) and self.lo <= value <= self.hi
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.kind: [self.lo, self.hi]}
+
+
+@dataclass(frozen=True)
+class Choice(Domain):
+    """One of a fixed, non-empty list of values, each equally likely."""
+
+    options: tuple[Any, ...]
+    kind = "choice"
+
+    def __post_init__(self) -> None:
+        if len(self.options) == 0:
+            raise ValueError("choice: options must not be empty")
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        return self.options[int(rng.integers(len(self.options)))]
+
+    def contains(self, value: Any) -> bool:
+        return value in self.options
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.kind: list(self.options)}
+
+
+def _is_real(value: Any) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float, np.integer, np.floating))
+        and math.isfinite(value)
+    )
+
+
+def _is_int(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer))
+
+
+def uniform(lo: float, hi: float) -> Uniform:
+    """Real value uniform on [lo, hi)."""
+    return Uniform(lo, hi)
+
+
+def loguniform(lo: float, hi: float) -> LogUniform:
+    """Real value log-uniform on [lo, hi); 0 < lo < hi."""
+    return LogUniform(lo, hi)
+
+
+def randint(lo: int, hi: int) -> RandInt:
+    """Integer uniform on lo..hi, both included."""
+    return RandInt(lo, hi)
+
+
+def lograndint(lo: int, hi: int) -> LogRandInt:
+    """Integer log-uniform on lo..hi, both included; 1 <= lo."""
+    return LogRandInt(lo, hi)
+
+
+def choice(options: Sequence[Any]) -> Choice:
+    """One of ``options``, uniformly."""
+    if isinstance(options, (str, bytes)) or not isinstance(options, Sequence):
+        raise ValueError(f"choice: options must be a list of values, got {options!r}")
+    return Choice(tuple(options))
+
+
+def check_space(space: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a config space and return it as a plain dict.
+
+    Domains validate themselves when built; this catches what they cannot know: keys that are not
+    strings, and the name to blame.
+    """
+    if not isinstance(space, Mapping):
+        raise ValueError(
+            f"config_space must be a dict of name -> domain or constant, got {space!r}"
+        )
+    checked: dict[str, Any] = {}
+    for name, value in space.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"config_space keys must be non-empty strings, got {name!r}")
+        checked[name] = value
+    return checked
+
+
+def sample(space: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """Draw one config: domains are sampled in key order, constants copied as they are."""
+    return {
+        name: value.sample(rng) if isinstance(value, Domain) else value
+        for name, value in space.items()
+    }
+
+
+def check_config(space: Mapping[str, Any], config: Mapping[str, Any], *, what: str) -> None:
+    """Raise ``ValueError`` if ``config`` (e.g. a point to evaluate) does not fit ``space``."""
+    for name, value in config.items():
+        if name not in space:
+            raise ValueError(f"{what}: {name!r} is not in the config space {sorted(space)}")
+        domain = space[name]
+        if isinstance(domain, Domain):
+            if not domain.contains(value):
+                raise ValueError(
+                    f"{what}: {name}={value!r} is outside its domain {domain.to_json()}"
+                )
+        elif value != domain:
+            raise ValueError(f"{what}: {name}={value!r} but the space fixes {name}={domain!r}")
+
+
+_FACTORIES = {
+    "uniform": uniform,
+    "loguniform": loguniform,
+    "randint": randint,
+    "lograndint": lograndint,
+}
+
+
+def space_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Build a space from JSON, e.g. ``{"lr": {"loguniform": [1e-3, 1]}, "epochs": 10}``.
+
+    A value that is a one-key dict naming a domain becomes that domain; anything else is a constant.
+    """
+    if not isinstance(data, Mapping):
+        raise ValueError("space JSON must be an object of name -> domain or constant")
+    space: dict[str, Any] = {}
+    for name, value in data.items():
+        if isinstance(value, Mapping) and len(value) == 1:
+            ((kind, args),) = value.items()
+            try:
+                if kind == "choice":
+                    space[name] = choice(args)
+                elif kind in _FACTORIES:
+                    if not isinstance(args, list) or len(args) != 2:
+                        raise ValueError(f"{kind} takes [lo, hi], got {args!r}")
+                    space[name] = _FACTORIES[kind](*args)
+                else:
+                    raise ValueError(
+                        f"unknown domain {kind!r}; accepted: {sorted([*_FACTORIES, 'choice'])}"
+                    )
+            except ValueError as error:
+                raise ValueError(f"space parameter {name!r}: {error}") from None
+        else:
+            space[name] = value
+    return check_space(space)
+
+
+def space_to_json(space: Mapping[str, Any]) -> dict[str, Any]:
+    """Inverse of :func:`space_from_json`."""
+    return {
+        name: value.to_json() if isinstance(value, Domain) else value
+        for name, value in space.items()
+    }
