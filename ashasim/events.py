@@ -1,0 +1,480 @@
+"""The event log both clocks write, and the views computed from it (ARCHITECTURE §3).
+
+A run is a list of three kinds of events, in time order:
+
+* ``JobStarted(t, worker, trial_id, config, resume_from, milestone, bracket)``
+* ``Reported(t, worker, trial_id, resource, metric, decision)``
+* ``JobEnded(t, worker, trial_id, resource, reason, error)``, reason in ``REASONS``
+
+``t`` is seconds since the experiment began (simulated or wall-clock). The journal is
+``journal.jsonl`` in the experiment directory: one header line (``"event": "experiment"``, with
+what is needed to read the rest alone: number of workers, metric, mode, scheduler settings), then
+one line per event, written and flushed as it happens. Everything else (results table, Gantt
+segments, idle time, best-so-far) is derived from the events, so it cannot disagree with them.
+
+Events are NamedTuples rather than dataclasses: the simulator creates one per simulated epoch and
+NamedTuples are several times cheaper to build.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any, NamedTuple
+
+__all__ = [
+    "JOURNAL",
+    "REASONS",
+    "Event",
+    "JobEnded",
+    "JobStarted",
+    "Reported",
+    "Result",
+    "Segment",
+    "Trace",
+    "load_experiment",
+]
+
+JOURNAL = "journal.jsonl"
+REASONS = ("milestone", "stopped", "failed", "cancelled")
+FORMAT_VERSION = 1
+
+
+class JobStarted(NamedTuple):
+    t: float
+    worker: int
+    trial_id: int
+    config: dict[str, Any]
+    resume_from: int
+    milestone: int
+    bracket: int = 0  # the scheduler's bracket (Hyperband); lets plots draw per-bracket rungs
+
+
+class Reported(NamedTuple):
+    t: float
+    worker: int
+    trial_id: int
+    resource: int
+    metric: float
+    decision: str  # "continue" | "stop"
+
+
+class JobEnded(NamedTuple):
+    t: float
+    worker: int
+    trial_id: int
+    resource: int
+    reason: str  # one of REASONS
+    error: str | None = None
+
+
+Event = JobStarted | Reported | JobEnded
+_KINDS: dict[str, type] = {
+    "job_started": JobStarted,
+    "reported": Reported,
+    "job_ended": JobEnded,
+}
+_NAMES = {cls: name for name, cls in _KINDS.items()}
+
+
+class Segment(NamedTuple):
+    """One job on one worker, for Gantt charts: ``resource`` is the last resource it reached."""
+
+    worker: int
+    trial_id: int
+    resume_from: int
+    resource: int
+    start: float
+    end: float
+    reason: str  # one of REASONS, or "running" for a job the journal never saw end
+    milestone: int = 0  # where the job was meant to end
+    bracket: int = 0
+
+
+class Result(NamedTuple):
+    """One row of the results table: one report."""
+
+    t: float
+    worker: int
+    trial_id: int
+    config: dict[str, Any]
+    resource: int
+    metric: float
+
+
+def _json_default(value: Any) -> Any:
+    # numpy scalars and other number-likes in configs
+    for cast in (int, float):
+        try:
+            if hasattr(value, "item"):
+                return value.item()
+            return cast(value)
+        except (TypeError, ValueError):
+            continue
+    raise TypeError(f"cannot write {value!r} ({type(value).__name__}) to the journal")
+
+
+def encode(event: Event) -> str:
+    """One journal line (without the newline)."""
+    payload = {"event": _NAMES[type(event)], **event._asdict()}
+    if type(event) is JobEnded and event.error is None:
+        del payload["error"]
+    return json.dumps(payload, default=_json_default, allow_nan=True)
+
+
+def decode(line: str) -> Event | dict[str, Any]:
+    """An event, or the header dict, from one journal line."""
+    data = json.loads(line)
+    kind = data.pop("event")
+    if kind == "experiment":
+        return data
+    cls = _KINDS.get(kind)
+    if cls is None:
+        raise ValueError(f"unknown event {kind!r}")
+    return cls(**data)
+
+
+class Trace:
+    """Events of one run, in memory and (optionally) in a journal; views derived on demand.
+
+    *info* describes the run; it must hold ``n_workers`` and may hold ``metric``, ``mode``,
+    ``resource_attr``, ``scheduler`` (its settings) and anything JSON-able. *journal* is a path
+    (``journal.jsonl``) to write the header and every event to, flushed per event.
+    """
+
+    def __init__(
+        self,
+        info: dict[str, Any],
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        append: bool = False,
+    ) -> None:
+        n_workers = info.get("n_workers")
+        if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+            raise ValueError(f"info['n_workers'] must be an integer >= 1, got {n_workers!r}")
+        # Through JSON once, so the in-memory info equals what load_experiment reads back.
+        merged = {"version": FORMAT_VERSION, "metric": "metric", "mode": "min", **info}
+        self.info: dict[str, Any] = json.loads(json.dumps(merged, default=_json_default))
+        self.events: list[Event] = []
+        self._views: dict[str, Any] = {}
+        self._file: IO[str] | None = None
+        self.path: Path | None = None
+        if journal is not None:
+            self.path = Path(journal)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
+            if not append:
+                header = {"event": "experiment", **self.info}
+                self._file.write(json.dumps(header, default=_json_default) + "\n")
+                self._file.flush()
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def record(self, event: Event) -> None:
+        """Append an event; write and flush it to the journal when there is one."""
+        self.events.append(event)
+        self._views.clear()
+        if self._file is not None:
+            self._file.write(encode(event) + "\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> Trace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- simple facts ---------------------------------------------------------------------------
+
+    @property
+    def n_workers(self) -> int:
+        return int(self.info["n_workers"])
+
+    @property
+    def mode(self) -> str:
+        return str(self.info["mode"])
+
+    @property
+    def metric(self) -> str:
+        return str(self.info["metric"])
+
+    @property
+    def makespan(self) -> float:
+        """Time of the last event (0 for an empty trace)."""
+        return self.events[-1].t if self.events else 0.0
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Trace):
+            return NotImplemented
+        return self.info == other.info and _same_events(self.events, other.events)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- derived views --------------------------------------------------------------------------
+
+    def _view(self, name: str, build: Any) -> Any:
+        if name not in self._views:
+            self._views[name] = build()
+        return self._views[name]
+
+    @property
+    def segments(self) -> list[Segment]:
+        """One segment per job, in start order; jobs still open end at the makespan."""
+        return self._view("segments", self._build_segments)
+
+    def _build_segments(self) -> list[Segment]:
+        open_jobs: dict[int, tuple[int, JobStarted]] = {}  # worker -> (index, its start event)
+        reached: dict[int, int] = {}  # worker -> last resource reported in its job
+        done: list[tuple[int, Segment]] = []
+
+        def close(index: int, start: JobStarted, end: float, reason: str, resource: int) -> None:
+            segment = Segment(
+                start.worker,
+                start.trial_id,
+                start.resume_from,
+                resource,
+                start.t,
+                end,
+                reason,
+                start.milestone,
+                start.bracket,
+            )
+            done.append((index, segment))
+
+        for index, event in enumerate(self.events):
+            kind = type(event)
+            if kind is Reported:
+                reached[event.worker] = event.resource
+            elif kind is JobStarted:
+                if event.worker in open_jobs:
+                    raise ValueError(
+                        f"worker {event.worker} starts trial {event.trial_id} at t={event.t} "
+                        f"while it still runs trial {open_jobs[event.worker][1].trial_id}"
+                    )
+                open_jobs[event.worker] = (index, event)
+                reached[event.worker] = event.resume_from
+            else:
+                start_index, start = open_jobs.pop(event.worker)
+                close(start_index, start, event.t, event.reason, event.resource)
+        for start_index, start in open_jobs.values():
+            close(start_index, start, self.makespan, "running", reached[start.worker])
+        return [segment for _, segment in sorted(done, key=lambda pair: pair[0])]
+
+    def busy_time(self, worker: int | None = None) -> float:
+        """Seconds spent in jobs, by one worker or all of them."""
+        return sum(s.end - s.start for s in self.segments if worker is None or s.worker == worker)
+
+    def idle_intervals(self, worker: int) -> list[tuple[float, float]]:
+        """Gaps in [0, makespan] when ``worker`` ran no job."""
+        if not 0 <= worker < self.n_workers:
+            raise ValueError(f"worker must be in 0..{self.n_workers - 1}, got {worker}")
+        gaps, cursor = [], 0.0
+        for segment in sorted((s for s in self.segments if s.worker == worker), key=_by_start):
+            if segment.start > cursor:
+                gaps.append((cursor, segment.start))
+            cursor = max(cursor, segment.end)
+        if self.makespan > cursor:
+            gaps.append((cursor, self.makespan))
+        return gaps
+
+    @property
+    def idle_time(self) -> float:
+        """Worker-seconds without a job: workers x makespan - busy time."""
+        return self.n_workers * self.makespan - self.busy_time()
+
+    @property
+    def idle_fraction(self) -> float:
+        """idle / (workers x makespan); 0 for an empty trace."""
+        total = self.n_workers * self.makespan
+        return self.idle_time / total if total > 0 else 0.0
+
+    @property
+    def results(self) -> list[Result]:
+        """One row per report, in time order, with the trial's config."""
+        return self._view("results", self._build_results)
+
+    def _build_results(self) -> list[Result]:
+        configs: dict[int, dict[str, Any]] = {}
+        rows = []
+        for event in self.events:
+            if type(event) is JobStarted:
+                configs[event.trial_id] = event.config
+            elif type(event) is Reported:
+                rows.append(
+                    Result(
+                        event.t,
+                        event.worker,
+                        event.trial_id,
+                        configs[event.trial_id],
+                        event.resource,
+                        event.metric,
+                    )
+                )
+        return rows
+
+    @property
+    def trial_ids(self) -> list[int]:
+        """Every trial that started a job, in order of first start."""
+        return list(dict.fromkeys(e.trial_id for e in self.events if type(e) is JobStarted))
+
+    @property
+    def promoted(self) -> set[int]:
+        """Trials that got more than one job (promoted, in any scheduler)."""
+        counts: dict[int, int] = {}
+        for event in self.events:
+            if type(event) is JobStarted:
+                counts[event.trial_id] = counts.get(event.trial_id, 0) + 1
+        return {trial_id for trial_id, count in counts.items() if count > 1}
+
+    def best_so_far(self) -> list[tuple[float, float, int]]:
+        """(t, best metric so far, trial_id) at every improvement; NaN/inf never count as best."""
+        sign = 1.0 if self.mode == "min" else -1.0
+        steps: list[tuple[float, float, int]] = []
+        best = math.inf
+        for row in self.results:
+            value = sign * row.metric
+            if math.isfinite(value) and value < best:
+                best = value
+                steps.append((row.t, row.metric, row.trial_id))
+        return steps
+
+    @property
+    def best(self) -> Result | None:
+        """The report with the best finite metric (earliest on ties), or None."""
+        steps = self.best_so_far()
+        if not steps:
+            return None
+        t, _, trial_id = steps[-1]
+        return next(r for r in self.results if r.t == t and r.trial_id == trial_id)
+
+    def time_to_reach(self, target: float) -> float | None:
+        """First time the best metric so far is at least as good as ``target``, else None."""
+        for t, value, _ in self.best_so_far():
+            if (value <= target) if self.mode == "min" else (value >= target):
+                return t
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        """The one-screen numbers: trials, makespan, idle fraction, best metric, time to best."""
+        best = self.best
+        return {
+            "trials": len(self.trial_ids),
+            "jobs": len(self.segments),
+            "reports": len(self.results),
+            "n_workers": self.n_workers,
+            "makespan": self.makespan,
+            "idle_fraction": self.idle_fraction,
+            "metric": self.metric,
+            "mode": self.mode,
+            "best_metric": None if best is None else best.metric,
+            "best_trial": None if best is None else best.trial_id,
+            "best_resource": None if best is None else best.resource,
+            "time_to_best": None if best is None else best.t,
+            "failed_jobs": sum(1 for s in self.segments if s.reason == "failed"),
+        }
+
+    # -- export ---------------------------------------------------------------------------------
+
+    def result_rows(self) -> Iterator[dict[str, Any]]:
+        """Results as flat dicts: t, worker, trial_id, resource, metric, then the config keys."""
+        resource_attr = self.info.get("resource_attr", "epoch")
+        for row in self.results:
+            yield {
+                "t": row.t,
+                "worker": row.worker,
+                "trial_id": row.trial_id,
+                resource_attr: row.resource,
+                self.metric: row.metric,
+                **row.config,
+            }
+
+    def to_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write the results table as CSV (one row per report)."""
+        rows = list(self.result_rows())
+        columns: dict[str, None] = {}
+        for row in rows:
+            columns.update(dict.fromkeys(row))
+        target = Path(path)
+        with open(target, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(columns))
+            writer.writeheader()
+            writer.writerows(rows)
+        return target
+
+    def to_pandas(self) -> Any:
+        """The results table as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError("to_pandas() needs pandas: pip install pandas") from None
+        return pd.DataFrame(list(self.result_rows()))
+
+
+def _by_start(segment: Segment) -> tuple[float, int]:
+    return segment.start, segment.trial_id
+
+
+def _same_events(left: Iterable[Event], right: Iterable[Event]) -> bool:
+    """Event lists are equal, NaN metrics included (NaN != NaN in plain tuple comparison)."""
+    left, right = list(left), list(right)
+    return len(left) == len(right) and all(
+        a == b or encode(a) == encode(b) for a, b in zip(left, right, strict=True)
+    )
+
+
+def read_journal(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Event]]:
+    """The header and events of a journal. A torn last line (a crash mid-write) is dropped."""
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    torn = lines.pop() if lines else ""  # text after the last newline: empty unless torn
+    if not lines or not lines[0].strip():
+        raise ValueError(f"{path}: empty journal (no header line)")
+    header = decode(lines[0])
+    if not isinstance(header, dict):
+        raise ValueError(f"{path}: first line must be the experiment header")
+    events: list[Event] = []
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        try:
+            event = decode(line)
+        except (ValueError, TypeError, KeyError) as error:
+            raise ValueError(f"{path}:{number}: not a journal event ({error})") from None
+        if isinstance(event, dict):
+            raise ValueError(f"{path}:{number}: a second header in the journal")
+        events.append(event)
+    if torn.strip():
+        try:
+            event = decode(torn)
+        except (ValueError, TypeError, KeyError):
+            warnings.warn(f"{path}: dropping a torn last line (a crash mid-write)", stacklevel=2)
+        else:
+            if isinstance(event, dict):
+                raise ValueError(f"{path}: a second header in the journal")
+            events.append(event)
+    return header, events
+
+
+def load_experiment(directory: str | os.PathLike[str]) -> Trace:
+    """Rebuild the Trace of a run from its directory (or directly from a journal file)."""
+    path = Path(directory)
+    journal = path / JOURNAL if path.is_dir() else path
+    if not journal.exists():
+        raise FileNotFoundError(f"no journal at {journal} (expected {JOURNAL} in the directory)")
+    header, events = read_journal(journal)
+    trace = Trace(header)
+    trace.events = events
+    return trace
