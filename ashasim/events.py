@@ -25,7 +25,7 @@ import os
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 __all__ = [
     "JOURNAL",
@@ -119,8 +119,35 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {value!r} ({type(value).__name__}) to the journal")
 
 
+def _number(value: float) -> str:
+    """A number as json.dumps writes it (NaN and Infinity included)."""
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    return repr(value)
+
+
 def encode(event: Event) -> str:
-    """One journal line (without the newline)."""
+    """One journal line (without the newline), byte-identical to ``json.dumps`` of its fields."""
+    if (
+        type(event) is Reported
+        and type(event.metric) is float
+        and type(event.t) in (float, int)
+        and type(event.resource) is int
+    ):
+        # One per simulated epoch: format it directly (json.dumps is several times slower).
+        return (
+            f'{{"event": "reported", "t": {_number(event.t)}, "worker": {event.worker}, '
+            f'"trial_id": {event.trial_id}, "resource": {event.resource}, '
+            f'"metric": {_number(event.metric)}, "decision": "{event.decision}"}}'
+        )
+    if type(event) is JobEnded and event.error is None and type(event.t) in (float, int):
+        return (
+            f'{{"event": "job_ended", "t": {_number(event.t)}, "worker": {event.worker}, '
+            f'"trial_id": {event.trial_id}, "resource": {event.resource}, '
+            f'"reason": "{event.reason}"}}'
+        )
     payload = {"event": _NAMES[type(event)], **event._asdict()}
     if type(event) is JobEnded and event.error is None:
         del payload["error"]
@@ -162,26 +189,34 @@ class Trace:
         self.info: dict[str, Any] = json.loads(json.dumps(merged, default=_json_default))
         self.events: list[Event] = []
         self._views: dict[str, Any] = {}
-        self._file: IO[str] | None = None
+        self._file: BinaryIO | None = None
         self.path: Path | None = None
         if journal is not None:
             self.path = Path(journal)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
+            # Unbuffered binary: each event is one write() system call, on disk (in the page
+            # cache) when record() returns, and half the cost of a text write plus flush.
+            self._file = open(self.path, "ab" if append else "wb", buffering=0)  # noqa: SIM115
             if not append:
                 header = {"event": "experiment", **self.info}
-                self._file.write(json.dumps(header, default=_json_default) + "\n")
-                self._file.flush()
+                self._file.write((json.dumps(header, default=_json_default) + "\n").encode())
 
     # -- writing --------------------------------------------------------------------------------
 
     def record(self, event: Event) -> None:
-        """Append an event; write and flush it to the journal when there is one."""
+        """Append an event; write it to the journal (one unbuffered write) when there is one.
+
+        Events must come in time order: every view (makespan, idle time) relies on it.
+        """
+        if self.events and event.t < self.events[-1].t:
+            raise ValueError(
+                f"events must be recorded in time order: t={event.t} after t={self.events[-1].t}"
+            )
         self.events.append(event)
-        self._views.clear()
+        if self._views:
+            self._views.clear()
         if self._file is not None:
-            self._file.write(encode(event) + "\n")
-            self._file.flush()
+            self._file.write((encode(event) + "\n").encode())
 
     def close(self) -> None:
         if self._file is not None:
@@ -273,6 +308,15 @@ class Trace:
             close(start_index, start, self.makespan, "running", reached[start.worker])
         return [segment for _, segment in sorted(done, key=lambda pair: pair[0])]
 
+    def _segments_by_worker(self) -> dict[int, list[Segment]]:
+        def build() -> dict[int, list[Segment]]:
+            lanes: dict[int, list[Segment]] = {}
+            for segment in self.segments:
+                lanes.setdefault(segment.worker, []).append(segment)
+            return {worker: sorted(jobs, key=_by_start) for worker, jobs in lanes.items()}
+
+        return self._view("by_worker", build)
+
     def busy_time(self, worker: int | None = None) -> float:
         """Seconds spent in jobs, by one worker or all of them."""
         return sum(s.end - s.start for s in self.segments if worker is None or s.worker == worker)
@@ -282,7 +326,7 @@ class Trace:
         if not 0 <= worker < self.n_workers:
             raise ValueError(f"worker must be in 0..{self.n_workers - 1}, got {worker}")
         gaps, cursor = [], 0.0
-        for segment in sorted((s for s in self.segments if s.worker == worker), key=_by_start):
+        for segment in self._segments_by_worker().get(worker, []):
             if segment.start > cursor:
                 gaps.append((cursor, segment.start))
             cursor = max(cursor, segment.end)

@@ -101,6 +101,13 @@ class _AsyncSuccessiveHalving(SchedulerBase):
     def _choose_bracket(self) -> int:
         return 0
 
+    def _next_rung_after(self, bracket: int, level: int) -> int:
+        """The next rung level above ``level`` in the bracket (max_t when there is none)."""
+        for rung in self._brackets[bracket].rungs:
+            if rung.level > level:
+                return rung.level
+        return self.max_t
+
     def _find_promotable(self) -> tuple[Trial, AshaBracket, int] | None:
         """Scan rung levels from the top (across brackets); first promotable trial wins."""
         for level_index in reversed(range(len(self._levels) - 1)):
@@ -124,9 +131,14 @@ class _AsyncSuccessiveHalving(SchedulerBase):
             return None
         b = self._choose_bracket()
         levels = self._brackets[b].levels
-        return self._new_trial(levels[0] if self.type == "promotion" else self.max_t, bracket=b)
+        trial = self._new_trial(levels[0] if self.type == "promotion" else self.max_t, bracket=b)
+        if trial is not None:
+            trial.next_rung = levels[0]
+        return trial
 
     def _on_report(self, trial: Trial, resource: int, metric: float) -> Decision:
+        if resource < trial.next_rung:
+            return Decision.CONTINUE  # between rung levels: nothing to record or decide
         decision = Decision.CONTINUE
         trial_score = score(metric, self.mode)
         pauses_here = self.type == "promotion" and resource == trial.milestone
@@ -134,6 +146,7 @@ class _AsyncSuccessiveHalving(SchedulerBase):
             if trial.recorded < rung.level <= resource:
                 rank = rung.add(trial.trial_id, trial_score, candidate=pauses_here)
                 trial.recorded = rung.level
+                trial.next_rung = self._next_rung_after(trial.bracket, rung.level)
                 if self.type == "stopping" and not continues_at_rung(
                     rank, len(rung), self.reduction_factor
                 ):

@@ -49,6 +49,7 @@ class Trial:
     resource: int  # last resource reported in the current job (resume_from before any)
     bracket: int = 0
     recorded: int = 0  # highest rung level this trial has a result at (ASHA's bookkeeping)
+    next_rung: int = 0  # the next rung level it will be judged at (ASHA's fast path)
 
     def job(self) -> Job:
         return Job(self.trial_id, dict(self.config), self.resume_from, self.milestone)
@@ -105,24 +106,29 @@ class SchedulerBase:
 
         The job ends when this returns STOP or when ``resource`` is the job's milestone.
         """
-        trial = self._running_trial(trial_id, "report")
-        if isinstance(resource, bool) or not isinstance(resource, (int, np.integer)):
-            raise ValueError(f"resource must be an integer (epochs), got {resource!r}")
+        trial = self._trials.get(trial_id)  # type: ignore[arg-type]
+        if trial is None or trial.state is not TrialState.RUNNING:
+            trial = self._running_trial(trial_id, "report")  # raises the precise error
+        if type(resource) is not int:  # fast path for the common case; np.integer is fine too
+            if isinstance(resource, bool) or not isinstance(resource, (int, np.integer)):
+                raise ValueError(f"resource must be an integer (epochs), got {resource!r}")
+            resource = int(resource)
         if not trial.resource < resource <= trial.milestone:
             raise ValueError(
                 f"trial {trial_id}: resource must be in ({trial.resource}, {trial.milestone}] "
                 f"(after its last report, up to the job's milestone), got {resource}"
             )
-        try:
-            value = float(metric)
-        except (TypeError, ValueError):
-            raise ValueError(f"metric must be a number, got {metric!r}") from None
-        trial.resource = int(resource)
-        decision = self._on_report(trial, trial.resource, value)
+        if type(metric) is not float:
+            try:
+                metric = float(metric)
+            except (TypeError, ValueError):
+                raise ValueError(f"metric must be a number, got {metric!r}") from None
+        trial.resource = resource
+        decision = self._on_report(trial, resource, metric)
         if decision is Decision.STOP:
             self._move(trial, Move.STOP)
-        elif trial.resource == trial.milestone:
-            self._move(trial, Move.COMPLETE if trial.milestone >= self.max_t else Move.PAUSE)
+        elif resource == trial.milestone:
+            self._move(trial, Move.COMPLETE if resource >= self.max_t else Move.PAUSE)
         return decision
 
     def fail(self, trial_id: int) -> None:
@@ -147,6 +153,37 @@ class SchedulerBase:
     def trials_exhausted(self) -> bool:
         """True once max_trials trials have been created (never without a max_trials)."""
         return self.max_trials is not None and len(self._trials) >= self.max_trials
+
+    def limit_trials(self, max_trials: int) -> None:
+        """Lower the trial budget (a driver's stopping criterion); never raises it."""
+        max_trials = check_int("max_trials", max_trials, minimum=1)
+        if self.max_trials is None or max_trials < self.max_trials:
+            self.max_trials = max_trials
+
+    _SETTINGS = (
+        "type",
+        "max_t",
+        "grace_period",
+        "reduction_factor",
+        "n0",
+        "overlap",
+        "resume",
+        "brackets",
+        "mode",
+        "metric",
+        "resource_attr",
+        "max_trials",
+        "seed",
+    )
+
+    def describe(self) -> dict[str, Any]:
+        """Name and settings, JSON-able, for journals and summaries."""
+        settings: dict[str, Any] = {"name": type(self).__name__}
+        for name in self._SETTINGS:
+            if hasattr(self, name):
+                settings[name] = getattr(self, name)
+        settings["rung_levels"] = list(self.rung_levels)
+        return settings
 
     def trial_state(self, trial_id: int) -> TrialState:
         return self._trial(trial_id).state

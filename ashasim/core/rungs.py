@@ -87,7 +87,15 @@ def hyperband_bracket(s: int, s_max: int, reduction_factor: int) -> int:
 class Rung:
     """One rung: the results recorded at ``level``, sorted, and the paused trials it may promote."""
 
-    __slots__ = ("_candidates", "_keys", "_results", "level", "reduction_factor")
+    __slots__ = (
+        "_candidates",
+        "_keys",
+        "_promotable",
+        "_results",
+        "_stale",
+        "level",
+        "reduction_factor",
+    )
 
     def __init__(self, level: int, reduction_factor: int) -> None:
         self.level = level
@@ -95,6 +103,8 @@ class Rung:
         self._results: SortedList = SortedList()
         self._candidates: SortedList = SortedList()
         self._keys: dict[int, Key] = {}
+        self._promotable: int | None = None  # cached answer, valid until the rung changes
+        self._stale = True
 
     def __len__(self) -> int:
         return len(self._results)
@@ -108,6 +118,7 @@ class Rung:
             raise ValueError(f"trial {trial_id} already has a result at rung level {self.level}")
         key = (trial_score, trial_id)
         self._keys[trial_id] = key
+        self._stale = True
         self._results.add(key)
         if candidate:
             self._candidates.add(key)
@@ -133,6 +144,7 @@ class Rung:
         key = self._keys.get(trial_id)
         if key is not None and key in self._candidates:
             self._candidates.remove(key)
+            self._stale = True
 
     def top(self, count: int) -> list[int]:
         """Trial ids of the ``count`` best results, best first."""

@@ -1,0 +1,181 @@
+"""Line plots of a run: learning curves, best-so-far over time, idle fraction against workers.
+
+These answer the questions the Gantt chart does not: how quickly a scheduler finds a good
+configuration (anytime performance), and how its idle time grows with the number of workers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator, PercentFormatter
+
+from ashasim.events import Trace
+from ashasim.plot.gantt import _scheduler_name, _time_label, _trial_color
+
+__all__ = ["best_so_far", "idle_comparison", "learning_curves", "save"]
+
+
+def learning_curves(trace: Trace, *, title: str | None = None, max_legend: int = 12) -> Figure:
+    """Each trial's metric against the time it was reported, one coloured line per trial.
+
+    The x axis is time rather than resource so that the plot shows what the scheduler spent its
+    budget on: early-stopped trials are short stubs, promoted ones keep going. Non-finite metrics
+    (diverged trials) are skipped; a legend is drawn only for at most *max_legend* trials.
+    """
+    by_trial: dict[int, tuple[list[float], list[float]]] = {}
+    for row in trace.results:
+        if math.isfinite(row.metric):
+            ts, values = by_trial.setdefault(row.trial_id, ([], []))
+            ts.append(row.t)
+            values.append(row.metric)
+
+    fig = Figure(figsize=(7.0, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    for trial_id, (ts, values) in by_trial.items():
+        ax.plot(
+            ts,
+            values,
+            marker="o",
+            markersize=3.5,
+            linewidth=1.2,
+            color=_trial_color(trial_id),
+            label=f"trial {trial_id}",
+        )
+    ax.set_xlabel(_time_label(trace))
+    ax.set_ylabel(trace.metric)
+    ax.set_xlim(left=0.0)
+    ax.grid(alpha=0.3)
+    if title is None:
+        title = f"{_scheduler_name(trace) or 'Run'}: learning curves ({len(by_trial)} trials)"
+    ax.set_title(title)
+    if 0 < len(by_trial) <= max_legend:
+        ax.legend(fontsize=8, ncols=2 if len(by_trial) > 6 else 1)
+    return fig
+
+
+def best_so_far(
+    traces: Trace | Sequence[Trace],
+    labels: Sequence[str] | None = None,
+    *,
+    title: str | None = None,
+) -> Figure:
+    """Best metric found so far against time, one step line per trace, to compare schedulers.
+
+    Each line steps at the improvements of ``Trace.best_so_far()`` and is extended flat to the
+    trace's makespan, so a run that stopped improving early shows as a long flat tail rather than
+    a line that simply ends. Labels default to the scheduler names.
+    """
+    runs = [traces] if isinstance(traces, Trace) else list(traces)
+    if labels is None:
+        labels = [_scheduler_name(t) or f"trace {i}" for i, t in enumerate(runs)]
+    elif len(labels) != len(runs):
+        raise ValueError(f"got {len(labels)} labels for {len(runs)} traces")
+
+    fig = Figure(figsize=(7.0, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    for trace, label in zip(runs, labels, strict=True):
+        steps = trace.best_so_far()
+        ts = [t for t, _, _ in steps]
+        values = [value for _, value, _ in steps]
+        if steps and trace.makespan > ts[-1]:
+            ts.append(trace.makespan)
+            values.append(values[-1])
+        ax.step(ts, values, where="post", linewidth=1.6, label=label)
+    if runs:
+        ax.set_xlabel(_time_label(runs[0]))
+        ax.set_ylabel(f"best {runs[0].metric}")
+    ax.set_xlim(left=0.0)
+    ax.grid(alpha=0.3)
+    ax.set_title("Best so far" if title is None else title)
+    if runs:
+        ax.legend(fontsize=8)
+    return fig
+
+
+def idle_comparison(rows: Iterable[Mapping[str, Any]], *, title: str | None = None) -> Figure:
+    """Mean idle fraction (error bars: std over seeds) against the number of workers.
+
+    *rows* hold "scheduler", "n_workers", "idle_fraction" (one value per seed) and optionally
+    "setting"; there is one subplot per setting and one line per scheduler, in the same colour in
+    every subplot. The std is the population std (ddof=0), so a single seed gets a zero-length bar
+    instead of NaN. Rows that repeat a (setting, scheduler, n_workers) pool their seeds.
+    """
+    pooled: dict[str, dict[str, dict[int, list[float]]]] = {}
+    for row in rows:
+        setting = str(row.get("setting") or "")
+        fractions = row["idle_fraction"]
+        values = [float(fractions)] if np.isscalar(fractions) else [float(v) for v in fractions]
+        if not values:
+            raise ValueError(f"row {dict(row)!r} has no idle_fraction values")
+        by_scheduler = pooled.setdefault(setting, {})
+        by_workers = by_scheduler.setdefault(str(row["scheduler"]), {})
+        by_workers.setdefault(int(row["n_workers"]), []).extend(values)
+    if not pooled:
+        raise ValueError("idle_comparison needs at least one row")
+
+    # one colour per scheduler across all panels, in order of first appearance
+    palette = colormaps["tab10"].colors
+    names = dict.fromkeys(name for by_scheduler in pooled.values() for name in by_scheduler)
+    color = {name: palette[i % len(palette)] for i, name in enumerate(names)}
+
+    n_panels = len(pooled)
+    fig = Figure(figsize=(4.6 * n_panels, 3.8), layout="constrained")
+    axes = fig.subplots(1, n_panels, sharey=True, squeeze=False)[0]
+    for ax, (setting, by_scheduler) in zip(axes, pooled.items(), strict=True):
+        workers_seen: set[int] = set()
+        for scheduler, by_workers in by_scheduler.items():
+            workers = sorted(by_workers)
+            workers_seen.update(workers)
+            means = [float(np.mean(by_workers[n])) for n in workers]
+            stds = [float(np.std(by_workers[n])) for n in workers]
+            ax.errorbar(
+                workers,
+                means,
+                yerr=stds,
+                marker="o",
+                capsize=3,
+                color=color[scheduler],
+                label=scheduler,
+            )
+        ax.set_xscale("log", base=2)
+        ticks = sorted(workers_seen)
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticks(ticks, [str(n) for n in ticks])
+        if len(ticks) == 1:
+            ax.set_xlim(ticks[0] / 2, ticks[0] * 2)
+        ax.set_xlabel("workers")
+        if setting:
+            ax.set_title(setting)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].set_ylim(0.0, 1.0)
+    axes[0].yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes[0].set_ylabel("idle fraction (mean ± std over seeds)")
+    fig.suptitle("Idle fraction vs number of workers" if title is None else title)
+    return fig
+
+
+def save(
+    fig: Figure, path_stem: str | os.PathLike[str], formats: Sequence[str] = ("png", "svg")
+) -> list[Path]:
+    """Write *fig* as path_stem.<format> for each format (PNG at 150 dpi) and return the paths.
+
+    The suffix is appended rather than substituted, so a stem like ``runs/asha.w8`` keeps its dot.
+    """
+    stem = Path(path_stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        fmt = fmt.lower().lstrip(".")
+        path = stem.with_name(f"{stem.name}.{fmt}")
+        fig.savefig(path, format=fmt, dpi=150 if fmt == "png" else "figure", bbox_inches="tight")
+        written.append(path)
+    return written
