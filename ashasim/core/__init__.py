@@ -2,6 +2,7 @@
 
 from ashasim.core.asha import ASHA, ASHA_TYPES
 from ashasim.core.base import SchedulerBase
+from ashasim.core.factory import SCHEDULER_NAMES, make_scheduler
 from ashasim.core.hyperband import AsyncHyperband, SyncHyperband, hyperband_brackets
 from ashasim.core.jobs import Decision, Job, Scheduler, TrialState
 from ashasim.core.random_search import RandomSearch
@@ -12,6 +13,7 @@ __all__ = [
     "ASHA",
     "ASHA_TYPES",
     "OVERLAPS",
+    "SCHEDULER_NAMES",
     "AsyncHyperband",
     "Decision",
     "Job",
@@ -22,5 +24,6 @@ __all__ = [
     "SyncSH",
     "TrialState",
     "hyperband_brackets",
+    "make_scheduler",
     "rung_levels",
 ]

@@ -1,0 +1,49 @@
+"""The files every run directory holds, whichever clock made the run.
+
+``journal.jsonl`` is written by the run itself as it happens; from it come ``results.csv``,
+``summary.json``, ``gantt.png/.svg`` and ``curves.png/.svg``. ``ashasim plot DIR`` remakes them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ashasim.events import Trace
+
+__all__ = ["format_summary", "write_outputs"]
+
+
+def write_outputs(trace: Trace, out: Path, *, title: str | None = None) -> list[Path]:
+    """Write results.csv, summary.json and the Gantt chart and learning curves (PNG + SVG)."""
+    from ashasim.plot import gantt, learning_curves, save
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = [trace.to_csv(out / "results.csv")]
+    summary = out / "summary.json"
+    summary.write_text(json.dumps(trace.summary(), indent=1) + "\n", encoding="utf-8")
+    written.append(summary)
+    written += save(gantt(trace, title=title), out / "gantt")
+    written += save(learning_curves(trace), out / "curves")
+    return written
+
+
+def format_summary(summary: dict[str, Any], *, header: str) -> str:
+    """The one-screen summary the CLI prints after a run."""
+    lines = [header]
+    lines.append(
+        f"  trials     {summary['trials']}  (jobs {summary['jobs']}, reports "
+        f"{summary['reports']}, failed jobs {summary['failed_jobs']})"
+    )
+    lines.append(f"  makespan   {summary['makespan']:,.1f} s on {summary['n_workers']} workers")
+    lines.append(f"  idle       {summary['idle_fraction']:.1%} of worker time")
+    if summary["best_metric"] is None:
+        lines.append(f"  best       no finite {summary['metric']} reported")
+    else:
+        lines.append(
+            f"  best       {summary['metric']} = {summary['best_metric']:.4g} (trial "
+            f"{summary['best_trial']} at resource {summary['best_resource']})"
+        )
+        lines.append(f"  time to best {summary['time_to_best']:,.1f} s")
+    return "\n".join(lines)
