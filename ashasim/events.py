@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import operator
 import os
 import warnings
 from collections.abc import Iterable, Iterator
@@ -108,11 +109,15 @@ class Result(NamedTuple):
 
 
 def _json_default(value: Any) -> Any:
-    # numpy scalars and other number-likes in configs
-    for cast in (int, float):
+    # numpy scalars and other number-likes in configs; exact integers stay integers, anything
+    # else number-like becomes a float (int() first would truncate Fraction(1, 2) to 0)
+    if hasattr(value, "item"):
         try:
-            if hasattr(value, "item"):
-                return value.item()
+            return value.item()
+        except (TypeError, ValueError):
+            pass
+    for cast in (operator.index, float):
+        try:
             return cast(value)
         except (TypeError, ValueError):
             continue
@@ -157,6 +162,8 @@ def encode(event: Event) -> str:
 def decode(line: str) -> Event | dict[str, Any]:
     """An event, or the header dict, from one journal line."""
     data = json.loads(line)
+    if not isinstance(data, dict) or "event" not in data:
+        raise ValueError("not a JSON object with an 'event' field")
     kind = data.pop("event")
     if kind == "experiment":
         return data
@@ -398,11 +405,15 @@ class Trace:
     @property
     def best(self) -> Result | None:
         """The report with the best finite metric (earliest on ties), or None."""
-        steps = self.best_so_far()
-        if not steps:
-            return None
-        t, _, trial_id = steps[-1]
-        return next(r for r in self.results if r.t == t and r.trial_id == trial_id)
+        # Not looked up by (t, trial_id) from best_so_far(): a trial can report several epochs
+        # at the same instant (zero-second epochs), and the first of those need not be the best.
+        sign = 1.0 if self.mode == "min" else -1.0
+        best, found = math.inf, None
+        for row in self.results:
+            value = sign * row.metric
+            if math.isfinite(value) and value < best:
+                best, found = value, row
+        return found
 
     def time_to_reach(self, target: float) -> float | None:
         """First time the best metric so far is at least as good as ``target``, else None."""
@@ -448,12 +459,9 @@ class Trace:
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write the results table as CSV (one row per report)."""
         rows = list(self.result_rows())
-        columns: dict[str, None] = {}
-        for row in rows:
-            columns.update(dict.fromkeys(row))
         target = Path(path)
         with open(target, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(columns))
+            writer = csv.DictWriter(handle, fieldnames=self._columns(rows))
             writer.writeheader()
             writer.writerows(rows)
         return target
@@ -464,7 +472,16 @@ class Trace:
             import pandas as pd
         except ImportError:  # pragma: no cover - depends on the environment
             raise ImportError("to_pandas() needs pandas: pip install pandas") from None
-        return pd.DataFrame(list(self.result_rows()))
+        rows = list(self.result_rows())
+        return pd.DataFrame(rows, columns=self._columns(rows))
+
+    def _columns(self, rows: list[dict[str, Any]]) -> list[str]:
+        """The fixed columns (even with no rows), then every config key in order of appearance."""
+        resource_attr = self.info.get("resource_attr", "epoch")
+        columns = dict.fromkeys(["t", "worker", "trial_id", resource_attr, self.metric])
+        for row in rows:
+            columns.update(dict.fromkeys(row))
+        return list(columns)
 
 
 def _by_start(segment: Segment) -> tuple[float, int]:
@@ -486,7 +503,10 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Eve
     torn = lines.pop() if lines else ""  # text after the last newline: empty unless torn
     if not lines or not lines[0].strip():
         raise ValueError(f"{path}: empty journal (no header line)")
-    header = decode(lines[0])
+    try:
+        header = decode(lines[0])
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{path}:1: not a journal header ({error})") from None
     if not isinstance(header, dict):
         raise ValueError(f"{path}: first line must be the experiment header")
     events: list[Event] = []

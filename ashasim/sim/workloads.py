@@ -386,7 +386,7 @@ class Tabular(Workload):
                 epoch = int(row[resource_attr])
                 seconds = float(row[time_attr])
                 value = float(row[metric])
-            except (TypeError, ValueError) as error:
+            except (TypeError, ValueError, OverflowError) as error:
                 raise ValueError(f"Tabular: row {number} of {self.source}: {error}") from None
             if epoch < 1 or not seconds >= 0 or not math.isfinite(seconds):
                 raise ValueError(
@@ -440,8 +440,17 @@ def _read_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             raise ValueError(f"Tabular: {path} must hold a JSON list of objects")
         return data
     if path.suffix.lower() == ".csv":
+        rows = []
         with open(path, newline="", encoding="utf-8") as handle:
-            return [{k: _parse_cell(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+            for number, row in enumerate(csv.DictReader(handle), start=1):
+                # DictReader files extra cells under None and fills missing ones with None
+                if None in row or None in row.values():
+                    raise ValueError(
+                        f"Tabular: row {number} of {path} has "
+                        f"{'more' if None in row else 'fewer'} cells than the header"
+                    )
+                rows.append({k: _parse_cell(v) for k, v in row.items()})
+        return rows
     raise ValueError(f"Tabular: {path} must be .csv or .json")
 
 
