@@ -203,6 +203,8 @@ class Trace:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Unbuffered binary: each event is one write() system call, on disk (in the page
             # cache) when record() returns, and half the cost of a text write plus flush.
+            if append:
+                _drop_torn_tail(self.path)
             self._file = open(self.path, "ab" if append else "wb", buffering=0)  # noqa: SIM115
             if not append:
                 header = {"event": "experiment", **self.info}
@@ -309,6 +311,11 @@ class Trace:
                 open_jobs[event.worker] = (index, event)
                 reached[event.worker] = event.resume_from
             else:
+                if event.worker not in open_jobs:
+                    raise ValueError(
+                        f"worker {event.worker} ends trial {event.trial_id} at t={event.t} "
+                        f"but runs no job"
+                    )
                 start_index, start = open_jobs.pop(event.worker)
                 close(start_index, start, event.t, event.reason, event.resource)
         for start_index, start in open_jobs.values():
@@ -446,15 +453,14 @@ class Trace:
     def result_rows(self) -> Iterator[dict[str, Any]]:
         """Results as flat dicts: t, worker, trial_id, resource, metric, then the config keys."""
         resource_attr = self.info.get("resource_attr", "epoch")
+        fixed = ("t", "worker", "trial_id", resource_attr, self.metric)
         for row in self.results:
-            yield {
-                "t": row.t,
-                "worker": row.worker,
-                "trial_id": row.trial_id,
-                resource_attr: row.resource,
-                self.metric: row.metric,
-                **row.config,
-            }
+            values = (row.t, row.worker, row.trial_id, row.resource, row.metric)
+            flat = dict(zip(fixed, values, strict=True))
+            for key, value in row.config.items():
+                # a hyperparameter named like a fixed column must not overwrite it
+                flat[f"config_{key}" if key in fixed else key] = value
+            yield flat
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write the results table as CSV (one row per report)."""
@@ -530,6 +536,18 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Eve
                 raise ValueError(f"{path}: a second header in the journal")
             events.append(event)
     return header, events
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a journal back to its last complete line before appending (after a crash mid-write),
+    so the torn line does not become a corrupt line in the middle."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        with open(path, "r+b") as handle:
+            handle.truncate(end)
 
 
 def load_experiment(directory: str | os.PathLike[str]) -> Trace:

@@ -588,3 +588,28 @@ def test_exports_of_an_empty_trace_still_have_the_fixed_columns(tmp_path):
     pytest.importorskip("pandas")
     frame = trace.to_pandas()
     assert list(frame.columns) == ["t", "worker", "trial_id", "step", "acc"] and len(frame) == 0
+
+
+def test_appending_after_a_crash_mid_write_drops_the_torn_line_first(tmp_path):
+    """Resume appends to the journal: a torn last line must not end up in the middle."""
+    from ashasim.events import JobStarted, Trace, load_experiment
+
+    path = tmp_path / "journal.jsonl"
+    with Trace({"n_workers": 1}, journal=path) as trace:
+        trace.record(JobStarted(0.0, 0, 0, {"x": 1}, 0, 2))
+    with open(path, "ab") as handle:
+        handle.write(b'{"event": "reported", "t": 1.0, "wor')  # the crash
+    with Trace({"n_workers": 1}, journal=path, append=True) as trace:
+        trace.record(JobStarted(2.0, 0, 1, {"x": 2}, 0, 2))
+    reloaded = load_experiment(tmp_path)
+    assert [e.trial_id for e in reloaded.events] == [0, 1]
+
+
+def test_a_hyperparameter_named_like_a_column_does_not_overwrite_it():
+    from ashasim.events import JobStarted, Reported, Trace
+
+    trace = Trace({"n_workers": 1, "metric": "err"})
+    trace.record(JobStarted(0.0, 0, 0, {"t": 99, "err": "x"}, 0, 1))
+    trace.record(Reported(1.0, 0, 0, 1, 0.5, "continue"))
+    (row,) = trace.result_rows()
+    assert (row["t"], row["err"], row["config_t"], row["config_err"]) == (1.0, 0.5, 99, "x")

@@ -127,6 +127,8 @@ class Scripted(Workload):
         return self._epoch
 
     def _epoch(self, trial_id: int, config: dict, epoch: int) -> tuple[float, float]:
+        if epoch < 1:
+            raise WorkloadError(f"Scripted workload: epochs start at 1, got {epoch}")
         seconds = self._seconds.get(trial_id)
         if seconds is None:
             raise WorkloadError(
@@ -383,15 +385,21 @@ class Tabular(Workload):
                 self.configs.append(config)
                 self._table.append({})
             try:
-                epoch = int(row[resource_attr])
+                raw_epoch = float(row[resource_attr])
+                epoch = int(raw_epoch)
                 seconds = float(row[time_attr])
                 value = float(row[metric])
             except (TypeError, ValueError, OverflowError) as error:
                 raise ValueError(f"Tabular: row {number} of {self.source}: {error}") from None
-            if epoch < 1 or not seconds >= 0 or not math.isfinite(seconds):
+            if epoch != raw_epoch or epoch < 1 or not seconds >= 0 or not math.isfinite(seconds):
                 raise ValueError(
-                    f"Tabular: row {number} of {self.source}: need {resource_attr} >= 1 and "
-                    f"finite {time_attr} >= 0, got {epoch}, {seconds}"
+                    f"Tabular: row {number} of {self.source}: need an integer {resource_attr} >= 1 "
+                    f"and a finite {time_attr} >= 0, got {row[resource_attr]!r}, {seconds}"
+                )
+            if epoch in self._table[index[key]]:
+                raise ValueError(
+                    f"Tabular: row {number} of {self.source} repeats {resource_attr}={epoch} of "
+                    f"config {index[key]} ({config})"
                 )
             self._table[index[key]][epoch] = (seconds, value)
         self.max_epochs = max(max(epochs) for epochs in self._table)

@@ -501,3 +501,19 @@ def test_simulated_asha_replays_only_recorded_values(missing, seed):
         )
         assert segment.end - segment.start == pytest.approx(expected)
     assert all(type(e) is not Reported or e.resource <= 4 for e in trace.events)
+
+
+def test_tabular_rejects_repeated_and_fractional_epochs():
+    from ashasim.sim import Tabular
+
+    with pytest.raises(ValueError, match="repeats epoch=1 of config 0"):
+        Tabular([{"lr": 0.1, "epoch": 1, "seconds": 1.0, "metric": 0.5}] * 2)
+    with pytest.raises(ValueError, match="need an integer epoch >= 1"):
+        Tabular([{"lr": 0.1, "epoch": 2.5, "seconds": 1.0, "metric": 0.5}])
+
+
+def test_scripted_epochs_start_at_one():
+    from ashasim.sim import Scripted, WorkloadError
+
+    with pytest.raises(WorkloadError, match="epochs start at 1"):
+        Scripted({0: [1.0, 2.0]}, {0: [0.5, 0.4]}).epoch(0, {}, 0)
