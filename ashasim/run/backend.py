@@ -1,0 +1,121 @@
+"""The contract between the driver and a backend, and how worker slots map onto devices.
+
+A backend starts workers, carries messages both ways, and says when a worker died; it knows
+nothing of schedulers, journals or trials. The driver (``ashasim.run.tuner``) is the same for
+every backend, so fault handling and resume are written once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Backend", "WorkerSlot", "plan_slots", "visible_gpus"]
+
+
+@dataclass(frozen=True)
+class WorkerSlot:
+    """Worker ``index`` on ``device`` ("cpu" or "cuda:k"), with its CPU thread budget."""
+
+    index: int
+    device: str
+    threads: int | None
+
+    @property
+    def visible_devices(self) -> str:
+        """CUDA_VISIBLE_DEVICES for this worker: its one GPU, or none."""
+        return self.device.split(":", 1)[1] if self.device.startswith("cuda:") else ""
+
+
+class Backend(ABC):
+    @abstractmethod
+    def start(self, slot: WorkerSlot, objective: bytes) -> None:
+        """Start (or restart) the worker for ``slot``; it announces itself with ("ready",)."""
+
+    @abstractmethod
+    def send(self, index: int, message: Any) -> None:
+        """Send a message to worker ``index`` (silently dropped if it is dead: wait() says so)."""
+
+    @abstractmethod
+    def wait(self, timeout: float) -> list[tuple[int, Any]]:
+        """Messages that arrived within ``timeout`` seconds, as (worker, message); a worker that
+        died yields ("died", detail) once, after its last messages."""
+
+    @abstractmethod
+    def stop(self, index: int) -> None:
+        """Kill worker ``index`` now (the job it runs is lost)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Ask every worker to exit, then make sure they did."""
+
+    def pid(self, index: int) -> int | None:
+        """The worker's process id, where it has one on this machine."""
+        return None
+
+
+def visible_gpus() -> int:
+    """GPUs torch can see (0 without torch or CUDA); imports torch only when it is installed."""
+    if importlib.util.find_spec("torch") is None:
+        return 0
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def _check_devices(devices: str | Sequence[str]) -> list[str]:
+    if devices == "auto":
+        count = visible_gpus()
+        return [f"cuda:{k}" for k in range(count)] if count else ["cpu"]
+    if devices == "cpu":
+        return ["cpu"]
+    if isinstance(devices, str) or not isinstance(devices, Sequence) or not devices:
+        raise ValueError(
+            f"devices must be 'auto', 'cpu' or a list like ['cuda:0', 'cuda:1'], got {devices!r}"
+        )
+    checked = []
+    for device in devices:
+        if device == "cpu" or (
+            isinstance(device, str) and device.startswith("cuda:") and device[5:].isdigit()
+        ):
+            checked.append(device)
+        else:
+            raise ValueError(f"devices: {device!r} is neither 'cpu' nor 'cuda:<index>'")
+    return checked
+
+
+def plan_slots(
+    n_workers: int, devices: str | Sequence[str], workers_per_device: int | None
+) -> list[WorkerSlot]:
+    """Spread ``n_workers`` round-robin over the devices, at most ``workers_per_device`` each
+    (None: as many as needed). CPU workers share the cores evenly for their math threads."""
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        raise ValueError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+    names = _check_devices(devices)
+    if workers_per_device is not None:
+        if (
+            isinstance(workers_per_device, bool)
+            or not isinstance(workers_per_device, int)
+            or workers_per_device < 1
+        ):
+            raise ValueError(
+                f"workers_per_device must be an integer >= 1 or None, got {workers_per_device!r}"
+            )
+        capacity = workers_per_device * len(names)
+        if n_workers > capacity:
+            raise ValueError(
+                f"n_workers={n_workers} does not fit on {len(names)} device(s) {names} with "
+                f"workers_per_device={workers_per_device}; raise workers_per_device or add devices"
+            )
+    assigned = [names[index % len(names)] for index in range(n_workers)]
+    cpu_workers = assigned.count("cpu")
+    cores = os.cpu_count() or 1
+    threads = max(1, cores // cpu_workers) if cpu_workers else None
+    return [
+        WorkerSlot(index, device, threads if device == "cpu" else max(1, cores // n_workers))
+        for index, device in enumerate(assigned)
+    ]

@@ -1,0 +1,74 @@
+"""What a worker knows about the job it is running, for the objective's helpers to read.
+
+The worker runtime sets the current ``JobContext`` before calling the objective; ``Reporter``,
+``ashasim.run.checkpoint`` and ``current_job()`` read it. Outside a tuner there is none, and
+those helpers fall back to standalone behaviour, so an objective can be run as a plain function.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+__all__ = ["Channel", "JobContext", "JobSpec", "StopTrial", "current_job"]
+
+
+class StopTrial(BaseException):
+    """Raised inside the objective at a report when its job must end (STOP or milestone).
+
+    A BaseException, so that an objective's ``except Exception`` does not swallow it.
+    """
+
+
+class Channel(Protocol):
+    """A worker's two-way line to the driver (a pipe, a Ray queue, an in-process queue)."""
+
+    def send(self, message: Any) -> None: ...
+
+    def recv(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job as the worker sees it: the scheduler's Job plus where its checkpoints live."""
+
+    trial_id: int
+    config: dict[str, Any]
+    resume_from: int
+    milestone: int
+    checkpoint_dir: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class JobContext:
+    job: JobSpec
+    channel: Channel
+
+    @property
+    def checkpoint_dir(self) -> Path | None:
+        return None if self.job.checkpoint_dir is None else Path(self.job.checkpoint_dir)
+
+
+_CURRENT: ContextVar[JobContext | None] = ContextVar("ashasim_job", default=None)
+
+
+def current_job() -> JobSpec | None:
+    """The job this process is running for a tuner (trial_id, config, resume_from, milestone),
+    or None when the objective is called directly."""
+    context = _CURRENT.get()
+    return None if context is None else context.job
+
+
+def current_context() -> JobContext | None:
+    return _CURRENT.get()
+
+
+def set_context(context: JobContext | None) -> Any:
+    return _CURRENT.set(context)
+
+
+def reset_context(token: Any) -> None:
+    _CURRENT.reset(token)

@@ -1,0 +1,164 @@
+"""The ``local`` backend: long-lived worker processes on this machine, one pipe each.
+
+Workers are spawned once (never per trial) with the ``spawn`` start method, which is safe with
+CUDA. The objective travels to them by value (cloudpickle), so they never need the parent's
+``__main__``: it is hidden from multiprocessing while a worker starts, which spares users the
+``if __name__ == "__main__":`` guard that spawn otherwise demands of a tuning script (and makes
+objectives typed at an interactive prompt work).
+
+Each worker is pinned to its device through ``CUDA_VISIBLE_DEVICES``, set in the environment the
+child inherits *before* it starts, so even an objective module that imports torch at the top sees
+only its GPU. Workers ignore SIGINT: Ctrl-C reaches the driver alone, which shuts them down in
+order. A worker that dies (killed, segfault, out of memory) is seen at once through its process
+sentinel and reported as ``("died", exit code)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from ashasim.run.backend import Backend, WorkerSlot
+from ashasim.run.worker import serve
+
+__all__ = ["LocalBackend"]
+
+_ENV_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Keep spawn from re-running the parent's main script in the child (see module docstring):
+    multiprocessing reads ``__main__.__file__`` and ``__spec__`` when a process starts."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    missing = object()
+    saved = {name: main.__dict__.get(name, missing) for name in ("__file__", "__spec__")}
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                main.__dict__.pop(name, None)
+            else:
+                main.__dict__[name] = value
+
+
+def _worker_main(connection: Connection, objective: bytes, threads: int | None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    serve(connection, objective, threads)
+
+
+class LocalBackend(Backend):
+    """Worker processes on this machine."""
+
+    def __init__(self) -> None:
+        self._context = multiprocessing.get_context("spawn")
+        self._processes: dict[int, Any] = {}
+        self._pipes: dict[int, Connection] = {}
+
+    def start(self, slot: WorkerSlot, objective: bytes) -> None:
+        parent, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=_worker_main,
+            args=(child, objective, slot.threads),
+            name=f"ashasim-worker-{slot.index}",
+            daemon=True,
+        )
+        with _ENV_LOCK, _main_module_hidden():  # the child copies os.environ when it starts
+            saved = os.environ.get("CUDA_VISIBLE_DEVICES")
+            os.environ["CUDA_VISIBLE_DEVICES"] = slot.visible_devices
+            try:
+                process.start()
+            finally:
+                if saved is None:
+                    del os.environ["CUDA_VISIBLE_DEVICES"]
+                else:
+                    os.environ["CUDA_VISIBLE_DEVICES"] = saved
+        child.close()
+        self._processes[slot.index] = process
+        self._pipes[slot.index] = parent
+
+    def send(self, index: int, message: Any) -> None:
+        # A dead worker cannot take messages; its sentinel tells the driver.
+        with contextlib.suppress(KeyError, OSError):
+            self._pipes[index].send(message)
+
+    def wait(self, timeout: float) -> list[tuple[int, Any]]:
+        by_handle: dict[Any, tuple[int, str]] = {}
+        for index, pipe in self._pipes.items():
+            by_handle[pipe] = (index, "pipe")
+            by_handle[self._processes[index].sentinel] = (index, "process")
+        ready = wait(list(by_handle), timeout)
+        messages: list[tuple[int, Any]] = []
+        dead: set[int] = set()
+        for handle in ready:
+            index, kind = by_handle[handle]
+            if index in dead:
+                continue
+            if kind == "pipe":
+                try:
+                    while self._pipes[index].poll():
+                        messages.append((index, self._pipes[index].recv()))
+                except (EOFError, OSError):
+                    dead.add(index)
+            else:
+                dead.add(index)
+        for index in sorted(dead):
+            messages.extend((index, message) for message in self._drain(index))
+            process = self._processes[index]
+            process.join(timeout=1.0)
+            messages.append((index, ("died", process.exitcode)))
+            self._forget(index)
+        return messages
+
+    def _drain(self, index: int) -> list[Any]:
+        """Messages a dead worker sent before dying (they still count)."""
+        drained = []
+        pipe = self._pipes[index]
+        try:
+            while pipe.poll():
+                drained.append(pipe.recv())
+        except (EOFError, OSError):
+            pass
+        return drained
+
+    def pid(self, index: int) -> int | None:
+        process = self._processes.get(index)
+        return None if process is None else process.pid
+
+    def stop(self, index: int) -> None:
+        process = self._processes.get(index)
+        if process is None:
+            return
+        if process.is_alive():
+            process.terminate()
+            process.join(timeout=2.0)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=2.0)
+        self._forget(index)
+
+    def close(self) -> None:
+        for index in list(self._processes):
+            self.send(index, ("exit",))
+        for index in list(self._processes):
+            self._processes[index].join(timeout=2.0)
+            self.stop(index)
+
+    def _forget(self, index: int) -> None:
+        self._processes.pop(index, None)
+        pipe = self._pipes.pop(index, None)
+        if pipe is not None:
+            pipe.close()

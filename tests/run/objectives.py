@@ -1,0 +1,86 @@
+"""Tiny objectives for the executor tests (importable by spawned workers)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ashasim.run import Reporter, checkpoint, current_job
+
+
+def curve(x: float, epoch: int) -> float:
+    """A known learning curve: lower x is better, every epoch improves."""
+    return x + 1.0 / epoch
+
+
+def quadratic(x: float, max_epochs: int, sleep: float = 0.0) -> None:
+    """Reports curve(x, epoch) for every epoch (no checkpoint: retrains from scratch)."""
+    report = Reporter()
+    for epoch in range(1, max_epochs + 1):
+        if sleep:
+            time.sleep(sleep)
+        report(epoch=epoch, loss=curve(x, epoch))
+
+
+def with_checkpoint(x: float, max_epochs: int) -> None:
+    """Keeps its epoch counter and a tally of epochs actually trained in a checkpoint."""
+    report = Reporter()
+    state = checkpoint.load() or {"epoch": 0, "trained": 0, "pids": []}
+    for epoch in range(state["epoch"] + 1, max_epochs + 1):
+        state = {
+            "epoch": epoch,
+            "trained": state["trained"] + 1,
+            "pids": [*state["pids"], os.getpid()],
+        }
+        checkpoint.save(state)  # before the report: the milestone report ends the job
+        report(epoch=epoch, loss=curve(x, epoch), trained=state["trained"])
+
+
+def crashes_on_trial(x: float, max_epochs: int, bad_trial: int = 1) -> None:
+    report = Reporter()
+    for epoch in range(1, max_epochs + 1):
+        if current_job().trial_id == bad_trial and epoch == 2:
+            raise RuntimeError("boom in trial 1")
+        report(epoch=epoch, loss=curve(x, epoch))
+
+
+def dies_on_trial(x: float, max_epochs: int, bad_trial: int = 1) -> None:
+    """Trial ``bad_trial`` kills its own worker process with SIGKILL in the middle of epoch 2."""
+    import signal
+
+    report = Reporter()
+    for epoch in range(1, max_epochs + 1):
+        time.sleep(0.4)  # slow enough that the replacement worker gets jobs too
+        if current_job().trial_id == bad_trial and epoch == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        report(epoch=epoch, loss=curve(x, epoch))
+
+
+def bad_metric(x: float, max_epochs: int) -> None:
+    """Trial 0 reports NaN, trial 1 forgets the metric, the others behave."""
+    report = Reporter()
+    for epoch in range(1, max_epochs + 1):
+        trial = current_job().trial_id
+        if trial == 0:
+            report(epoch=epoch, loss=float("nan"))
+        elif trial == 1:
+            report(epoch=epoch, accuracy=0.5)
+        else:
+            report(epoch=epoch, loss=curve(x, epoch))
+
+
+def returns_early(x: float, max_epochs: int) -> None:
+    report = Reporter()
+    for epoch in range(1, 2):
+        report(epoch=epoch, loss=curve(x, epoch))
+
+
+def with_checkpoint_slow(x: float, max_epochs: int) -> None:
+    """with_checkpoint, with 0.3 s epochs (time for a test to interrupt the driver)."""
+    report = Reporter()
+    state = checkpoint.load() or {"epoch": 0, "trained": 0, "pids": []}
+    for epoch in range(state["epoch"] + 1, max_epochs + 1):
+        time.sleep(0.3)
+        state = {"epoch": epoch, "trained": state["trained"] + 1, "pids": []}
+        checkpoint.save(state)
+        report(epoch=epoch, loss=curve(x, epoch))
