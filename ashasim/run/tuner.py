@@ -164,7 +164,7 @@ class Tuner:
         self.stop = stop if stop is not None else StoppingCriterion()
         if not isinstance(self.stop, StoppingCriterion):
             raise ValueError(f"stop must be a StoppingCriterion, got {stop!r}")
-        slots = plan_slots(n_workers, devices, workers_per_device)  # validates the three
+        slots = _plan(backend, n_workers, devices, workers_per_device)  # validates the three
         if self.stop.trials is not None:
             limit = getattr(scheduler, "limit_trials", None)
             if limit is None:
@@ -194,7 +194,11 @@ class Tuner:
             devices=devices if isinstance(devices, str) else list(devices),
             workers_per_device=workers_per_device,
             backend=backend,
-            backend_options={"ray_address": ray_address},
+            backend_options={
+                "ray_address": ray_address,
+                "workers_per_device": workers_per_device,
+                "use_gpus": devices != "cpu",
+            },
             name=self.name,
         )
         self._resuming = False
@@ -227,7 +231,9 @@ class Tuner:
         tuner._settings = settings
         tuner.scheduler = settings.scheduler
         tuner.stop = stop if stop is not None else saved_stop
-        tuner.slots = plan_slots(settings.n_workers, settings.devices, settings.workers_per_device)
+        tuner.slots = _plan(
+            settings.backend, settings.n_workers, settings.devices, settings.workers_per_device
+        )
         tuner.name = settings.name
         tuner.experiment_dir = directory
         tuner.quiet = quiet
@@ -275,6 +281,24 @@ class Tuner:
         from ashasim.run.local import LocalBackend
 
         return LocalBackend()
+
+
+def _plan(
+    backend: str, n_workers: int, devices: Any, workers_per_device: int | None
+) -> list[WorkerSlot]:
+    """Worker slots: pinned to local devices, or (Ray) placed by Ray across the cluster."""
+    if backend != "ray":
+        return plan_slots(n_workers, devices, workers_per_device)
+    plan_slots(n_workers, "cpu", None)  # validates n_workers
+    if workers_per_device is not None and (
+        isinstance(workers_per_device, bool)
+        or not isinstance(workers_per_device, int)
+        or workers_per_device < 1
+    ):
+        raise ValueError(
+            f"workers_per_device must be an integer >= 1 or None, got {workers_per_device!r}"
+        )
+    return [WorkerSlot(index, "ray", None) for index in range(n_workers)]
 
 
 def _default_name(scheduler: Scheduler) -> str:
@@ -552,7 +576,7 @@ class _Run:
         self.restarts[worker] = 0
         self.idle.add(worker)
 
-    def on_death(self, worker: int, exitcode: int | None) -> None:
+    def on_death(self, worker: int, exitcode: int | str | None) -> None:
         self.starting.discard(worker)
         self.idle.discard(worker)
         job = self.jobs.get(worker)
@@ -626,7 +650,9 @@ def _show(values: Mapping[str, Any]) -> str:
     return ", ".join(f"{key}={value!r}" for key, value in values.items())
 
 
-def _exit_reason(exitcode: int | None) -> str:
+def _exit_reason(exitcode: int | str | None) -> str:
+    if isinstance(exitcode, str):
+        return exitcode
     if exitcode is None:
         return "exit code unknown"
     if exitcode < 0:

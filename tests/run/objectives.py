@@ -84,3 +84,15 @@ def with_checkpoint_slow(x: float, max_epochs: int) -> None:
         state = {"epoch": epoch, "trained": state["trained"] + 1, "pids": []}
         checkpoint.save(state)
         report(epoch=epoch, loss=curve(x, epoch))
+
+
+def ray_kills_trial(x: float, max_epochs: int, bad_trial: int = 1) -> None:
+    """Trial ``bad_trial`` is killed with ray.kill (its own actor) in the middle of epoch 2."""
+    report = Reporter()
+    for epoch in range(1, max_epochs + 1):
+        if current_job().trial_id == bad_trial and epoch == 2:
+            import ray
+
+            ray.kill(ray.get_runtime_context().current_actor)
+            time.sleep(60)  # the kill lands while we wait
+        report(epoch=epoch, loss=curve(x, epoch))

@@ -1,0 +1,162 @@
+"""The ``ray`` backend: the same driver loop over Ray actors, for clusters.
+
+One actor per worker, created once and reused for every job (never an actor per trial). Each
+actor runs the worker loop of ``ashasim.run.worker`` in a thread; two in-actor queues carry the
+messages, which the driver reaches through two actor methods: ``next_messages`` (blocks until the
+worker says something) and ``deliver`` (a job, a decision, "exit"). The driver keeps one
+``next_messages`` call outstanding per actor and waits on all of them with ``ray.wait``; an actor
+that dies (``ray.kill``, a node lost, the process killed) turns its outstanding call into an error,
+which the driver sees as ``("died", ...)``, exactly like a dead local process.
+
+Placement: each actor asks for one CPU and, when the cluster has GPUs, ``1 / workers_per_device``
+of a GPU, so Ray packs ``workers_per_device`` actors on each GPU across the nodes and sets their
+``CUDA_VISIBLE_DEVICES``.
+
+Checkpoints: in the experiment directory, which must be a directory every node mounts (NFS, a
+cluster file system). Not Ray's object store: a checkpoint must outlive the driver (``resume``
+after a crash replays the journal and reloads paused trials from disk), and object-store objects
+die with the driver that owns them.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+from typing import Any
+
+from ashasim.run.backend import Backend, WorkerSlot
+from ashasim.run.worker import serve
+
+__all__ = ["RayBackend"]
+
+
+class _QueueChannel:
+    """The worker's end of the two in-actor queues."""
+
+    def __init__(self, outbox: queue.Queue, inbox: queue.Queue) -> None:
+        self._outbox, self._inbox = outbox, inbox
+
+    def send(self, message: Any) -> None:
+        self._outbox.put(message)
+
+    def recv(self) -> Any:
+        return self._inbox.get()
+
+
+class _ActorBody:
+    """What each Ray actor runs: the worker loop in a thread, fed through two queues."""
+
+    def __init__(self, objective: bytes, threads: int | None) -> None:
+        self._to_driver: queue.Queue = queue.Queue()
+        self._to_worker: queue.Queue = queue.Queue()
+        channel = _QueueChannel(self._to_driver, self._to_worker)
+        self._thread = threading.Thread(
+            target=serve, args=(channel, objective, threads), name="ashasim-worker", daemon=True
+        )
+        self._thread.start()
+
+    def next_messages(self, timeout: float) -> list[Any]:
+        """Everything the worker said, waiting up to ``timeout`` seconds for the first message."""
+        try:
+            messages = [self._to_driver.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                messages.append(self._to_driver.get_nowait())
+            except queue.Empty:
+                return messages
+
+    def deliver(self, message: Any) -> None:
+        self._to_worker.put(message)
+
+    def pid(self) -> int:
+        import os
+
+        return os.getpid()
+
+
+class RayBackend(Backend):
+    """Workers as Ray actors (``pip install 'ashasim[ray]'``)."""
+
+    POLL = 0.5  # seconds a next_messages call blocks in the actor before returning empty
+
+    def __init__(
+        self,
+        slots: list[WorkerSlot],
+        ray_address: str | None = None,
+        workers_per_device: int | None = None,
+        use_gpus: bool = True,
+    ) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise ImportError("backend='ray' needs ray: pip install 'ashasim[ray]'") from None
+        self._ray = ray
+        if not ray.is_initialized():
+            ray.init(address=ray_address, include_dashboard=False, log_to_driver=False)
+        gpus = ray.cluster_resources().get("GPU", 0)
+        if gpus and use_gpus:
+            per_device = workers_per_device or math.ceil(len(slots) / gpus)
+            self._num_gpus = 1.0 / per_device
+        else:
+            self._num_gpus = 0.0
+        self._actor_class = ray.remote(_ActorBody)
+        self._actors: dict[int, Any] = {}
+        self._pending: dict[Any, int] = {}  # outstanding next_messages call -> worker
+
+    def start(self, slot: WorkerSlot, objective: bytes) -> None:
+        actor = self._actor_class.options(
+            num_cpus=1,
+            num_gpus=self._num_gpus,
+            max_concurrency=4,  # next_messages blocks in one thread while deliver runs
+            name=None,
+        ).remote(objective, slot.threads)
+        self._actors[slot.index] = actor
+        self._pending[actor.next_messages.remote(self.POLL)] = slot.index
+
+    def send(self, index: int, message: Any) -> None:
+        actor = self._actors.get(index)
+        if actor is not None:
+            actor.deliver.remote(message)
+
+    def wait(self, timeout: float) -> list[tuple[int, Any]]:
+        ray = self._ray
+        if not self._pending:
+            return []
+        refs = list(self._pending)
+        ready, rest = ray.wait(refs, num_returns=1, timeout=timeout)
+        if ready and rest:  # whatever else is ready too, without waiting
+            ready += ray.wait(rest, num_returns=len(rest), timeout=0)[0]
+        messages: list[tuple[int, Any]] = []
+        for ref in ready:
+            index = self._pending.pop(ref)
+            if index not in self._actors:
+                continue  # stopped on purpose
+            try:
+                batch = ray.get(ref)
+            except (ray.exceptions.RayActorError, ray.exceptions.ActorDiedError) as error:
+                messages.append((index, ("died", f"Ray actor died: {type(error).__name__}")))
+                del self._actors[index]
+                continue
+            messages.extend((index, message) for message in batch)
+            actor = self._actors[index]
+            self._pending[actor.next_messages.remote(self.POLL)] = index
+        return messages
+
+    def pid(self, index: int) -> int | None:
+        actor = self._actors.get(index)
+        return None if actor is None else self._ray.get(actor.pid.remote())
+
+    def stop(self, index: int) -> None:
+        actor = self._actors.pop(index, None)
+        if actor is not None:
+            self._ray.kill(actor)
+
+    def close(self) -> None:
+        for index in list(self._actors):
+            self.send(index, ("exit",))
+        for index in list(self._actors):
+            self.stop(index)
+        self._pending.clear()

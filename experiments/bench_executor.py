@@ -1,0 +1,100 @@
+"""Benchmark the real executor, side by side in one run:
+
+* per-report round trip (objective -> driver -> scheduler -> journal -> objective), in µs: one
+  trial reports 3,000 epochs with no work in between; the mean gap between journaled reports;
+* job dispatch latency, in µs: 300 one-epoch trials on one worker; the time from the driver
+  handing out a job to the job's end, minus one report round trip (so: sending the job, calling
+  the objective, acknowledging its end);
+* LeNet epoch time with device-resident index batching vs a torchvision-style DataLoader, and
+  their ratio (``experiments/bench_lenet.py``), on the CPU here or on a GPU with --device cuda;
+* with --ray, the same two overheads through the Ray backend.
+
+    python experiments/bench_executor.py [--device cpu|cuda] [--subset 10000] [--ray] [--no-lenet]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import tempfile
+from pathlib import Path
+
+from ashasim.core import RandomSearch
+from ashasim.events import JobEnded, JobStarted
+from ashasim.run import Reporter, Tuner
+
+
+def chatty(max_epochs: int) -> None:
+    """Reports as fast as it can: the executor's overhead is all there is."""
+    report = Reporter()
+    for epoch in range(1, max_epochs + 1):
+        report(epoch=epoch, loss=1.0 / epoch)
+
+
+def overheads(backend: str) -> dict[str, float]:
+    """Median report round trip and job dispatch latency, in microseconds."""
+    results = {}
+    with tempfile.TemporaryDirectory() as directory:
+        space = {"max_epochs": 3000}
+        trace = Tuner(
+            chatty,
+            space,
+            RandomSearch(space, max_t=3000, max_trials=1, metric="loss"),
+            1,
+            devices="cpu",
+            experiment_dir=Path(directory) / "reports",
+            backend=backend,
+            quiet=True,
+            outputs=False,
+        ).run()
+        times = [r.t for r in trace.results]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        results["report round trip (us)"] = 1e6 * statistics.median(gaps)
+        space = {"max_epochs": 1}
+        trace = Tuner(
+            chatty,
+            space,
+            RandomSearch(space, max_t=1, max_trials=300, metric="loss"),
+            1,
+            devices="cpu",
+            experiment_dir=Path(directory) / "jobs",
+            backend=backend,
+            quiet=True,
+            outputs=False,
+        ).run()
+        starts = {e.trial_id: e.t for e in trace.events if type(e) is JobStarted}
+        cycles = [e.t - starts[e.trial_id] for e in trace.events if type(e) is JobEnded]
+        results["job dispatch latency (us)"] = (
+            1e6 * statistics.median(cycles) - results["report round trip (us)"]
+        )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--subset", type=int, default=10_000, help="LeNet train images (CPU)")
+    parser.add_argument("--ray", action="store_true", help="also measure the Ray backend")
+    parser.add_argument("--no-lenet", action="store_true")
+    args = parser.parse_args()
+    backends = ["local", "ray"] if args.ray else ["local"]
+    measured = {backend: overheads(backend) for backend in backends}
+    print(f"{'executor overhead':<28}" + "".join(f"{b:>12}" for b in backends))
+    for name in measured["local"]:
+        print(f"{name:<28}" + "".join(f"{measured[b][name]:>12,.0f}" for b in backends))
+    if not args.no_lenet:
+        from experiments.bench_lenet import measure_lenet_epochs
+
+        print()
+        print(f"LeNet epoch time on {args.device} (device-resident batches vs DataLoader)")
+        print(f"{'batch':>6} {'resident s':>11} {'DataLoader s':>13} {'speed-up':>9}")
+        for row in measure_lenet_epochs(device=args.device, subset=args.subset):
+            print(
+                f"{row['batch_size']:>6} {row['resident_s']:>11.2f} {row['dataloader_s']:>13.2f} "
+                f"{row['dataloader_s'] / row['resident_s']:>8.2f}x"
+            )
+
+
+if __name__ == "__main__":
+    main()
