@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ashasim.chapter import ASHA
+from ashasim.chapter import ASHA, PythonBackend, Tuner, load_experiment
 from ashasim.core import (
     AsyncHyperband,
     Decision,
@@ -27,7 +27,8 @@ __version__ = "0.1.0"
 # name -> module that defines it; imported on first access so `import ashasim` stays light.
 _LAZY = {
     "Trace": "ashasim.events",
-    "load_experiment": "ashasim.events",
+    "Reporter": "ashasim.run",
+    "StoppingCriterion": "ashasim.run",
     "simulate": "ashasim.sim",
     "Scripted": "ashasim.sim",
     "LearningCurves": "ashasim.sim",
@@ -39,12 +40,15 @@ __all__ = [
     "AsyncHyperband",
     "Decision",
     "Job",
+    "PythonBackend",
     "RandomSearch",
     "Scheduler",
     "SyncHyperband",
     "SyncSH",
+    "Tuner",
     "__version__",
     "choice",
+    "load_experiment",
     "lograndint",
     "loguniform",
     "randint",

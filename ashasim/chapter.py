@@ -1,20 +1,32 @@
-"""The chapter-facing façade: the Dive into Deep Learning chapter's (Syne Tune's) argument names.
+"""The chapter-facing façade: the Dive into Deep Learning chapter's (Syne Tune's) names.
 
-``ashasim.ASHA(config_space, metric=..., mode=..., resource_attr=..., max_resource_attr=...,
-grace_period=..., reduction_factor=..., points_to_evaluate=..., random_seed=..., type=...)`` maps
-onto ``ashasim.core.ASHA``. As in Syne Tune, ``type`` defaults to ``"stopping"`` (the chapter's
-code relies on that default, although its figures show the promotion type), and r_max comes from
-the constant that ``max_resource_attr`` names in the config space (or from ``max_t``).
+The chapter's code runs with only its imports changed::
+
+    from ashasim import ASHA, Tuner, StoppingCriterion, Reporter, PythonBackend, load_experiment
+
+* ``ASHA(config_space, metric=..., mode=..., resource_attr=..., max_resource_attr=...,
+  grace_period=..., reduction_factor=..., points_to_evaluate=..., random_seed=..., type=...)``
+  maps onto ``ashasim.core.ASHA``. As in Syne Tune, ``type`` defaults to ``"stopping"`` (the
+  chapter's code relies on that default, although its figures show the promotion type), and r_max
+  comes from the constant that ``max_resource_attr`` names in the config space (or ``max_t``).
+* ``PythonBackend(tune_function=..., config_space=...)`` and ``Tuner(trial_backend=...,
+  scheduler=..., stop_criterion=..., n_workers=...)`` map onto ``ashasim.run.Tuner``.
+* ``load_experiment(tuner.name)`` returns an ``ExperimentResult`` whose ``results`` is a pandas
+  DataFrame (``trial_id``, ``st_tuner_time``, the metric, the resource, the config) and whose
+  ``plot()`` draws the best metric so far over time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from ashasim.core import asha
+from ashasim.core.jobs import Scheduler
 
-__all__ = ["ASHA", "resolve_max_t"]
+__all__ = ["ASHA", "ExperimentResult", "PythonBackend", "Tuner", "load_experiment", "resolve_max_t"]
 
 
 def resolve_max_t(
@@ -77,3 +89,101 @@ class ASHA(asha.ASHA):
             seed=random_seed,
         )
         self.max_resource_attr = max_resource_attr
+
+
+class PythonBackend:
+    """The chapter's trial backend: an objective function and its config space."""
+
+    def __init__(self, tune_function: Callable[..., Any], config_space: Mapping[str, Any]) -> None:
+        if not callable(tune_function):
+            raise ValueError(f"tune_function must be a function, got {tune_function!r}")
+        self.tune_function = tune_function
+        self.config_space = dict(config_space)
+
+
+def _run_tuner_class() -> type:
+    from ashasim.run.tuner import Tuner as RunTuner
+
+    return RunTuner
+
+
+class Tuner:
+    """``Tuner(trial_backend=..., scheduler=..., stop_criterion=..., n_workers=...)`` as in the
+    chapter; ``run()`` tunes and returns the Trace; ``name`` is what ``load_experiment`` takes.
+
+    *print_update_interval*: seconds between plain status lines on stdout (they show in notebooks,
+    where the live status line cannot); None keeps the live line only. Other keywords
+    (``devices``, ``workers_per_device``, ``experiment_dir``, ``backend``, ...) go to
+    ``ashasim.run.Tuner``.
+    """
+
+    def __init__(
+        self,
+        trial_backend: PythonBackend,
+        scheduler: Scheduler,
+        stop_criterion: Any,
+        n_workers: int,
+        print_update_interval: float | None = None,
+        **options: Any,
+    ) -> None:
+        if not isinstance(trial_backend, PythonBackend):
+            raise ValueError(f"trial_backend must be a PythonBackend, got {trial_backend!r}")
+        self._tuner = _run_tuner_class()(
+            trial_backend.tune_function,
+            trial_backend.config_space,
+            scheduler,
+            n_workers,
+            stop=stop_criterion,
+            print_every=print_update_interval,
+            **options,
+        )
+        self.name = self._tuner.name
+        self.experiment_dir = self._tuner.experiment_dir
+
+    def run(self) -> Any:
+        return self._tuner.run()
+
+
+class ExperimentResult:
+    """A finished (or interrupted) run, as the chapter uses it: ``results`` and ``plot()``.
+
+    ``trace`` is the full ``ashasim.events.Trace``; its views (segments, summary, ...) are also
+    reachable directly on this object.
+    """
+
+    def __init__(self, trace: Any) -> None:
+        self.trace = trace
+
+    @property
+    def results(self) -> Any:
+        """A pandas DataFrame, one row per report: trial_id, st_tuner_time, the metric, the
+        resource, the config, and the worker."""
+        frame = self.trace.to_pandas()
+        frame = frame.rename(columns={"t": "st_tuner_time"})
+        first = ["trial_id", "st_tuner_time"]
+        return frame[first + [c for c in frame.columns if c not in first]]
+
+    def plot(self, **kwargs: Any) -> Any:
+        """The best metric so far over time (a matplotlib Figure)."""
+        from ashasim.plot import best_so_far
+
+        return best_so_far(self.trace, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "trace":
+            raise AttributeError(name)
+        return getattr(self.trace, name)
+
+    def __repr__(self) -> str:
+        return f"ExperimentResult({self.trace!r})"
+
+
+def load_experiment(name: str | os.PathLike[str]) -> ExperimentResult:
+    """A run by its directory, or by the ``name`` a Tuner gave it (looked up under ``runs/``)."""
+    from ashasim.events import load_experiment as load_trace
+    from ashasim.run.tuner import DEFAULT_ROOT
+
+    path = Path(name)
+    if not path.exists() and (DEFAULT_ROOT / path).exists():
+        path = DEFAULT_ROOT / path
+    return ExperimentResult(load_trace(path))

@@ -267,6 +267,14 @@ class Trace:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __repr__(self) -> str:
+        scheduler = self.info.get("scheduler")
+        name = scheduler.get("name", "?") if isinstance(scheduler, dict) else "?"
+        return (
+            f"Trace({name}, {self.n_workers} workers, {len(self.trial_ids)} trials, "
+            f"{len(self.results)} reports, makespan {self.makespan:.1f}s)"
+        )
+
     # -- derived views --------------------------------------------------------------------------
 
     def _view(self, name: str, build: Any) -> Any:

@@ -2,7 +2,8 @@
 
 It redraws a single status line on stderr at most every ``interval`` seconds, with a bar when the
 fraction done is known. ``quiet`` (or a non-terminal stderr, unless ``force``) turns it off, so
-logs and CI output stay clean.
+logs and CI output stay clean. With ``lines`` it prints a plain line per update instead, which is
+what a notebook or a log file can show.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ class Progress:
         interval: float = 0.5,
         stream: TextIO | None = None,
         width: int = 24,
+        lines: bool = False,
     ) -> None:
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = not quiet and (force or self.stream.isatty())
+        self.lines = lines  # one plain line per update (notebooks, logs) instead of a redraw
+        self.enabled = not quiet and (force or lines or self.stream.isatty())
         self.label = label
         self.interval = interval
         self.width = width
@@ -56,9 +59,12 @@ class Progress:
             fraction = min(max(fraction, 0.0), 1.0)
             filled = round(fraction * self.width)
             bar = f"[{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%} "
-        self.stream.write(f"\r{self.label} {bar}{text}\033[K")
+        if self.lines:
+            self.stream.write(f"{self.label} {bar}{text}\n")
+        else:
+            self.stream.write(f"\r{self.label} {bar}{text}\033[K")
+            self._drawn = True
         self.stream.flush()
-        self._drawn = True
 
     def close(self) -> None:
         if self.enabled and self._drawn:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import pickle
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -123,8 +124,11 @@ class Tuner:
     a list like ["cuda:0", "cuda:1"]. *workers_per_device*: at most this many workers per device
     (None: as many as needed, round-robin). *experiment_dir*: the run directory (default
     ``runs/<name>``); it must not hold a run already. *backend*: "local" (processes here) or
-    "ray". *quiet*: no progress line. *outputs*: write results.csv, summary.json, replay.csv and
-    the Gantt and learning-curve figures when the run ends.
+    "ray" (*ray_address*: None for a local Ray, "auto" or "ray://host:port" for a cluster).
+    *quiet*: no progress line. *print_every*: a plain status line on stdout every so many seconds
+    (for notebooks and logs). *outputs*: write results.csv, summary.json, replay.csv and the Gantt
+    and learning-curve figures when the run ends. *name*: the run's name (default: scheduler and
+    time), the directory name under ``runs/``.
     """
 
     def __init__(
@@ -143,6 +147,7 @@ class Tuner:
         quiet: bool = False,
         outputs: bool = True,
         name: str | None = None,
+        print_every: float | None = None,
     ) -> None:
         if not callable(objective):
             raise ValueError(f"objective must be a function of the config, got {objective!r}")
@@ -182,10 +187,15 @@ class Tuner:
                 f"experiment_dir {self.experiment_dir} already holds a run; resume it with "
                 f"Tuner.resume({str(self.experiment_dir)!r}) or choose another directory"
             )
+        if print_every is not None and not (
+            isinstance(print_every, (int, float)) and 0 < print_every < math.inf
+        ):
+            raise ValueError(f"print_every must be a number of seconds > 0, got {print_every!r}")
         self.scheduler = scheduler
         self.slots = slots
         self.quiet = quiet
         self.outputs = outputs
+        self.print_every = print_every
         self._settings = _Settings(
             objective=dumps_objective(objective),
             config_space=dict(config_space),
@@ -238,6 +248,7 @@ class Tuner:
         tuner.experiment_dir = directory
         tuner.quiet = quiet
         tuner.outputs = outputs
+        tuner.print_every = None
         tuner._resuming = True
         tuner.trace = None
         return tuner.run()
@@ -323,7 +334,12 @@ class _Run:
         self.orphans: deque[tuple[JobStarted, int]] = deque()  # (original start, resume point)
         self.offset = 0.0
         self.failed_jobs = 0
-        self.progress = Progress("tune", quiet=tuner.quiet)
+        if tuner.print_every is not None and not tuner.quiet:
+            self.progress = Progress(
+                "tune", interval=tuner.print_every, stream=sys.stdout, lines=True
+            )
+        else:
+            self.progress = Progress("tune", quiet=tuner.quiet)
 
     # -- time -----------------------------------------------------------------------------------
 
