@@ -126,7 +126,10 @@ class Tuner:
     ``runs/<name>``); it must not hold a run already. *backend*: "local" (processes here) or
     "ray" (*ray_address*: None for a local Ray, "auto" or "ray://host:port" for a cluster).
     *quiet*: no progress line. *print_every*: a plain status line on stdout every so many seconds
-    (for notebooks and logs). *outputs*: write results.csv, summary.json, replay.csv and the Gantt
+    (for notebooks and logs). *max_failures*: give up (TunerError) after this many jobs in a row
+    failed without a single good report in between: a systematic error (missing data, a bug in
+    the objective) would otherwise burn through thousands of trials; None never gives up.
+    *outputs*: write results.csv, summary.json, replay.csv and the Gantt
     and learning-curve figures when the run ends. *name*: the run's name (default: scheduler and
     time), the directory name under ``runs/``.
     """
@@ -148,6 +151,7 @@ class Tuner:
         outputs: bool = True,
         name: str | None = None,
         print_every: float | None = None,
+        max_failures: int | None = 10,
     ) -> None:
         if not callable(objective):
             raise ValueError(f"objective must be a function of the config, got {objective!r}")
@@ -191,11 +195,16 @@ class Tuner:
             isinstance(print_every, (int, float)) and 0 < print_every < math.inf
         ):
             raise ValueError(f"print_every must be a number of seconds > 0, got {print_every!r}")
+        if max_failures is not None and (
+            isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 1
+        ):
+            raise ValueError(f"max_failures must be an integer >= 1 or None, got {max_failures!r}")
         self.scheduler = scheduler
         self.slots = slots
         self.quiet = quiet
         self.outputs = outputs
         self.print_every = print_every
+        self.max_failures = max_failures
         self._settings = _Settings(
             objective=dumps_objective(objective),
             config_space=dict(config_space),
@@ -249,6 +258,7 @@ class Tuner:
         tuner.quiet = quiet
         tuner.outputs = outputs
         tuner.print_every = None
+        tuner.max_failures = 10
         tuner._resuming = True
         tuner.trace = None
         return tuner.run()
@@ -334,6 +344,7 @@ class _Run:
         self.orphans: deque[tuple[JobStarted, int]] = deque()  # (original start, resume point)
         self.offset = 0.0
         self.failed_jobs = 0
+        self.failures_in_a_row = 0
         if tuner.print_every is not None and not tuner.quiet:
             self.progress = Progress(
                 "tune", interval=tuner.print_every, stream=sys.stdout, lines=True
@@ -561,6 +572,7 @@ class _Run:
             self.backend.send(worker, "stop")
             return
         job.resource = resource
+        self.failures_in_a_row = 0
         self.trace.record(
             Reported(self.now(), worker, spec.trial_id, resource, float(metric), decision.value)
         )
@@ -573,6 +585,7 @@ class _Run:
     def fail(self, job: _Job, error: str) -> None:
         job.ending, job.error = "failed", error
         self.scheduler.fail(job.spec.trial_id)
+        self.failures_in_a_row += 1
 
     def on_job_end(self, worker: int, kind: str, error: str | None) -> None:
         job = self.jobs.get(worker)

@@ -96,3 +96,7 @@ def ray_kills_trial(x: float, max_epochs: int, bad_trial: int = 1) -> None:
             ray.kill(ray.get_runtime_context().current_actor)
             time.sleep(60)  # the kill lands while we wait
         report(epoch=epoch, loss=curve(x, epoch))
+
+
+def always_fails(x: float, max_epochs: int) -> None:
+    raise FileNotFoundError("no data here")

@@ -314,3 +314,29 @@ def test_stopping_criterion_validation():
         StoppingCriterion(max_wallclock_time=-1)
     with pytest.raises(ValueError, match="max_trials must be an integer >= 1"):
         StoppingCriterion(max_trials=0)
+
+
+def test_a_systematic_error_stops_the_run_instead_of_burning_trials(tmp_path):
+    """Every job fails at once (say the data is missing): after max_failures in a row the run
+    stops with the last error, rather than failing thousands of trials."""
+    from ashasim.run import TunerError
+
+    scheduler = RandomSearch(SPACE, max_t=4, metric="loss")
+    tuner = Tuner(
+        objectives.always_fails,
+        SPACE,
+        scheduler,
+        2,
+        devices="cpu",
+        quiet=True,
+        experiment_dir=tmp_path / "run",
+        stop=StoppingCriterion(max_wallclock_time=120),
+        max_failures=5,
+    )
+    with pytest.raises(
+        TunerError, match="5 jobs failed in a row(.|\n)*FileNotFoundError: no data here"
+    ):
+        tuner.run()
+    trace = load_experiment(tmp_path / "run")
+    assert 5 <= len(trace.segments) <= 6  # the other worker's job may fail alongside
+    assert all(s.reason == "failed" for s in trace.segments)

@@ -391,10 +391,22 @@ def test_tabular_rejects_bad_settings():
         ([ROWS[0], {**ROWS[1], "metric": "abc"}], r"row 2 of <rows>: could not convert"),
         ([{**ROWS[0], "epoch": None}], r"row 1 of <rows>: float\(\) argument"),
         ([{**ROWS[0], "epoch": math.inf}], r"row 1 of <rows>: cannot convert float infinity"),
-        ([{**ROWS[0], "epoch": 0}], r"row 1 of <rows>: need an integer epoch >= 1 and a finite seconds >= 0"),
-        ([{**ROWS[0], "seconds": -1.0}], r"need an integer epoch >= 1 and a finite seconds >= 0, got 1, -1.0"),
-        ([{**ROWS[0], "seconds": math.nan}], r"need an integer epoch >= 1 and a finite seconds >= 0"),
-        ([{**ROWS[0], "seconds": math.inf}], r"need an integer epoch >= 1 and a finite seconds >= 0"),
+        (
+            [{**ROWS[0], "epoch": 0}],
+            r"row 1 of <rows>: need an integer epoch >= 1 and a finite seconds >= 0",
+        ),
+        (
+            [{**ROWS[0], "seconds": -1.0}],
+            r"need an integer epoch >= 1 and a finite seconds >= 0, got 1, -1.0",
+        ),
+        (
+            [{**ROWS[0], "seconds": math.nan}],
+            r"need an integer epoch >= 1 and a finite seconds >= 0",
+        ),
+        (
+            [{**ROWS[0], "seconds": math.inf}],
+            r"need an integer epoch >= 1 and a finite seconds >= 0",
+        ),
     ],
 )
 def test_tabular_rejects_bad_rows(rows, message):
