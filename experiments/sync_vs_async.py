@@ -17,7 +17,7 @@ if __name__ == "__main__":
         "--workers", type=int, nargs="+", default=list(sync_vs_async.DEFAULT_WORKERS)
     )
     parser.add_argument("--max-time", type=float, default=1800.0)
-    parser.add_argument("--target", type=float, default=0.12)
+    parser.add_argument("--target", type=float, default=0.15)
     parser.add_argument("--processes", type=int)
     args = parser.parse_args()
     results = sync_vs_async.run(

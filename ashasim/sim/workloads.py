@@ -172,24 +172,42 @@ def _uniforms(key: int, counter: int) -> tuple[float, float]:
     return ((bits >> 32) + 0.5) * 2.0**-32, ((bits & 0xFFFFFFFF) + 0.5) * 2.0**-32
 
 
+def escape_curve(
+    ratio: Any,
+    shift: Any,
+    chance: float,
+    floor: Any,
+    sharpness: float,
+    tail_scale: float,
+    tail_exponent: float,
+    minimum: Callable[[Any, Any], Any] = min,
+) -> Any:
+    """LeNet's validation error at ``ratio`` = progress / escape_progress (> 0): at chance level
+    until the trial escapes (at ratio ``shift``, its own, seed-dependent point), then along the
+    power-law tail (capped at chance), which the seed does not move. It never rises with
+    progress. Plain arithmetic, so the calibration can pass numpy arrays (with
+    ``minimum=np.minimum``; ``experiments/calibrate_lenet.py``)."""
+    escaped = 1.0 - 1.0 / (1.0 + (ratio / shift) ** sharpness)
+    tail = minimum(floor + tail_scale * ratio**-tail_exponent, chance)
+    return chance - escaped * (chance - tail)
+
+
 class LearningCurves(Workload):
     """Synthetic learning curves and epoch times for LeNet-like training on FashionMNIST.
 
-    The validation error of a trial after e epochs follows a plateau-then-drop curve in the
-    number of SGD steps taken, scaled by the learning rate (sigmoid LeNets sit at chance level until
-    enough progress is made, then fall towards a floor):
-
-        progress = learning_rate * e * steps_per_epoch(batch_size)
-        error(e) = floor + (chance - floor) / (1 + (progress / half_progress) ** sharpness) + noise
-
-    The floor rises for learning rates above ``lr_best`` (too large a step hurts). Each trial draws
-    a log-normal shift of its half-progress point (seed-to-seed variation). Epoch time is
-    ``seconds_per_step * steps_per_epoch + seconds_per_epoch``, times a per-trial log-normal speed
-    factor, times a per-epoch log-logistic jitter ``(u / (1 - u)) ** time_jitter`` (power-law
-    tails: the odd very slow epoch); with probability ``straggler_prob`` a trial is a straggler
-    whose epochs take ``straggler_factor`` times longer. The metric noise is logistic with standard
-    deviation ``metric_noise``. The defaults are calibrated to real LeNet runs (README, "How the
-    cost models were calibrated").
+    The validation error depends on *progress*, the learning rate times the SGD steps taken
+    (``e * ceil(n_samples / batch_size)`` after e epochs), through ``escape_curve``: the chapter's
+    sigmoid LeNet sits at chance level (0.9) until progress nears ``escape_progress``, escapes
+    sharply (``escape_sharpness``), then improves slowly along a power-law tail
+    ``floor + tail_scale * (progress / escape_progress) ** -tail_exponent``. The floor rises for
+    learning rates above ``lr_best`` (too large a step hurts). Each trial draws a log-normal shift
+    of its escape point (``trial_spread``: seeds differ most in when they leave the plateau).
+    Epoch time is ``seconds_per_step * steps_per_epoch + seconds_per_epoch``, times a per-trial
+    log-normal speed factor, times a per-epoch log-logistic jitter ``(u / (1 - u)) **
+    time_jitter`` (power-law tails: the odd very slow epoch); with probability
+    ``straggler_prob`` a trial is a straggler whose epochs take ``straggler_factor`` times longer.
+    The metric noise is logistic with standard deviation ``metric_noise``. The defaults are
+    calibrated to a real run on an H100 (README, "How the cost models were calibrated").
 
     Randomness is counter-based (a hash of seed, trial, epoch), so a trial's curve is the same
     however the scheduler interleaves it with others, and costs no generator per trial: the
@@ -202,18 +220,20 @@ class LearningCurves(Workload):
         max_epochs: int = 10,
         n_samples: int = 60_000,
         chance_error: float = 0.9,
-        floor_error: float = 0.095,
+        floor_error: float = 0.06,
         lr_best: float = 0.3,
-        floor_slope: float = 0.08,
-        half_progress: float = 120.0,
-        sharpness: float = 2.0,
-        trial_spread: float = 0.35,
-        metric_noise: float = 0.004,
-        seconds_per_step: float = 0.0016,
-        seconds_per_epoch: float = 1.5,
-        time_jitter: float = 0.05,
-        trial_speed_spread: float = 0.1,
-        straggler_prob: float = 0.05,
+        floor_slope: float = 0.0,
+        escape_progress: float = 255.0,
+        escape_sharpness: float = 8.0,
+        tail_scale: float = 0.321,
+        tail_exponent: float = 0.4,
+        trial_spread: float = 0.65,
+        metric_noise: float = 0.01,
+        seconds_per_step: float = 0.00183,
+        seconds_per_epoch: float = 0.011,
+        time_jitter: float = 0.085,
+        trial_speed_spread: float = 0.144,
+        straggler_prob: float = 0.0,
         straggler_factor: float = 3.0,
         cache_size: int = 65_536,
         **overheads: float,
@@ -231,8 +251,10 @@ class LearningCurves(Workload):
         positive = {
             "n_samples": n_samples,
             "lr_best": lr_best,
-            "half_progress": half_progress,
-            "sharpness": sharpness,
+            "escape_progress": escape_progress,
+            "escape_sharpness": escape_sharpness,
+            "tail_scale": tail_scale,
+            "tail_exponent": tail_exponent,
             "straggler_factor": straggler_factor,
             "cache_size": cache_size,
         }
@@ -272,7 +294,7 @@ class LearningCurves(Workload):
         return {**super().describe(), "max_epochs": self.max_epochs, **self.params}
 
     def _trial(self, seed: int, trial_id: int, config: Mapping[str, Any]) -> tuple:
-        """Per-trial constants: (key, progress per epoch, half, floor, seconds per epoch)."""
+        """Per-trial constants: (key, ratio per epoch, escape shift, floor, seconds per epoch)."""
         p = self.params
         try:
             learning_rate = float(config["learning_rate"])
@@ -293,19 +315,20 @@ class LearningCurves(Workload):
         normal = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
         normal2 = math.sqrt(-2.0 * math.log(u1)) * math.sin(2.0 * math.pi * u2)
         steps = math.ceil(p["n_samples"] / batch_size)
-        half = p["half_progress"] * math.exp(p["trial_spread"] * normal)
+        shift = math.exp(p["trial_spread"] * normal)  # this trial's own escape point
         speed = math.exp(p["trial_speed_spread"] * normal2)
         if u3 < p["straggler_prob"]:
             speed *= p["straggler_factor"]
         too_large = max(0.0, math.log(learning_rate / p["lr_best"]))
         floor = min(p["floor_error"] + p["floor_slope"] * too_large**2, p["chance_error"])
         seconds = (p["seconds_per_step"] * steps + p["seconds_per_epoch"]) * speed
-        return key, learning_rate * steps / half, floor, seconds
+        return key, learning_rate * steps / p["escape_progress"], shift, floor, seconds
 
     def epoch_fn(self, seed: int) -> EpochFn:
         cache: OrderedDict[int, tuple] = OrderedDict()
         p = self.params
-        chance, sharpness = p["chance_error"], p["sharpness"]
+        chance, sharpness = p["chance_error"], p["escape_sharpness"]
+        tail_scale, tail_exponent = p["tail_scale"], p["tail_exponent"]
         jitter = p["time_jitter"]
         noise_scale = p["metric_noise"] * math.sqrt(3.0) / math.pi  # logistic scale for that std
         max_epochs, cache_size = self.max_epochs, self.cache_size
@@ -321,9 +344,11 @@ class LearningCurves(Workload):
                     f"LearningCurves(max_epochs={max_epochs}) has no epoch {epoch}; "
                     f"raise max_epochs or lower the scheduler's max_t"
                 )
-            key, rate, floor, seconds = constants
+            key, rate, shift, floor, seconds = constants
             u_metric, u_time = _uniforms(key, epoch + 1)
-            error = floor + (chance - floor) / (1.0 + (rate * epoch) ** sharpness)
+            error = escape_curve(
+                rate * epoch, shift, chance, floor, sharpness, tail_scale, tail_exponent
+            )
             error += noise_scale * math.log(u_metric / (1.0 - u_metric))
             error = 0.0 if error < 0.0 else 1.0 if error > 1.0 else error
             return seconds * (u_time / (1.0 - u_time)) ** jitter, error

@@ -34,7 +34,7 @@ def run(
     workers: Sequence[int] = DEFAULT_WORKERS,
     seeds: int = 10,
     max_time: float = 1800.0,
-    target: float = 0.12,
+    target: float = 0.15,
     processes: int | None = None,
     on_result: Callable[[RunResult], None] | None = None,
 ) -> list[RunResult]:

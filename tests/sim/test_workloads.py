@@ -168,7 +168,17 @@ def test_learning_curve_metrics_are_errors_in_0_1_and_times_positive(config, tri
 def test_noiseless_error_never_increases_with_epochs(config, trial, seed):
     errors = [metric for _, metric in NOISELESS.curve(trial, config, seed=seed)]
     assert all(later <= earlier for earlier, later in zip(errors, errors[1:]))
-    assert errors[-1] < LENET.params["chance_error"]
+    # a small learning rate may leave the trial on the sigmoid plateau (as in the real runs)
+    assert errors[-1] <= LENET.params["chance_error"]
+
+
+@given(st.integers(0, 10**6), st.integers(0, 2**20))
+def test_enough_progress_leaves_the_plateau(trial, seed):
+    """lr 0.8 with batch 32 is far past the escape for any seed's shift within 3 sigma."""
+    errors = [
+        m for _, m in NOISELESS.curve(trial, {"learning_rate": 0.8, "batch_size": 32}, seed=seed)
+    ]
+    assert errors[-1] < 0.3
 
 
 def test_default_curves_learn_on_average():
@@ -182,10 +192,15 @@ def test_default_curves_learn_on_average():
     assert sum(last) / 200 < 0.2
 
 
+def nominal_seconds(workload, batch_size):
+    p = workload.params
+    return p["seconds_per_step"] * math.ceil(60_000 / batch_size) + p["seconds_per_epoch"]
+
+
 def slow_trials(straggler_prob, n=1000):
     """Trials whose first epoch takes over twice the nominal time (no other time noise)."""
     workload = LearningCurves(straggler_prob=straggler_prob, time_jitter=0, trial_speed_spread=0)
-    nominal = 0.0016 * math.ceil(60_000 / 128) + 1.5
+    nominal = nominal_seconds(workload, 128)
     fn = workload.epoch_fn(7)
     return {t for t in range(n) if fn(t, CONFIG, 1)[0] > 2 * nominal}
 
@@ -202,8 +217,7 @@ def test_stragglers_take_straggler_factor_times_longer():
     workload = LearningCurves(
         straggler_prob=1.0, straggler_factor=4.0, time_jitter=0, trial_speed_spread=0
     )
-    nominal = 0.0016 * math.ceil(60_000 / 128) + 1.5
-    assert workload.epoch(0, CONFIG, 1)[0] == pytest.approx(4 * nominal)
+    assert workload.epoch(0, CONFIG, 1)[0] == pytest.approx(4 * nominal_seconds(workload, 128))
 
 
 def test_larger_batches_give_shorter_epochs():
@@ -212,7 +226,7 @@ def test_larger_batches_give_shorter_epochs():
     exact = LearningCurves(straggler_prob=0, time_jitter=0, trial_speed_spread=0)
     for batch_size in (32, 100, 256):
         seconds, _ = exact.epoch(3, {"learning_rate": 0.1, "batch_size": batch_size}, 2)
-        assert seconds == pytest.approx(0.0016 * math.ceil(60_000 / batch_size) + 1.5)
+        assert seconds == pytest.approx(nominal_seconds(exact, batch_size))
 
     def mean_time(batch_size):
         fn = LENET.epoch_fn(0)
@@ -265,7 +279,7 @@ def test_learning_curves_errors_are_clear():
         ({"chance_error": 1.5}, "chance_error <= 1"),
         ({"floor_error": -0.1}, "0 <= floor_error"),
         ({"n_samples": 0}, "n_samples must be a number > 0"),
-        ({"half_progress": -1.0}, "half_progress must be a number > 0"),
+        ({"escape_progress": -1.0}, "escape_progress must be a number > 0"),
         ({"straggler_factor": 0}, "straggler_factor must be a number > 0"),
         ({"cache_size": 0}, "cache_size must be a number > 0"),
         ({"metric_noise": -0.01}, "metric_noise must be a number >= 0"),
