@@ -340,3 +340,33 @@ def test_a_systematic_error_stops_the_run_instead_of_burning_trials(tmp_path):
     trace = load_experiment(tmp_path / "run")
     assert 5 <= len(trace.segments) <= 6  # the other worker's job may fail alongside
     assert all(s.reason == "failed" for s in trace.segments)
+
+
+def test_a_real_run_replays_in_the_simulator(tmp_path):
+    """Recording -> replay: replay.csv holds every observed (config, epoch) with its seconds and
+    metric; as a Tabular workload it replays with other settings (8 workers, synchronous SH)."""
+    from ashasim.core import SyncSH
+    from ashasim.run import tabular_rows
+    from ashasim.sim import Tabular
+
+    scheduler = ASHA(SPACE, type="promotion", max_trials=10, seed=4, **LADDER)
+    trace = tune(objectives.with_checkpoint, scheduler, tmp_path)
+    rows = tabular_rows(trace)
+    assert len(rows) == len(trace.results)  # one row per observed (config, epoch)
+    by_key = {(row["x"], row["epoch"]): row for row in rows}
+    for result in trace.results:
+        row = by_key[(result.config["x"], result.resource)]
+        assert row["metric"] == result.metric
+        assert row["seconds"] >= 0
+    table = Tabular(tmp_path / "run" / "replay.csv", missing="hold")
+    assert len(table.configs) == 10
+    replay = simulate(
+        SyncSH(table.config_space, max_t=4, grace_period=1, reduction_factor=2, max_trials=16),
+        table,
+        8,
+    )
+    recorded = {(row["x"], row["epoch"]): row["metric"] for row in rows}
+    for result in replay.results:
+        x = table.configs[result.config["config_id"]]["x"]
+        last_seen = max(e for (cx, e) in recorded if cx == x and e <= result.resource)
+        assert result.metric == recorded[(x, last_seen)]

@@ -29,36 +29,7 @@ nn = torch.nn
 REAL_DIR = fm.DEBIAN_DIR  # captured before any test monkeypatches the module constant
 NAMES = fm.FILES
 
-
-# ---------------------------------------------------------------------------------------------
-# Synthetic data: 10 classes, each lights a distinct subset of the four 14 x 14 quadrants
-# (class c lights quadrant b iff bit b of c is set), on a dark noisy background. Linearly
-# separable with large pixel differences, so even the sigmoid LeNet can leave its plateau.
-# ---------------------------------------------------------------------------------------------
-
-
-def quadrant_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    labels = rng.permutation(np.arange(n) % 10).astype(np.uint8)
-    images = rng.integers(0, 40, size=(n, 28, 28))
-    for i, label in enumerate(labels):
-        for bit in range(4):
-            if (int(label) >> bit) & 1:
-                row, col = divmod(bit, 2)
-                images[i, row * 14 : row * 14 + 14, col * 14 : col * 14 + 14] += 200
-    return np.clip(images, 0, 255).astype(np.uint8), labels
-
-
-def write_dataset(directory: Path, n_train: int = 600, n_test: int = 200, seed: int = 0) -> Path:
-    """The four IDX files (train ones gzipped, test ones raw: both forms are read)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    train_x, train_y = quadrant_images(n_train, seed)
-    test_x, test_y = quadrant_images(n_test, seed + 1)
-    fm.write_idx(directory / f"{NAMES[0]}.gz", train_x)
-    fm.write_idx(directory / f"{NAMES[1]}.gz", train_y)
-    fm.write_idx(directory / NAMES[2], test_x)
-    fm.write_idx(directory / NAMES[3], test_y)
-    return directory
+from tests.lenet_data import write_dataset  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
