@@ -358,8 +358,9 @@ class Trace:
 
     @property
     def idle_time(self) -> float:
-        """Worker-seconds without a job: workers x makespan - busy time."""
-        return self.n_workers * self.makespan - self.busy_time()
+        """Worker-seconds without a job: the idle intervals of every worker, summed (so it is
+        never negative; busy + idle = workers x makespan up to rounding)."""
+        return sum(b - a for w in range(self.n_workers) for a, b in self.idle_intervals(w))
 
     @property
     def idle_fraction(self) -> float:
