@@ -32,37 +32,32 @@ def chatty(max_epochs: int) -> None:
         report(epoch=epoch, loss=1.0 / epoch)
 
 
+def chatty_run(backend: str, directory: Path, max_epochs: int, max_trials: int):
+    """A run of ``chatty`` on one worker: only the executor's overhead takes time."""
+    space = {"max_epochs": max_epochs}
+    scheduler = RandomSearch(space, max_t=max_epochs, max_trials=max_trials, metric="loss")
+    return Tuner(
+        chatty,
+        space,
+        scheduler,
+        1,
+        devices="cpu",
+        experiment_dir=directory,
+        backend=backend,
+        quiet=True,
+        outputs=False,
+    ).run()
+
+
 def overheads(backend: str) -> dict[str, float]:
     """Median report round trip and job dispatch latency, in microseconds."""
     results = {}
     with tempfile.TemporaryDirectory() as directory:
-        space = {"max_epochs": 3000}
-        trace = Tuner(
-            chatty,
-            space,
-            RandomSearch(space, max_t=3000, max_trials=1, metric="loss"),
-            1,
-            devices="cpu",
-            experiment_dir=Path(directory) / "reports",
-            backend=backend,
-            quiet=True,
-            outputs=False,
-        ).run()
+        trace = chatty_run(backend, Path(directory) / "reports", max_epochs=3000, max_trials=1)
         times = [r.t for r in trace.results]
         gaps = [b - a for a, b in itertools.pairwise(times)]
         results["report round trip (us)"] = 1e6 * statistics.median(gaps)
-        space = {"max_epochs": 1}
-        trace = Tuner(
-            chatty,
-            space,
-            RandomSearch(space, max_t=1, max_trials=300, metric="loss"),
-            1,
-            devices="cpu",
-            experiment_dir=Path(directory) / "jobs",
-            backend=backend,
-            quiet=True,
-            outputs=False,
-        ).run()
+        trace = chatty_run(backend, Path(directory) / "jobs", max_epochs=1, max_trials=300)
         starts = {e.trial_id: e.t for e in trace.events if type(e) is JobStarted}
         cycles = [e.t - starts[e.trial_id] for e in trace.events if type(e) is JobEnded]
         results["job dispatch latency (us)"] = (

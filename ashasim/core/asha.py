@@ -30,6 +30,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from ashasim.core.base import SchedulerBase, Trial, check_int
 from ashasim.core.jobs import Decision
 from ashasim.core.rungs import Rung, continues_at_rung, rung_levels, score
@@ -69,9 +71,9 @@ class _AsyncSuccessiveHalving(SchedulerBase):
         *,
         type: str,  # noqa: A002 - the name users know from Syne Tune and the chapter
         max_t: int,
-        grace_period: int,
-        reduction_factor: int,
-        brackets: int | None,
+        grace_period: int = 1,
+        reduction_factor: int = 3,
+        brackets: int | None = None,
         **common: Any,
     ) -> None:
         if type not in ASHA_TYPES:
@@ -86,6 +88,14 @@ class _AsyncSuccessiveHalving(SchedulerBase):
             AshaBracket(self._levels[b:], self.reduction_factor)
             for b in range(check_brackets(brackets, len(self._levels)))
         ]
+        # Hyperband's weights: bracket b (s = s_max - b rungs above its start) gets a share of the
+        # new trials proportional to the trials synchronous Hyperband starts in it, eta**s/(s+1).
+        s_max = len(self._levels) - 1
+        weights = [
+            self.reduction_factor ** (s_max - b) / (s_max - b + 1)
+            for b in range(len(self._brackets))
+        ]
+        self.bracket_probabilities = np.array(weights) / sum(weights)
 
     @property
     def rung_levels(self) -> tuple[int, ...]:
@@ -99,7 +109,9 @@ class _AsyncSuccessiveHalving(SchedulerBase):
         raise ValueError(f"level must be one of {self._brackets[bracket].levels[:-1]}, got {level}")
 
     def _choose_bracket(self) -> int:
-        return 0
+        if len(self._brackets) == 1:
+            return 0  # no draw: ASHA's configs do not depend on a bracket stream
+        return int(self._rng.choice(len(self._brackets), p=self.bracket_probabilities))
 
     def _next_rung_after(self, bracket: int, level: int) -> int:
         """The next rung level above ``level`` in the bracket (max_t when there is none)."""

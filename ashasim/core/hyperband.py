@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from ashasim.core.asha import _AsyncSuccessiveHalving, check_brackets
 from ashasim.core.rungs import hyperband_bracket, rung_levels
 from ashasim.core.sync_sh import SyncSH
@@ -39,26 +37,16 @@ def hyperband_brackets(
 class SyncHyperband(SyncSH):
     """Synchronous Hyperband: SH brackets cycling from the most aggressive (s = s_max) to plain
     random search at r_max (s = 0). *brackets* keeps only the first (most aggressive) ones.
-    Other options as in ``SyncSH`` (overlap, resume, ...), except n0, which Hyperband sets.
+    Other options as in ``SyncSH`` (max_t, grace_period, reduction_factor, overlap, resume, ...),
+    except n0, which Hyperband sets per bracket.
     """
 
     def __init__(
-        self,
-        config_space: Mapping[str, Any],
-        *,
-        max_t: int,
-        grace_period: int = 1,
-        reduction_factor: int = 3,
-        brackets: int | None = None,
-        **common: Any,
+        self, config_space: Mapping[str, Any], *, brackets: int | None = None, **options: Any
     ) -> None:
-        super().__init__(
-            config_space,
-            max_t=max_t,
-            grace_period=grace_period,
-            reduction_factor=reduction_factor,
-            **common,
-        )
+        if "n0" in options:
+            raise ValueError("SyncHyperband sets n0 per bracket (Li et al.); do not pass n0")
+        super().__init__(config_space, **options)
         self.brackets = check_brackets(brackets, len(self.rung_levels))
 
     def _bracket_plan(self, index: int) -> tuple[int, int]:
@@ -70,41 +58,9 @@ class SyncHyperband(SyncSH):
 class AsyncHyperband(_AsyncSuccessiveHalving):
     """Asynchronous Hyperband: ASHA over *brackets* brackets (default: one per rung level).
 
-    Bracket b judges its trials from rung level b upwards; b = 0 is plain ASHA. *type* as in
-    ``ASHA`` ("promotion" or "stopping"). Promotions are searched across brackets from the highest
-    rung level down, so no paused winner waits for its bracket to be drawn.
+    Bracket b judges its trials from rung level b upwards; b = 0 is plain ASHA. Each new trial's
+    bracket is drawn with ``bracket_probabilities`` (Hyperband's weights). *type* as in ``ASHA``
+    ("promotion" or "stopping"); *max_t*, *grace_period*, *reduction_factor* and the options of
+    ``SchedulerBase`` as there. Promotions are searched across brackets from the highest rung
+    level down, so no paused winner waits for its bracket to be drawn.
     """
-
-    def __init__(
-        self,
-        config_space: Mapping[str, Any],
-        *,
-        type: str,  # noqa: A002
-        max_t: int,
-        grace_period: int = 1,
-        reduction_factor: int = 3,
-        brackets: int | None = None,
-        **common: Any,
-    ) -> None:
-        super().__init__(
-            config_space,
-            type=type,
-            max_t=max_t,
-            grace_period=grace_period,
-            reduction_factor=reduction_factor,
-            brackets=brackets,
-            **common,
-        )
-        s_max = len(self._levels) - 1
-        weights = np.array(
-            [
-                self.reduction_factor ** (s_max - b) / (s_max - b + 1)
-                for b in range(len(self._brackets))
-            ]
-        )
-        self.bracket_probabilities = weights / weights.sum()
-
-    def _choose_bracket(self) -> int:
-        if len(self._brackets) == 1:
-            return 0
-        return int(self._rng.choice(len(self._brackets), p=self.bracket_probabilities))
