@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def overheads(backend: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--subset", type=int, default=10_000, help="LeNet train images (CPU)")
+    parser.add_argument("--subset", type=int, help="LeNet train images (default: 10,000 on CPU)")
     parser.add_argument("--ray", action="store_true", help="also measure the Ray backend")
     parser.add_argument("--no-lenet", action="store_true")
     args = parser.parse_args()
@@ -79,7 +80,8 @@ def main() -> None:
     for name in measured["local"]:
         print(f"{name:<28}" + "".join(f"{measured[b][name]:>12,.0f}" for b in backends))
     if not args.no_lenet:
-        from experiments.bench_lenet import measure_lenet_epochs
+        sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script
+        from bench_lenet import measure_lenet_epochs
 
         print()
         print(f"LeNet epoch time on {args.device} (device-resident batches vs DataLoader)")
