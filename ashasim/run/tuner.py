@@ -461,8 +461,10 @@ class _Run:
                 for worker, message in self.backend.wait(timeout):
                     self.handle(worker, message)
                 self.show_progress()
-        except KeyboardInterrupt:
-            self.cancel_all(self.now(), "interrupted (Ctrl-C)")
+        except BaseException as error:
+            # Ctrl-C, or a reason to give up: close the journal's open jobs, then stop.
+            why = "interrupted (Ctrl-C)" if isinstance(error, KeyboardInterrupt) else str(error)
+            self.cancel_all(self.now(), f"the run stopped: {why.splitlines()[0]}")
             raise
         finally:
             self.progress.close()
@@ -635,6 +637,13 @@ class _Run:
                 job.error,
             )
         )
+        limit = self.tuner.max_failures
+        if job.ending == "failed" and limit is not None and self.failures_in_a_row >= limit:
+            raise TunerError(
+                f"{self.failures_in_a_row} jobs failed in a row without a single good report; "
+                f"giving up (a systematic error? max_failures={limit}). The last error:\n"
+                f"{job.error}"
+            )
 
     def cancel_all(self, at: float, why: str) -> None:
         """End every running job as cancelled at time ``at`` and stop its worker."""

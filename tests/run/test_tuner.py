@@ -338,8 +338,10 @@ def test_a_systematic_error_stops_the_run_instead_of_burning_trials(tmp_path):
     ):
         tuner.run()
     trace = load_experiment(tmp_path / "run")
-    assert 5 <= len(trace.segments) <= 6  # the other worker's job may fail alongside
-    assert all(s.reason == "failed" for s in trace.segments)
+    reasons = [s.reason for s in trace.segments]
+    assert reasons.count("failed") in (5, 6)  # the other worker's job may fail alongside
+    assert set(reasons) <= {"failed", "cancelled"}  # nothing left open in the journal
+    assert len(reasons) <= 7
 
 
 def test_a_real_run_replays_in_the_simulator(tmp_path):
