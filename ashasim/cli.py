@@ -340,10 +340,13 @@ def _tune(args: argparse.Namespace) -> int:
                 max_wallclock_time=args.max_wallclock, max_trials=args.max_trials
             )
     if args.resume is not None:
-        with usage_errors():
-            trace = _interruptible(
-                lambda: Tuner.resume(args.resume, stop=stop, quiet=args.quiet), args.resume
-            )
+        from ashasim.run.tuner import STATE_FILE
+
+        if not (args.resume / STATE_FILE).exists():
+            raise UsageError(f"--resume {args.resume} holds no resumable run (no {STATE_FILE})")
+        trace = _interruptible(
+            lambda: Tuner.resume(args.resume, stop=stop, quiet=args.quiet), args.resume
+        )
         out = args.resume
     else:
         with usage_errors():

@@ -159,3 +159,101 @@ def test_a_table_that_lacks_what_the_scheduler_asks_for_is_a_usage_error(tmp_pat
     assert done.returncode == 2
     assert "config 0 has no row for epoch=2 (recorded: [1])" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+OBJECTIVE = """
+from ashasim import Reporter
+
+
+def objective(x, max_epochs):
+    report = Reporter()
+    for epoch in range(1, max_epochs + 1):
+        report(epoch=epoch, loss=x + 1.0 / epoch)
+"""
+
+
+def test_tune_your_own_objective_then_resume(tmp_path):
+    """--objective module:function with --space: a real run on the CPU, then --resume on it."""
+    (tmp_path / "my_objective.py").write_text(OBJECTIVE)
+    (tmp_path / "space.json").write_text('{"x": {"uniform": [0, 1]}, "max_epochs": 3}')
+    out = tmp_path / "run"
+    done = ashasim(
+        "tune",
+        "--objective",
+        "my_objective:objective",
+        "--space",
+        "space.json",
+        "--metric",
+        "loss",
+        "--scheduler",
+        "asha",
+        "--grace-period",
+        1,
+        "--workers",
+        2,
+        "--max-trials",
+        6,
+        "--devices",
+        "cpu",
+        "--out",
+        out,
+        "--quiet",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["trials"] == 6
+    assert summary["metric"] == "loss"
+    assert (out / "replay.csv").exists()
+    again = ashasim("tune", "--resume", out, "--quiet", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert load_experiment(out).summary()["reports"] == summary["reports"]  # nothing redone
+
+
+def test_tune_the_builtin_workload_on_given_data(tmp_path):
+    from tests.lenet_data import write_dataset
+
+    data = write_dataset(tmp_path / "idx", 200, 100)
+    done = ashasim(
+        "tune",
+        "--data",
+        data,
+        "--max-t",
+        3,
+        "--workers",
+        1,
+        "--max-trials",
+        2,
+        "--devices",
+        "cpu",
+        "--out",
+        tmp_path / "run",
+        "--quiet",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    trace = load_experiment(tmp_path / "run")
+    assert {r.config["max_epochs"] for r in trace.results} == {3}
+    assert all(0.0 <= r.metric <= 1.0 for r in trace.results)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--objective", "nosuchmodule:f", "--space", "space.json"],
+            "cannot import 'nosuchmodule'",
+        ),
+        (["--objective", "json", "--space", "space.json"], "must look like module:function"),
+        (["--objective", "json:loads"], "--objective needs --space"),
+        (["--space", "space.json"], "--space goes with --objective"),
+        (["--max-wallclock", "0"], "argument --max-wallclock: expected a finite number > 0"),
+        (["--resume", "nowhere"], "holds no resumable run"),
+    ],
+)
+def test_tune_usage_errors(tmp_path, args, message):
+    (tmp_path / "space.json").write_text('{"x": {"uniform": [0, 1]}}')
+    done = ashasim("tune", *args, "--max-trials", 1, cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
