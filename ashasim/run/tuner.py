@@ -5,7 +5,9 @@ Theory of operation
 Free workers get jobs in worker-index order (``scheduler.suggest()``); each report an objective
 makes travels to this process, which asks the scheduler and answers "continue" or "stop"; the job
 ends at STOP or at its milestone (the objective is interrupted at that report), and the worker
-acknowledges. Every step is journaled as it happens (``journal.jsonl``, one unbuffered write per
+acknowledges. No new job is handed out while an ended job awaits its acknowledgement: the
+scheduler may already want to promote that very trial, which must not run in two places.
+Every step is journaled as it happens (``journal.jsonl``, one unbuffered write per
 event), so a crash loses at most the epoch in flight.
 
 Faults never stop the run: an exception in the objective, a metric that is missing, NaN or
@@ -477,6 +479,12 @@ class _Run:
         self.backend.start(slot, self.tuner._settings.objective)
 
     def dispatch(self) -> None:
+        if any(job.ending is not None for job in self.jobs.values()):
+            # A job the scheduler has ended is still unwinding on its worker. Its trial may be
+            # the next suggestion (a promotion), and it must not run in two places at once, so
+            # wait for the acknowledgement (milliseconds) before asking; asking later instead
+            # of parking a suggestion keeps the journal in the scheduler's order for resume.
+            return
         for worker in sorted(self.idle):
             if self.orphans:
                 start, resume_from = self.orphans.popleft()

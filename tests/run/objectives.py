@@ -100,3 +100,12 @@ def ray_kills_trial(x: float, max_epochs: int, bad_trial: int = 1) -> None:
 
 def always_fails(x: float, max_epochs: int) -> None:
     raise FileNotFoundError("no data here")
+
+
+def slow_to_unwind(x: float, max_epochs: int) -> None:
+    """quadratic, but the objective needs 0.3 s to clean up after its job is ended (think of a
+    ``finally`` that closes files or frees GPU memory)."""
+    try:
+        quadratic(x, max_epochs)
+    finally:
+        time.sleep(0.3)

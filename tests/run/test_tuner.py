@@ -134,6 +134,15 @@ def test_without_checkpoints_a_promoted_trial_retrains_and_early_reports_are_ign
     check_trace(trace, scheduler)
 
 
+def test_a_trial_never_runs_on_two_workers_while_its_last_job_unwinds(tmp_path):
+    """The milestone report pauses a trial at once, but its worker acknowledges only after the
+    objective has unwound; a promotion of that trial must wait for it, not start beside it."""
+    scheduler = ASHA(SPACE, type="promotion", max_trials=6, seed=1, **LADDER)
+    trace = tune(objectives.slow_to_unwind, scheduler, tmp_path)
+    assert any(s.resume_from > 0 for s in trace.segments)  # promotions happened
+    check_trace(trace, scheduler)
+
+
 def test_an_exception_in_the_objective_fails_the_trial_and_the_run_goes_on(tmp_path):
     scheduler = RandomSearch(SPACE, max_trials=4, max_t=4, metric="loss")
     trace = tune(objectives.crashes_on_trial, scheduler, tmp_path)
