@@ -129,15 +129,20 @@ class Rung:
         return self._results.bisect_left(self._keys[trial_id])
 
     def promotable(self) -> int | None:
-        """The paper's rule: the best candidate if it is in the top floor(n/eta), else None."""
-        if not self._candidates:
-            return None
-        key = self._candidates[0]
-        if self._results.bisect_left(key) < promotion_quota(
-            len(self._results), self.reduction_factor
-        ):
-            return key[1]
-        return None
+        """The paper's rule: the best candidate if it is in the top floor(n/eta), else None.
+
+        Cached: the answer only changes when a result is added or a candidate withdrawn, and
+        ASHA asks every rung on every suggestion, far more often than rungs change.
+        """
+        if self._stale:
+            self._stale = False
+            self._promotable = None
+            if self._candidates:
+                key = self._candidates[0]
+                quota = promotion_quota(len(self._results), self.reduction_factor)
+                if self._results.bisect_left(key) < quota:
+                    self._promotable = key[1]
+        return self._promotable
 
     def withdraw(self, trial_id: int) -> None:
         """Take a trial out of the candidates (promoted, or failed); its result still counts."""
