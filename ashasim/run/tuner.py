@@ -5,10 +5,11 @@ Theory of operation
 Free workers get jobs in worker-index order (``scheduler.suggest()``); each report an objective
 makes travels to this process, which asks the scheduler and answers "continue" or "stop"; the job
 ends at STOP or at its milestone (the objective is interrupted at that report), and the worker
-acknowledges. No new job is handed out while an ended job awaits its acknowledgement: the
-scheduler may already want to promote that very trial, which must not run in two places.
-Every step is journaled as it happens (``journal.jsonl``, one unbuffered write per
-event), so a crash loses at most the epoch in flight.
+acknowledges. The report at a job's milestone ends the job whatever the scheduler says, so it
+is held back and given to the scheduler only once the worker has let go of the trial (its
+acknowledgement, or its death): a scheduler may promote a paused trial at once, and a trial
+must never run in two places. Every step is journaled as it happens (``journal.jsonl``, one
+unbuffered write per event), so a crash loses at most the epoch in flight.
 
 Faults never stop the run: an exception in the objective, a metric that is missing, NaN or
 infinite, a report the scheduler refuses, an objective that returns before its milestone, or a
@@ -99,6 +100,7 @@ class _Job:
     resource: int  # last resource the scheduler heard of in this job
     ending: str | None = None  # "milestone" | "stopped" | "failed" once decided
     error: str | None = None
+    held: tuple[int, float, dict] | None = None  # milestone report awaiting the worker's ack
 
 
 @dataclass
@@ -479,12 +481,6 @@ class _Run:
         self.backend.start(slot, self.tuner._settings.objective)
 
     def dispatch(self) -> None:
-        if any(job.ending is not None for job in self.jobs.values()):
-            # A job the scheduler has ended is still unwinding on its worker. Its trial may be
-            # the next suggestion (a promotion), and it must not run in two places at once, so
-            # wait for the acknowledgement (milliseconds) before asking; asking later instead
-            # of parking a suggestion keeps the journal in the scheduler's order for resume.
-            return
         for worker in sorted(self.idle):
             if self.orphans:
                 start, resume_from = self.orphans.popleft()
@@ -572,25 +568,41 @@ class _Run:
             # The objective retrains from scratch (no checkpoint): the scheduler has these.
             self.backend.send(worker, "continue")
             return
-        if problem is None:
-            try:
-                decision = self.scheduler.report(spec.trial_id, resource, float(metric))
-            except (ValueError, KeyError) as error:
-                problem = f"the scheduler refused report({_show(values)}): {error}"
         if problem is not None:
             self.fail(job, problem)
-            self.backend.send(worker, "stop")
+        elif resource >= spec.milestone:
+            # The job ends here whatever the decision; the scheduler hears of it in settle().
+            job.ending, job.held = "milestone", (resource, float(metric), values)
+        else:
+            self.deliver(worker, job, resource, float(metric), values)
+        self.backend.send(worker, "continue" if job.ending is None else "stop")
+
+    def deliver(
+        self, worker: int, job: _Job, resource: int, metric: float, values: dict[str, Any]
+    ) -> None:
+        """Give a report to the scheduler and journal it with the decision (or fail the job)."""
+        spec = job.spec
+        try:
+            decision = self.scheduler.report(spec.trial_id, resource, metric)
+        except (ValueError, KeyError) as error:
+            self.fail(job, f"the scheduler refused report({_show(values)}): {error}")
             return
         job.resource = resource
         self.failures_in_a_row = 0
         self.trace.record(
-            Reported(self.now(), worker, spec.trial_id, resource, float(metric), decision.value)
+            Reported(self.now(), worker, spec.trial_id, resource, metric, decision.value)
         )
         if decision is Decision.STOP:
             job.ending = "stopped"
         elif resource >= spec.milestone:
             job.ending = "milestone"
-        self.backend.send(worker, "continue" if job.ending is None else "stop")
+
+    def settle(self, worker: int, job: _Job) -> None:
+        """The worker has let go of the trial: deliver the milestone report held back for it."""
+        if job.held is not None:
+            resource, metric, values = job.held
+            job.held = None
+            self.deliver(worker, job, resource, metric, values)
 
     def fail(self, job: _Job, error: str) -> None:
         job.ending, job.error = "failed", error
@@ -601,6 +613,7 @@ class _Run:
         job = self.jobs.get(worker)
         if job is None:
             return
+        self.settle(worker, job)
         if job.ending is None:
             if kind == "returned":
                 error = (
@@ -620,6 +633,7 @@ class _Run:
         self.idle.discard(worker)
         job = self.jobs.get(worker)
         if job is not None:
+            self.settle(worker, job)  # a result reported before the death stands
             if job.ending is None:
                 self.fail(job, f"the worker process died ({_exit_reason(exitcode)})")
             self.end_job(worker, job)
@@ -656,7 +670,9 @@ class _Run:
     def cancel_all(self, at: float, why: str) -> None:
         """End every running job as cancelled at time ``at`` and stop its worker."""
         for worker in sorted(self.jobs):
-            job = self.jobs.pop(worker)
+            job = self.jobs[worker]
+            self.settle(worker, job)  # a milestone reached before the stop counts
+            del self.jobs[worker]
             # Undecided jobs are cancelled (their trials stay running, and a resume continues
             # them); decided ones keep their reason, which the scheduler already acted on.
             reason = job.ending or "cancelled"

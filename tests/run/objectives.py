@@ -109,3 +109,14 @@ def slow_to_unwind(x: float, max_epochs: int) -> None:
         quadratic(x, max_epochs)
     finally:
         time.sleep(0.3)
+
+
+def dies_after_its_milestone(x: float, max_epochs: int, bad_trial: int = 0) -> None:
+    """quadratic, but trial ``bad_trial`` SIGKILLs its worker once each job has been ended."""
+    import signal
+
+    try:
+        quadratic(x, max_epochs)
+    finally:
+        if current_job().trial_id == bad_trial:
+            os.kill(os.getpid(), signal.SIGKILL)

@@ -172,6 +172,31 @@ def test_a_killed_worker_fails_its_trial_and_is_replaced(tmp_path):
     assert time.monotonic() - start < 120
 
 
+def test_a_worker_that_dies_after_its_milestone_report_keeps_the_result(tmp_path):
+    """The milestone report is given to the scheduler when the worker lets go of the trial; a
+    death at that point still counts the result (the trial paused, and can be promoted)."""
+    # The trial with the lowest x is best at every rung, so ASHA takes it to max_t.
+    probe = ASHA(SPACE, type="promotion", max_trials=6, seed=1, **LADDER)
+    configs = [probe.suggest().config["x"] for _ in range(6)]
+    best = configs.index(min(configs))
+    space = {**SPACE, "bad_trial": best}
+    scheduler = ASHA(space, type="promotion", max_trials=6, seed=1, **LADDER)
+    trace = Tuner(
+        objectives.dies_after_its_milestone,
+        space,
+        scheduler,
+        2,
+        devices="cpu",
+        experiment_dir=tmp_path / "run",
+        quiet=True,
+    ).run()
+    jobs = [s for s in trace.segments if s.trial_id == best]
+    assert [s.resource for s in jobs] == [1, 2, 4]  # promoted twice, each time after a death
+    assert all(s.reason == "milestone" for s in jobs)
+    assert [r.resource for r in trace.results if r.trial_id == best] == [1, 2, 3, 4]
+    check_trace(trace, scheduler)
+
+
 def test_nan_and_missing_metrics_fail_the_trial_with_a_clear_error(tmp_path):
     scheduler = RandomSearch(SPACE, max_trials=3, max_t=4, metric="loss")
     trace = tune(objectives.bad_metric, scheduler, tmp_path)
