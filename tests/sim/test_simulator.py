@@ -194,6 +194,32 @@ def test_a_stalled_scheduler_is_an_error_not_an_endless_loop():
         simulate(Stuck(), LENET, 2)
 
 
+def test_the_cycle_collector_is_paused_only_while_the_clock_runs():
+    """simulate() pauses Python's cycle collector for speed; it must leave it as it found it,
+    also when the run raises."""
+    import gc
+
+    seen = []
+
+    def metric(trial_id, epoch):
+        seen.append(gc.isenabled())
+        return 0.5
+
+    workload = Scripted({t: 1.0 for t in range(2)}, metric)
+    assert gc.isenabled()
+    simulate(RandomSearch(SPACE, max_t=2, max_trials=2), workload, 2)
+    assert seen and not any(seen) and gc.isenabled()
+    with pytest.raises(SimulationError):
+        simulate(Stuck(), LENET, 2)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        simulate(RandomSearch(SPACE, max_t=2, max_trials=2), workload, 2)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
