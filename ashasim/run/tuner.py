@@ -7,9 +7,10 @@ makes travels to this process, which asks the scheduler and answers "continue" o
 ends at STOP or at its milestone (the objective is interrupted at that report), and the worker
 acknowledges. The report at a job's milestone ends the job whatever the scheduler says, so it
 is held back and given to the scheduler only once the worker has let go of the trial (its
-acknowledgement, or its death): a scheduler may promote a paused trial at once, and a trial
-must never run in two places. Every step is journaled as it happens (``journal.jsonl``, one
-unbuffered write per event), so a crash loses at most the epoch in flight.
+acknowledgement, its death, or the end of the run): a scheduler may promote a paused trial at
+once, and a trial must never run in two places. Every step is journaled as it happens
+(``journal.jsonl``, one unbuffered write per event), so a crash loses at most the epoch in
+flight.
 
 Faults never stop the run: an exception in the objective, a metric that is missing, NaN or
 infinite, a report the scheduler refuses, an objective that returns before its milestone, or a

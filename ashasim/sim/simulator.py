@@ -269,19 +269,11 @@ class _Simulation:
                 yield timeout(seconds + save if resource == milestone else seconds)
                 decision = report(trial_id, resource, metric)
                 reached[1] = resource
+                text = stop_text if decision is stop else continue_text
+                record(new_event(Reported, (env.now, worker, trial_id, resource, metric, text)))
                 if decision is stop:
-                    record(
-                        new_event(
-                            Reported, (env.now, worker, trial_id, resource, metric, stop_text)
-                        )
-                    )
                     reason = "stopped"
                     break
-                record(
-                    new_event(
-                        Reported, (env.now, worker, trial_id, resource, metric, continue_text)
-                    )
-                )
                 if free:  # the scheduler's state changed and a worker is waiting
                     self.request_dispatch()
             record(JobEnded(env.now, worker, trial_id, resource, reason))

@@ -26,10 +26,10 @@ SPACE = {"x": uniform(0.0, 1.0), "max_epochs": 4}
 LADDER = {"max_t": 4, "grace_period": 1, "reduction_factor": 2, "metric": "loss"}
 
 
-def tune(objective, scheduler, tmp_path, n_workers=2, **kwargs):
+def tune(objective, scheduler, tmp_path, n_workers=2, space=SPACE, **kwargs):
     return Tuner(
         objective,
-        SPACE,
+        space,
         scheduler,
         n_workers,
         devices="cpu",
@@ -181,15 +181,7 @@ def test_a_worker_that_dies_after_its_milestone_report_keeps_the_result(tmp_path
     best = configs.index(min(configs))
     space = {**SPACE, "bad_trial": best}
     scheduler = ASHA(space, type="promotion", max_trials=6, seed=1, **LADDER)
-    trace = Tuner(
-        objectives.dies_after_its_milestone,
-        space,
-        scheduler,
-        2,
-        devices="cpu",
-        experiment_dir=tmp_path / "run",
-        quiet=True,
-    ).run()
+    trace = tune(objectives.dies_after_its_milestone, scheduler, tmp_path, space=space)
     jobs = [s for s in trace.segments if s.trial_id == best]
     assert [s.resource for s in jobs] == [1, 2, 4]  # promoted twice, each time after a death
     assert all(s.reason == "milestone" for s in jobs)
@@ -221,16 +213,8 @@ def test_an_objective_that_returns_before_its_milestone_fails(tmp_path):
 def test_time_budget_cancels_running_jobs(tmp_path):
     space = {"x": uniform(0.0, 1.0), "max_epochs": 1000, "sleep": 0.05}
     scheduler = RandomSearch(space, max_t=1000, metric="loss")
-    trace = Tuner(
-        objectives.quadratic,
-        space,
-        scheduler,
-        2,
-        devices="cpu",
-        quiet=True,
-        experiment_dir=tmp_path / "run",
-        stop=StoppingCriterion(max_wallclock_time=8.0),
-    ).run()
+    stop = StoppingCriterion(max_wallclock_time=8.0)
+    trace = tune(objectives.quadratic, scheduler, tmp_path, space=space, stop=stop)
     assert trace.makespan == pytest.approx(8.0, abs=0.6)
     assert {s.reason for s in trace.segments} == {"cancelled"}
     assert len(trace.results) > 10
