@@ -239,7 +239,7 @@ def _scheduler_options(args: argparse.Namespace) -> dict[str, Any]:
 def _simulate(args: argparse.Namespace) -> int:
     from ashasim.core import make_scheduler
     from ashasim.outputs import format_summary, write_outputs
-    from ashasim.sim import WorkloadError, simulate
+    from ashasim.sim import CostModelError, simulate
     from ashasim.sim.catalog import make_workload
 
     with usage_errors():
@@ -259,7 +259,7 @@ def _simulate(args: argparse.Namespace) -> int:
         if args.max_time is None and args.max_trials is None:
             raise ValueError("give --max-time or --max-trials, otherwise the run never ends")
     out = _prepare_out(args.out or Path("runs") / args.scheduler, force=args.force)
-    with usage_errors(WorkloadError):
+    with usage_errors(CostModelError):
         trace = simulate(
             scheduler,
             workload,
@@ -279,7 +279,7 @@ def _simulate(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from ashasim.plot import idle_comparison, save
     from ashasim.progress import Progress
-    from ashasim.sim import WorkloadError
+    from ashasim.sim import CostModelError
     from ashasim.sim.catalog import make_workload
     from ashasim.studies.compare import as_rows, compare, format_table, summarize, variance_settings
 
@@ -302,7 +302,7 @@ def _compare(args: argparse.Namespace) -> int:
         done[0] += 1
         progress.update(done[0] / total, f"{done[0]}/{total} runs")
 
-    with usage_errors(WorkloadError):
+    with usage_errors(CostModelError):
         results = compare(
             args.schedulers,
             args.workers,

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from ashasim.checks import check_int, check_number, is_int, is_real
+
 __all__ = [
     "Choice",
     "Domain",
@@ -53,20 +55,6 @@ class Domain:
         raise NotImplementedError
 
 
-def _require_number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return float(value)
-
-
-def _require_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    return int(value)
-
-
 @dataclass(frozen=True)
 class Uniform(Domain):
     """Real value, uniform on [lo, hi)."""
@@ -76,7 +64,7 @@ class Uniform(Domain):
     kind = "uniform"
 
     def __post_init__(self) -> None:
-        lo, hi = _require_number("lo", self.lo), _require_number("hi", self.hi)
+        lo, hi = check_number("lo", self.lo), check_number("hi", self.hi)
         if lo >= hi:
             raise ValueError(f"{self.kind}: lo must be < hi, got lo={lo!r}, hi={hi!r}")
 
@@ -84,7 +72,7 @@ class Uniform(Domain):
         return self.lo + (self.hi - self.lo) * rng.random()
 
     def contains(self, value: Any) -> bool:
-        return _is_real(value) and self.lo <= value <= self.hi
+        return is_real(value) and self.lo <= value <= self.hi
 
     def to_json(self) -> dict[str, Any]:
         return {self.kind: [self.lo, self.hi]}
@@ -99,7 +87,7 @@ class LogUniform(Domain):
     kind = "loguniform"
 
     def __post_init__(self) -> None:
-        lo, hi = _require_number("lo", self.lo), _require_number("hi", self.hi)
+        lo, hi = check_number("lo", self.lo), check_number("hi", self.hi)
         if lo <= 0:
             raise ValueError(f"{self.kind}: lo must be > 0 on a log scale, got lo={lo!r}")
         if lo >= hi:
@@ -111,7 +99,7 @@ class LogUniform(Domain):
         return min(max(value, self.lo), self.hi)  # exp(log(x)) may round just outside
 
     def contains(self, value: Any) -> bool:
-        return _is_real(value) and self.lo <= value <= self.hi
+        return is_real(value) and self.lo <= value <= self.hi
 
     def to_json(self) -> dict[str, Any]:
         return {self.kind: [self.lo, self.hi]}
@@ -126,7 +114,7 @@ class RandInt(Domain):
     kind = "randint"
 
     def __post_init__(self) -> None:
-        lo, hi = _require_int("lo", self.lo), _require_int("hi", self.hi)
+        lo, hi = check_int("lo", self.lo), check_int("hi", self.hi)
         if lo > hi:
             raise ValueError(f"{self.kind}: lo must be <= hi, got lo={lo}, hi={hi}")
 
@@ -135,7 +123,7 @@ class RandInt(Domain):
         return min(self.lo + int(rng.random() * (self.hi - self.lo + 1)), self.hi)
 
     def contains(self, value: Any) -> bool:
-        return _is_int(value) and self.lo <= value <= self.hi
+        return is_int(value) and self.lo <= value <= self.hi
 
     def to_json(self) -> dict[str, Any]:
         return {self.kind: [self.lo, self.hi]}
@@ -150,7 +138,7 @@ class LogRandInt(Domain):
     kind = "lograndint"
 
     def __post_init__(self) -> None:
-        lo, hi = _require_int("lo", self.lo), _require_int("hi", self.hi)
+        lo, hi = check_int("lo", self.lo), check_int("hi", self.hi)
         if lo < 1:
             raise ValueError(f"{self.kind}: lo must be >= 1 on a log scale, got lo={lo}")
         if lo > hi:
@@ -163,7 +151,7 @@ class LogRandInt(Domain):
         return int(min(max(value, self.lo), self.hi))
 
     def contains(self, value: Any) -> bool:
-        return _is_int(value) and self.lo <= value <= self.hi
+        return is_int(value) and self.lo <= value <= self.hi
 
     def to_json(self) -> dict[str, Any]:
         return {self.kind: [self.lo, self.hi]}
@@ -188,18 +176,6 @@ class Choice(Domain):
 
     def to_json(self) -> dict[str, Any]:
         return {self.kind: list(self.options)}
-
-
-def _is_real(value: Any) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float, np.integer, np.floating))
-        and math.isfinite(value)
-    )
-
-
-def _is_int(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer))
 
 
 def uniform(lo: float, hi: float) -> Uniform:

@@ -25,10 +25,10 @@ import simpy
 
 from ashasim.core import ASHA, RandomSearch
 from ashasim.sim import LearningCurves, simulate
-from ashasim.sim.workloads import EpochFn, Workload
+from ashasim.sim.costs import CostModel, EpochFn
 
 
-class Constant(Workload):
+class Constant(CostModel):
     """Every epoch takes one second and reaches the same metric: no workload cost at all."""
 
     def epoch_fn(self, seed: int) -> EpochFn:

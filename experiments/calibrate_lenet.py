@@ -8,7 +8,7 @@ of the log-residuals per trial (trial_speed_spread) and per epoch (time_jitter).
 Job overheads: a job's first report minus the epoch time the line predicts, for fresh jobs
 (startup_seconds) and for promoted jobs that load a checkpoint (restore_seconds).
 
-Validation error: a grid search over the shape of ``ashasim.sim.workloads.escape_curve``
+Validation error: a grid search over the shape of ``ashasim.sim.learning_curves.escape_curve``
 (escape_progress, escape_sharpness, floor_error, tail_scale, tail_exponent, lr_best,
 floor_slope). As in the model, each trial may leave the plateau earlier or later (a log-normal
 shift of its escape point): for every shape, each trial gets its best shift, the loss is the
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ashasim.events import JobStarted, Reported, load_experiment
-from ashasim.sim.workloads import escape_curve
+from ashasim.sim.learning_curves import escape_curve
 
 N_TRAIN = 60_000
 

@@ -57,8 +57,8 @@ def test_loguniform_is_uniform_in_log_space():
     [
         (lambda: space.uniform(1.0, 1.0), "lo must be < hi"),
         (lambda: space.uniform(2.0, 1.0), "lo must be < hi"),
-        (lambda: space.uniform(0.0, math.inf), "hi must be finite"),
-        (lambda: space.uniform("a", 1.0), "lo must be a number"),
+        (lambda: space.uniform(0.0, math.inf), "hi must be a finite number"),
+        (lambda: space.uniform("a", 1.0), "lo must be a finite number"),
         (lambda: space.loguniform(0.0, 1.0), "lo must be > 0"),
         (lambda: space.loguniform(-1.0, 1.0), "lo must be > 0"),
         (lambda: space.randint(5, 4), "lo must be <= hi"),

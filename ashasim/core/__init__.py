@@ -2,12 +2,13 @@
 
 from ashasim.core.asha import ASHA, ASHA_TYPES
 from ashasim.core.base import SchedulerBase
+from ashasim.core.defaults import OVERLAPS
 from ashasim.core.factory import SCHEDULER_NAMES, make_scheduler
 from ashasim.core.hyperband import AsyncHyperband, SyncHyperband, hyperband_brackets
 from ashasim.core.jobs import Decision, Job, Scheduler, TrialState
 from ashasim.core.random_search import RandomSearch
 from ashasim.core.rungs import rung_levels
-from ashasim.core.sync_sh import OVERLAPS, SyncSH
+from ashasim.core.sync_sh import SyncSH
 
 __all__ = [
     "ASHA",

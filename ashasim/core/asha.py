@@ -32,7 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from ashasim.core.base import SchedulerBase, Trial, check_int
+from ashasim.checks import check_choice, check_int
+from ashasim.core.base import SchedulerBase, Trial
+from ashasim.core.defaults import GRACE_PERIOD, REDUCTION_FACTOR
 from ashasim.core.jobs import Decision
 from ashasim.core.rungs import Rung, continues_at_rung, rung_levels, score
 
@@ -71,13 +73,12 @@ class _AsyncSuccessiveHalving(SchedulerBase):
         *,
         type: str,  # noqa: A002 - the name users know from Syne Tune and the chapter
         max_t: int,
-        grace_period: int = 1,
-        reduction_factor: int = 3,
+        grace_period: int = GRACE_PERIOD,
+        reduction_factor: int = REDUCTION_FACTOR,
         brackets: int | None = None,
         **common: Any,
     ) -> None:
-        if type not in ASHA_TYPES:
-            raise ValueError(f"type must be 'promotion' or 'stopping', got {type!r}")
+        check_choice("type", type, ASHA_TYPES)
         super().__init__(config_space, max_t=max_t, **common)
         self.type = type
         self.grace_period, self.reduction_factor = self._check_ladder(
@@ -190,8 +191,8 @@ class ASHA(_AsyncSuccessiveHalving):
         *,
         type: str,  # noqa: A002
         max_t: int,
-        grace_period: int = 1,
-        reduction_factor: int = 3,
+        grace_period: int = GRACE_PERIOD,
+        reduction_factor: int = REDUCTION_FACTOR,
         **common: Any,
     ) -> None:
         super().__init__(

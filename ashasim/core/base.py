@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ashasim.checks import check_choice, check_int, check_optional_int, check_text
 from ashasim.core.jobs import Decision, Job, TrialState
 from ashasim.core.lifecycle import Move, next_state
 from ashasim.space import check_config, check_space, sample
@@ -27,18 +28,9 @@ from ashasim.space import check_config, check_space, sample
 # costs a class-attribute lookup that is a fifth of its fast path on CPython 3.11.
 _RUNNING, _STOP = TrialState.RUNNING, Decision.STOP
 
-__all__ = ["SchedulerBase", "Trial", "check_int"]
+__all__ = ["MODES", "SchedulerBase", "Trial"]
 
 MODES = ("min", "max")
-
-
-def check_int(name: str, value: Any, *, minimum: int) -> int:
-    """``value`` as an int >= minimum, or ``ValueError`` naming the parameter and the range."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
 
 
 @dataclass
@@ -54,9 +46,6 @@ class Trial:
     bracket: int = 0
     recorded: int = 0  # highest rung level this trial has a result at (ASHA's bookkeeping)
     next_rung: int = 0  # the next rung level it will be judged at (ASHA's fast path)
-
-    def job(self) -> Job:
-        return Job(self.trial_id, dict(self.config), self.resume_from, self.milestone)
 
 
 class SchedulerBase:
@@ -76,17 +65,10 @@ class SchedulerBase:
     ) -> None:
         self.config_space = check_space(config_space)
         self.max_t = check_int("max_t", max_t, minimum=1)
-        if mode not in MODES:
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        self.mode = mode
-        for name, value in (("metric", metric), ("resource_attr", resource_attr)):
-            if not isinstance(value, str) or not value:
-                raise ValueError(f"{name} must be a non-empty string, got {value!r}")
-        self.metric = metric
-        self.resource_attr = resource_attr
-        self.max_trials = (
-            None if max_trials is None else check_int("max_trials", max_trials, minimum=1)
-        )
+        self.mode = check_choice("mode", mode, MODES)
+        self.metric = check_text("metric", metric)
+        self.resource_attr = check_text("resource_attr", resource_attr)
+        self.max_trials = check_optional_int("max_trials", max_trials, minimum=1)
         self.seed = check_int("seed", seed, minimum=0)
         self._rng = np.random.default_rng(self.seed)
         points = [] if points_to_evaluate is None else list(points_to_evaluate)
@@ -103,7 +85,17 @@ class SchedulerBase:
     def suggest(self) -> Job | None:
         """Work for a free worker, or None when there is nothing to do now."""
         trial = self._next_job()
-        return None if trial is None else trial.job()
+        if trial is None:
+            return None
+        milestone = trial.milestone
+        return Job(
+            trial.trial_id,
+            dict(trial.config),
+            trial.resume_from,
+            milestone,
+            trial.bracket,
+            milestone < self.max_t and self.resumes_promoted,
+        )
 
     def report(self, trial_id: int, resource: int, metric: float) -> Decision:
         """Record ``metric`` at ``resource`` for a running trial; CONTINUE or STOP.
@@ -188,6 +180,11 @@ class SchedulerBase:
                 settings[name] = getattr(self, name)
         settings["rung_levels"] = list(self.rung_levels)
         return settings
+
+    @property
+    def resumes_promoted(self) -> bool:
+        """Promoted trials continue from their checkpoint (False: they are retrained)."""
+        return True
 
     def trial_state(self, trial_id: int) -> TrialState:
         return self._trial(trial_id).state

@@ -12,6 +12,7 @@ from typing import Any
 
 from ashasim.core.asha import ASHA
 from ashasim.core.base import SchedulerBase
+from ashasim.core.defaults import GRACE_PERIOD, OVERLAP, REDUCTION_FACTOR
 from ashasim.core.hyperband import AsyncHyperband, SyncHyperband
 from ashasim.core.random_search import RandomSearch
 from ashasim.core.sync_sh import SyncSH
@@ -33,9 +34,9 @@ def make_scheduler(
     config_space: Mapping[str, Any],
     *,
     max_t: int,
-    grace_period: int = 1,
-    reduction_factor: int = 2,
-    overlap: str = "top-rung",
+    grace_period: int = GRACE_PERIOD,
+    reduction_factor: int = REDUCTION_FACTOR,
+    overlap: str = OVERLAP,
     resume: bool = True,
     n0: int | None = None,
     brackets: int | None = None,

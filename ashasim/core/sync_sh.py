@@ -27,13 +27,13 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from ashasim.core.base import SchedulerBase, Trial, check_int
+from ashasim.checks import check_choice, check_flag, check_int
+from ashasim.core.base import SchedulerBase, Trial
+from ashasim.core.defaults import GRACE_PERIOD, OVERLAP, OVERLAPS, REDUCTION_FACTOR
 from ashasim.core.jobs import Decision
 from ashasim.core.rungs import promotion_quota, rung_levels, score
 
 __all__ = ["OVERLAPS", "ShBracket", "SyncSH"]
-
-OVERLAPS = ("none", "top-rung", "always")
 
 
 class ShBracket:
@@ -68,7 +68,8 @@ class SyncSH(SchedulerBase):
 
     *grace_period*: r_min. *reduction_factor*: eta >= 2. *max_t*: r_max. *n0*: trials per bracket
     at r_min (default eta**K, K = number of rung levels above r_min). *overlap*: "none",
-    "top-rung" or "always". *resume*: continue promoted trials (True) or retrain them (False).
+    "top-rung" (default) or "always". *resume*: continue promoted trials (True) or retrain them
+    (False).
     Other options as in ``SchedulerBase``.
     """
 
@@ -77,10 +78,10 @@ class SyncSH(SchedulerBase):
         config_space: Mapping[str, Any],
         *,
         max_t: int,
-        grace_period: int = 1,
-        reduction_factor: int = 3,
+        grace_period: int = GRACE_PERIOD,
+        reduction_factor: int = REDUCTION_FACTOR,
         n0: int | None = None,
-        overlap: str = "none",
+        overlap: str = OVERLAP,
         resume: bool = True,
         **common: Any,
     ) -> None:
@@ -94,18 +95,18 @@ class SyncSH(SchedulerBase):
             if n0 is None
             else check_int("n0", n0, minimum=1)
         )
-        if overlap not in OVERLAPS:
-            raise ValueError(f"overlap must be one of {OVERLAPS}, got {overlap!r}")
-        self.overlap = overlap
-        if not isinstance(resume, bool):
-            raise ValueError(f"resume must be True or False, got {resume!r}")
-        self.resume = resume
+        self.overlap = check_choice("overlap", overlap, OVERLAPS)
+        self.resume = check_flag("resume", resume)
         self._active: dict[int, ShBracket] = {}  # insertion order = age
         self._n_brackets = 0
 
     @property
     def rung_levels(self) -> tuple[int, ...]:
         return self._levels
+
+    @property
+    def resumes_promoted(self) -> bool:
+        return self.resume
 
     @property
     def active_brackets(self) -> list[ShBracket]:

@@ -1,16 +1,52 @@
-"""Workloads by name, for the command line: ``d2l``, ``synthetic``, ``story``, ``tabular:PATH``."""
+"""Cost models by name, for the command line: ``d2l``, ``synthetic``, ``story``, ``tabular:PATH``.
+
+The chapter's schematic story lives here too (``story_costs``): it is a cost model like the others,
+and ``ashasim.studies.chapter_story`` tells it with both schedulers.
+"""
 
 from __future__ import annotations
 
-from ashasim.sim.workloads import LearningCurves, Tabular, Workload
+from ashasim.sim.costs import CostModel, Scripted
+from ashasim.sim.learning_curves import LearningCurves
+from ashasim.sim.tabular import Tabular
+from ashasim.space import uniform
 
-__all__ = ["WORKLOAD_NAMES", "make_workload"]
+__all__ = [
+    "STORY_EPOCH_SECONDS",
+    "STORY_METRICS",
+    "STORY_SPACE",
+    "WORKLOAD_NAMES",
+    "make_workload",
+    "story_costs",
+]
 
 WORKLOAD_NAMES = ("d2l", "synthetic", "story", "tabular:PATH")
 
+# The chapter's two-worker story (eta = 2, r_min = 1, r_max = 4): seconds per epoch of each
+# trial (Trial-2 is the straggler, Trial-3 slower than Trial-0) and the validation error after
+# epochs 1..4 (Trial-0 best, Trial-3 second).
+STORY_EPOCH_SECONDS = {0: 1.0, 1: 1.2, 2: 3.5, 3: 1.5, 4: 1.0, 5: 2.4}
+STORY_METRICS = {
+    0: [0.40, 0.25, 0.20, 0.18],
+    1: [0.60, 0.50, 0.45, 0.42],
+    2: [0.90, 0.80, 0.75, 0.72],
+    3: [0.45, 0.35, 0.30, 0.28],
+    4: [0.70, 0.60, 0.55, 0.52],
+    5: [0.80, 0.70, 0.65, 0.62],
+}
+STORY_SPACE = {"x": uniform(0.0, 1.0), "max_epochs": 4}
 
-def make_workload(spec: str, *, max_epochs: int) -> Workload:
-    """Build a workload from its command-line name.
+
+def story_costs() -> Scripted:
+    """The chapter's schematic story as a cost model (its space: ``STORY_SPACE``)."""
+    costs = Scripted(STORY_EPOCH_SECONDS, STORY_METRICS)
+    costs.config_space = dict(STORY_SPACE)
+    costs.max_epochs = 4
+    return costs
+
+
+def make_workload(spec: str, *, max_epochs: int) -> CostModel:
+    """Build a cost model from its command-line name.
 
     * ``d2l``: LeNet on FashionMNIST as in the chapter (calibrated learning curves and epoch times;
       learning_rate loguniform(1e-2, 1), batch_size randint(32, 256)).
@@ -29,12 +65,7 @@ def make_workload(spec: str, *, max_epochs: int) -> Workload:
             straggler_factor=4.0,
         )
     if spec == "story":
-        from ashasim.studies.chapter_story import SPACE, story_workload
-
-        workload = story_workload()
-        workload.config_space = dict(SPACE)
-        workload.max_epochs = 4
-        return workload
+        return story_costs()
     if spec.startswith("tabular:") and len(spec) > len("tabular:"):
         return Tabular(spec[len("tabular:") :])
     raise ValueError(f"workload must be one of {', '.join(WORKLOAD_NAMES)}; got {spec!r}")

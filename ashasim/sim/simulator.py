@@ -2,27 +2,25 @@
 
 Theory of operation
 -------------------
-Each worker is a SimPy process running the driver loop every clock shares: wait for a job, train
-its epochs (one ``timeout`` per epoch, the workload says how long), ``report()`` after each, end
-the job at its milestone or on STOP. Workers never ask the scheduler themselves. A *dispatch*
-hands jobs to free workers, in worker-index order, and runs after every event of the current
-instant has been processed (it is a zero-delay timeout scheduled behind them). So when several
-workers become free at once, all their reports reach the scheduler first, and the lowest-index
-free worker gets the first job: the worker that just finished does not jump the queue, as in the
-chapter's figures, and a run is a deterministic function of its seed.
+The loop itself is the one driver's (``ashasim.driver``): dispatch, reports, the held milestone
+report, the stall check, cancellation and journaling all live there. This clock only says how a
+job's epochs happen in simulated time. Each worker is a SimPy process: it waits for a job, trains
+its epochs (one ``timeout`` per epoch, the cost model says how long), hands each report to the
+driver, and ends the job at its milestone or on STOP.
 
-A free worker waits on its own SimPy event, which only a dispatch triggers; a dispatch is requested
-whenever the scheduler's state may have changed (a report while some worker is free, a job end).
-Nothing polls. When nothing runs and the scheduler has no job, the scheduler must be done, or the
-run has stalled (a scheduler bug), which is an error rather than an endless loop.
+Jobs are handed out by a *dispatch* that runs after every event of the current instant has been
+processed (a zero-delay timeout scheduled behind them). So when several workers become free at
+once, all their reports reach the scheduler first, and the lowest-index free worker gets the first
+job: the worker that just finished does not jump the queue, as in the chapter's figures, and a run
+is a deterministic function of its seed. A free worker waits on its own SimPy event, which only a
+dispatch triggers; a dispatch is requested whenever the scheduler's state may have changed (a
+report while some worker is free, a job end). Nothing polls.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import heapq
-import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,21 +28,19 @@ from typing import Any
 
 import simpy
 
+from ashasim.checks import check_int, check_number
 from ashasim.core.jobs import Decision, Job, Scheduler
-from ashasim.events import JOURNAL, JobEnded, JobStarted, Reported, Trace
+from ashasim.driver import Driver, check_bounded, check_scheduler, run_header
+from ashasim.events import JOURNAL, Trace
 from ashasim.progress import Progress
-from ashasim.sim.workloads import Workload
+from ashasim.sim.costs import CostModel
 
-__all__ = ["SimulationError", "simulate"]
-
-
-class SimulationError(RuntimeError):
-    """The simulated run cannot go on (e.g. the scheduler stalls: no job, nothing running)."""
+__all__ = ["simulate"]
 
 
 def simulate(
     scheduler: Scheduler,
-    workload: Workload,
+    costs: CostModel,
     n_workers: int,
     *,
     max_time: float | None = None,
@@ -53,53 +49,35 @@ def simulate(
     journal: str | os.PathLike[str] | None = None,
     progress: bool = False,
 ) -> Trace:
-    """Run ``scheduler`` on ``n_workers`` simulated workers; return the Trace.
+    """Run ``scheduler`` on ``n_workers`` simulated workers whose epochs ``costs`` models.
 
     *max_time*: stop at this simulated time; jobs still running are cancelled (their partial
     epoch is lost). *max_trials*: start at most this many trials (lowers the scheduler's budget).
     The run also ends when the scheduler is done; one of the three must bound it. *seed* seeds the
-    workload's noise (the scheduler has its own seed). *journal*: an experiment directory (or a
+    cost model's noise (the scheduler has its own seed). *journal*: an experiment directory (or a
     ``.jsonl`` path) to journal every event to as it happens. *progress*: a status line on stderr.
     """
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise ValueError(f"n_workers must be an integer >= 1, got {n_workers!r}")
-    if max_time is not None and (
-        isinstance(max_time, bool)
-        or not isinstance(max_time, (int, float))
-        or not math.isfinite(max_time)
-        or max_time <= 0
-    ):
-        raise ValueError(f"max_time must be a finite number > 0 (seconds), got {max_time!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    if not isinstance(workload, Workload):
-        raise ValueError(f"workload must be an ashasim.sim Workload, got {workload!r}")
+    check_scheduler(scheduler)
+    check_int("n_workers", n_workers, minimum=1)
+    if max_time is not None:
+        check_number("max_time", max_time, minimum=0, strict=True)
+    check_int("seed", seed, minimum=0)
+    if not isinstance(costs, CostModel):
+        raise ValueError(f"costs must be an ashasim.sim CostModel, got {costs!r}")
     if max_trials is not None:
-        limit = getattr(scheduler, "limit_trials", None)
-        if limit is None:
-            raise ValueError("max_trials needs a scheduler with limit_trials(); cap it there")
-        limit(max_trials)
-    if max_time is None and getattr(scheduler, "max_trials", None) is None:
-        raise ValueError(
-            "give max_time or max_trials (or a scheduler with max_trials): "
-            "otherwise the simulation never ends"
-        )
-    info: dict[str, Any] = {
-        "n_workers": n_workers,
-        "clock": "simulated",
-        "metric": getattr(scheduler, "metric", "metric"),
-        "mode": getattr(scheduler, "mode", "min"),
-        "resource_attr": getattr(scheduler, "resource_attr", "epoch"),
-        "scheduler": _describe(scheduler),
-        "workload": workload.describe(),
+        scheduler.limit_trials(check_int("max_trials", max_trials, minimum=1))
+    check_bounded(scheduler, time_limit=max_time, what="max_time")
+    extra = {
+        "workload": costs.describe(),
         "seed": seed,
         "max_time": max_time,
-        "max_trials": getattr(scheduler, "max_trials", None),
+        "max_trials": scheduler.max_trials,
     }
-    trace = Trace(info, journal=_journal_path(journal))
+    header = run_header(scheduler, n_workers, "simulated", extra)
+    trace = Trace(header, journal=_journal_path(journal))
     try:
         with _cyclic_gc_paused():
-            _Simulation(scheduler, workload, n_workers, trace, seed, progress).run(max_time)
+            _Clock(Driver(scheduler, trace, n_workers), costs, seed, progress).run(max_time)
     finally:
         trace.close()
     return trace
@@ -131,36 +109,19 @@ def _journal_path(journal: str | os.PathLike[str] | None) -> Path | None:
     return path if path.suffix == ".jsonl" else path / JOURNAL
 
 
-def _describe(scheduler: Scheduler) -> dict[str, Any]:
-    describe = getattr(scheduler, "describe", None)
-    return describe() if describe is not None else {"name": type(scheduler).__name__}
+class _Clock:
+    """SimPy processes, one per worker, around the driver."""
 
-
-class _Simulation:
-    def __init__(
-        self,
-        scheduler: Scheduler,
-        workload: Workload,
-        n_workers: int,
-        trace: Trace,
-        seed: int,
-        progress: bool,
-    ) -> None:
+    def __init__(self, driver: Driver, costs: CostModel, seed: int, progress: bool) -> None:
         self.env = simpy.Environment()
-        self.scheduler = scheduler
-        self.workload = workload
-        self.trace = trace
-        self.epoch = workload.epoch_fn(seed)
-        self.bracket_of = getattr(scheduler, "trial_bracket", lambda trial_id: 0)
-        self.max_t = getattr(scheduler, "max_t", None)
-        # Saving a checkpoint at a pause only pays off when promoted trials resume from it.
-        self.saves_checkpoints = getattr(scheduler, "resume", True)
-        self.free = list(range(n_workers))  # a heap: the lowest free worker gets the next job
-        self.wakeups: list[simpy.Event | None] = [None] * n_workers
-        self.current: dict[int, list[int]] = {}  # worker -> [trial_id, resource reached]
+        self.driver = driver
+        self.costs = costs
+        self.epoch = costs.epoch_fn(seed)
+        self.wakeups: list[Any] = [None] * driver.n_workers
         self.dispatch_pending = False
         self.progress = Progress("simulate", quiet=not progress)
-        for worker in range(n_workers):
+        self.max_time: float | None = None
+        for worker in range(driver.n_workers):
             self.env.process(self.work(worker))
         self.request_dispatch()
 
@@ -170,11 +131,7 @@ class _Simulation:
             self.env.run(until=max_time)
         finally:
             self.progress.close()
-        stop = self.env.now if max_time is None else max_time
-        for worker in sorted(self.current):
-            trial_id, resource = self.current[worker]
-            self.trace.record(JobEnded(stop, worker, trial_id, resource, "cancelled"))
-        self.current.clear()
+        self.driver.cancel(self.env.now if max_time is None else max_time)
 
     def request_dispatch(self) -> None:
         if not self.dispatch_pending:
@@ -183,106 +140,53 @@ class _Simulation:
 
     def dispatch(self, _: simpy.Event) -> None:
         self.dispatch_pending = False
-        free = self.free
-        while free:
-            job = self.scheduler.suggest()
-            if job is None:
-                break
-            worker = heapq.heappop(free)
-            self.current[worker] = [job.trial_id, job.resume_from]
-            self.wakeups[worker].succeed(job)  # type: ignore[union-attr]
-        self._check_not_stalled()
-
-    def next_job_inline(self, worker: int) -> Job | None:
-        """The job a deferred dispatch would give ``worker``, asked for right away.
-
-        Only valid when ``worker`` would be the only free one and nothing else happens at this
-        instant: then the deferred dispatch would run next and make exactly this call. It saves
-        two SimPy events per job on the common path.
-        """
-        job = self.scheduler.suggest()
-        if job is not None:
-            self.current[worker] = [job.trial_id, job.resume_from]
-        else:
-            self._check_not_stalled()
-        return job
-
-    def _check_not_stalled(self) -> None:
-        if not self.current and not self.scheduler.done:
-            raise SimulationError(
-                f"stalled at t={self.env.now}: no job is running and the scheduler "
-                f"{type(self.scheduler).__name__} suggests none, yet it is not done"
-            )
+        for worker, job in self.driver.dispatch(self.env.now):
+            self.wakeups[worker].succeed(job)
         if self.progress.enabled:
-            self._show_progress()
+            self.show_progress()
 
-    def _show_progress(self) -> None:
-        now = self.env.now
+    def show_progress(self) -> None:
+        now, scheduler = self.env.now, self.driver.scheduler
         fraction = now / self.max_time if self.max_time else None
-        trials = getattr(self.scheduler, "n_trials", 0)
-        budget = getattr(self.scheduler, "max_trials", None)
+        trials, budget = scheduler.n_trials, scheduler.max_trials
         if fraction is None and budget:
             fraction = trials / budget
-        self.progress.update(fraction, f"t={now:,.0f}s trials={trials} events={len(self.trace)}")
+        events = len(self.driver.trace)
+        self.progress.update(fraction, f"t={now:,.0f}s trials={trials} events={events}")
 
     def work(self, worker: int):  # a SimPy process
-        env, record, report, epoch = self.env, self.trace.record, self.scheduler.report, self.epoch
-        timeout, stop = env.timeout, Decision.STOP
-        stop_text, continue_text = Decision.STOP.value, Decision.CONTINUE.value
-        # The hot path builds one Reported per epoch; tuple.__new__ skips NamedTuple's Python-level
-        # __new__ (half the cost of the event).
-        new_event = tuple.__new__
-        workload, free, current = self.workload, self.free, self.current
-        job = None
+        env, epoch, costs, driver = self.env, self.epoch, self.costs, self.driver
+        timeout, report, idle = env.timeout, driver.report, driver.idle
+        stop = Decision.STOP
+        job: Job | None = None
         while True:
             if job is None:
                 wakeup = self.wakeups[worker] = env.event()
                 job = yield wakeup
             trial_id, config = job.trial_id, job.config
             resource, milestone = job.resume_from, job.milestone
-            reached = current[worker]
-            record(
-                JobStarted(
-                    env.now,
-                    worker,
-                    trial_id,
-                    config,
-                    resource,
-                    milestone,
-                    self.bracket_of(trial_id),
-                )
-            )
-            overhead = workload.startup_seconds if resource == 0 else workload.restore_seconds
+            overhead = costs.startup_seconds if resource == 0 else costs.restore_seconds
             if overhead:
                 yield timeout(overhead)
             # A pausing job saves its checkpoint before its milestone report: the scheduler may
             # resume the trial elsewhere as soon as it hears of it, so the checkpoint must exist.
-            save = (
-                workload.checkpoint_seconds
-                if self.saves_checkpoints and (self.max_t is None or milestone < self.max_t)
-                else 0.0
-            )
-            reason = "milestone"
+            save = costs.checkpoint_seconds if job.save_checkpoint else 0.0
             while resource < milestone:
                 resource += 1
                 seconds, metric = epoch(trial_id, config, resource)
                 yield timeout(seconds + save if resource == milestone else seconds)
-                decision = report(trial_id, resource, metric)
-                reached[1] = resource
-                text = stop_text if decision is stop else continue_text
-                record(new_event(Reported, (env.now, worker, trial_id, resource, metric, text)))
-                if decision is stop:
-                    reason = "stopped"
+                if report(worker, env.now, resource, metric) is stop:
                     break
-                if free:  # the scheduler's state changed and a worker is waiting
+                if idle:  # the scheduler's state changed and a worker is waiting
                     self.request_dispatch()
-            record(JobEnded(env.now, worker, trial_id, resource, reason))
-            del current[worker]
-            if not free and not self.dispatch_pending and env.peek() > env.now:
-                job = self.next_job_inline(worker)
-                if job is None:
-                    heapq.heappush(free, worker)
+            alone = not idle
+            driver.end_job(worker, env.now)
+            # The only free worker, and nothing else happens at this instant: the deferred
+            # dispatch would run next and give this worker exactly this job. Asking now saves two
+            # SimPy events per job on the common path.
+            if alone and not self.dispatch_pending and env.peek() > env.now:
+                assignment = driver.dispatch_one(env.now)
+                job = None if assignment is None else assignment[1]
             else:
                 job = None
-                heapq.heappush(free, worker)
                 self.request_dispatch()

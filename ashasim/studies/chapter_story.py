@@ -19,40 +19,26 @@ from pathlib import Path
 
 from ashasim.core import ASHA, SyncSH
 from ashasim.events import Trace
-from ashasim.sim import Scripted, simulate
-from ashasim.space import uniform
+from ashasim.sim import simulate
+from ashasim.sim.catalog import STORY_EPOCH_SECONDS, STORY_METRICS, STORY_SPACE, story_costs
 
-__all__ = ["EPOCH_SECONDS", "METRICS", "async_schedule", "story_workload", "sync_schedule", "write"]
+__all__ = ["EPOCH_SECONDS", "METRICS", "SPACE", "async_schedule", "sync_schedule", "write"]
 
-# seconds per epoch of each trial: Trial-2 is the straggler, Trial-3 slower than Trial-0
-EPOCH_SECONDS = {0: 1.0, 1: 1.2, 2: 3.5, 3: 1.5, 4: 1.0, 5: 2.4}
-# validation error after epochs 1..4: Trial-0 best, Trial-3 second
-METRICS = {
-    0: [0.40, 0.25, 0.20, 0.18],
-    1: [0.60, 0.50, 0.45, 0.42],
-    2: [0.90, 0.80, 0.75, 0.72],
-    3: [0.45, 0.35, 0.30, 0.28],
-    4: [0.70, 0.60, 0.55, 0.52],
-    5: [0.80, 0.70, 0.65, 0.62],
-}
-SPACE = {"x": uniform(0.0, 1.0), "max_epochs": 4}
+# the story's data, named as the chapter's figures use them (defined with the cost model)
+EPOCH_SECONDS, METRICS, SPACE = STORY_EPOCH_SECONDS, STORY_METRICS, STORY_SPACE
 LADDER = {"max_t": 4, "grace_period": 1, "reduction_factor": 2}
-
-
-def story_workload() -> Scripted:
-    return Scripted(EPOCH_SECONDS, METRICS)
 
 
 def sync_schedule(journal: Path | None = None) -> Trace:
     """Synchronous SH on the story: one bracket of 4 trials, and Trial-4 of the next."""
     scheduler = SyncSH(SPACE, **LADDER, overlap="top-rung", resume=False, max_trials=5)
-    return simulate(scheduler, story_workload(), 2, journal=journal)
+    return simulate(scheduler, story_costs(), 2, journal=journal)
 
 
 def async_schedule(journal: Path | None = None) -> Trace:
     """ASHA (promotion type) on the story, six trials."""
     scheduler = ASHA(SPACE, type="promotion", **LADDER, max_trials=6)
-    return simulate(scheduler, story_workload(), 2, journal=journal)
+    return simulate(scheduler, story_costs(), 2, journal=journal)
 
 
 def write(out: Path) -> dict[str, Trace]:

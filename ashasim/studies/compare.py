@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ashasim.core import make_scheduler, rung_levels
-from ashasim.sim import LearningCurves, Workload, simulate
+from ashasim.sim import CostModel, LearningCurves, simulate
 
 __all__ = [
     "RunResult",
@@ -82,7 +82,7 @@ def variance_settings(max_epochs: int = 10) -> dict[str, LearningCurves]:
 @dataclass(frozen=True)
 class _Task:
     setting: str
-    workload: Workload
+    workload: CostModel
     scheduler: str
     n_workers: int
     seed: int
@@ -121,7 +121,7 @@ def compare(
     workers: Sequence[int],
     seeds: int | Sequence[int],
     *,
-    settings: Mapping[str, Workload],
+    settings: Mapping[str, CostModel],
     max_time: float,
     target: float | None = None,
     processes: int | None = None,

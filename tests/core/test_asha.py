@@ -300,7 +300,8 @@ def _job(scheduler, trial_id, resume_from, milestone):
     from ashasim.core import Job
 
     config = scheduler._trials[trial_id].config
-    return Job(trial_id, config, resume_from, milestone)
+    # a job that pauses below max_t saves a checkpoint; the last one (to max_t) need not
+    return Job(trial_id, config, resume_from, milestone, 0, milestone < scheduler.max_t)
 
 
 def test_failed_paused_trial_is_never_promoted():

@@ -42,12 +42,12 @@ SPACE = {"lr": space.loguniform(1e-3, 1.0), "max_epochs": 8}
         (
             lambda: ASHA(SPACE, type="promotion", max_t=8, mode="minimize"),
             ValueError,
-            "mode must be 'min' or 'max', got 'minimize'",
+            "mode must be one of 'min', 'max'; got 'minimize'",
         ),
         (
             lambda: ASHA(SPACE, type="median", max_t=8),
             ValueError,
-            "type must be 'promotion' or 'stopping', got 'median'",
+            "type must be one of 'promotion', 'stopping'; got 'median'",
         ),
         (
             lambda: ASHA(SPACE, type="promotion", max_t=8, max_trials=0),
@@ -82,7 +82,7 @@ SPACE = {"lr": space.loguniform(1e-3, 1.0), "max_epochs": 8}
         (
             lambda: SyncSH(SPACE, max_t=8, overlap="sometimes"),
             ValueError,
-            "overlap must be one of \\('none', 'top-rung', 'always'\\), got 'sometimes'",
+            "overlap must be one of 'none', 'top-rung', 'always'; got 'sometimes'",
         ),
         (lambda: SyncSH(SPACE, max_t=8, n0=0), ValueError, "n0 must be an integer >= 1"),
         (lambda: SyncSH(SPACE, max_t=8, resume="yes"), ValueError, "resume must be True or False"),

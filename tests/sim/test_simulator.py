@@ -8,8 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ashasim.core import ASHA, AsyncHyperband, RandomSearch, SyncHyperband, SyncSH
+from ashasim.driver import RunError
 from ashasim.events import load_experiment
-from ashasim.sim import LearningCurves, Scripted, SimulationError, simulate
+from ashasim.sim import LearningCurves, Scripted, simulate
 
 LENET = LearningCurves(max_epochs=9)
 SPACE = LENET.config_space
@@ -174,10 +175,18 @@ def test_scripted_workload_says_which_trial_is_missing():
 
 
 class Stuck:
-    """A broken scheduler: never done, never has work."""
+    """A broken scheduler: never done, never has work (otherwise the whole protocol)."""
 
-    max_trials = 1
+    config_space = SPACE
+    metric, mode, resource_attr = "metric", "min", "epoch"
+    max_trials, n_trials = 1, 0
     done = False
+
+    def limit_trials(self, max_trials):
+        self.max_trials = min(self.max_trials, max_trials)
+
+    def describe(self):
+        return {"name": "Stuck"}
 
     def suggest(self):
         return None
@@ -189,8 +198,17 @@ class Stuck:
         raise AssertionError
 
 
+def test_a_scheduler_without_the_whole_protocol_is_refused_up_front():
+    class Partial:
+        def suggest(self):
+            return None
+
+    with pytest.raises(ValueError, match="Partial lacks config_space, metric, mode"):
+        simulate(Partial(), LENET, 2, max_time=10)
+
+
 def test_a_stalled_scheduler_is_an_error_not_an_endless_loop():
-    with pytest.raises(SimulationError, match="stalled at t=0"):
+    with pytest.raises(RunError, match="stalled at t=0"):
         simulate(Stuck(), LENET, 2)
 
 
@@ -209,7 +227,7 @@ def test_the_cycle_collector_is_paused_only_while_the_clock_runs():
     assert gc.isenabled()
     simulate(RandomSearch(SPACE, max_t=2, max_trials=2), workload, 2)
     assert seen and not any(seen) and gc.isenabled()
-    with pytest.raises(SimulationError):
+    with pytest.raises(RunError):
         simulate(Stuck(), LENET, 2)
     assert gc.isenabled()
     gc.disable()
@@ -228,13 +246,13 @@ def test_the_cycle_collector_is_paused_only_while_the_clock_runs():
         ({"max_time": math.inf}, "max_time must be a finite number > 0"),
         ({"seed": -2}, "seed must be an integer >= 0"),
         ({"max_trials": 0}, "max_trials must be an integer >= 1"),
-        ({"workload": "lenet"}, "workload must be an ashasim.sim Workload"),
+        ({"costs": "lenet"}, "costs must be an ashasim.sim CostModel"),
     ],
 )
 def test_bad_arguments(kwargs, message):
     args = {
         "scheduler": RandomSearch(SPACE, max_t=3, max_trials=2),
-        "workload": LENET,
+        "costs": LENET,
         "n_workers": 2,
         **kwargs,
     }

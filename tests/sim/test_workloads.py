@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ashasim.core import ASHA
 from ashasim.events import JobStarted, Reported
-from ashasim.sim import LearningCurves, Scripted, Tabular, WorkloadError, simulate
+from ashasim.sim import CostModelError, LearningCurves, Scripted, Tabular, simulate
 from ashasim.space import loguniform, randint
 
 OVERHEADS = ["startup_seconds", "checkpoint_seconds", "restore_seconds"]
@@ -84,33 +84,33 @@ def test_scripted_callable_metrics():
 
 def test_scripted_errors_say_what_is_missing():
     workload = Scripted({0: 2.0, 1: [1.0, 3.0]}, {0: [0.9, 0.8], 1: [0.7, 0.6, 0.5]})
-    with pytest.raises(WorkloadError, match=r"no trial 2 \(it scripts trials \[0, 1\]\)"):
+    with pytest.raises(CostModelError, match=r"no trial 2 \(it scripts trials \[0, 1\]\)"):
         workload.epoch(2, {}, 1)
-    with pytest.raises(WorkloadError, match="cap max_trials at 2"):
+    with pytest.raises(CostModelError, match="cap max_trials at 2"):
         workload.epoch(7, {}, 1)
     with pytest.raises(
-        WorkloadError,
+        CostModelError,
         match="trial 1 has epoch times for epochs 1..2, the scheduler asked for epoch 3",
     ):
         workload.epoch(1, {}, 3)
     with pytest.raises(
-        WorkloadError, match="trial 0 has metrics for epochs 1..2, the scheduler asked for epoch 3"
+        CostModelError, match="trial 0 has metrics for epochs 1..2, the scheduler asked for epoch 3"
     ):
         workload.epoch(0, {}, 3)
     no_curve = Scripted({0: 1.0, 1: 1.0}, {0: [0.5]})
-    with pytest.raises(WorkloadError, match="trial 1 has metrics for epochs 1..0"):
+    with pytest.raises(CostModelError, match="trial 1 has metrics for epochs 1..0"):
         no_curve.epoch(1, {}, 1)
-    assert issubclass(WorkloadError, ValueError)
+    assert issubclass(CostModelError, ValueError)
 
 
 @pytest.mark.parametrize(
     ("seconds", "message"),
     [
-        ({0: -1.0}, r"epoch_seconds\[0\] must be a number >= 0, got -1.0"),
-        ({3: [1.0, math.nan]}, r"epoch_seconds\[3\] must be a number >= 0, got nan"),
-        ([1.0, [2.0, -0.5]], r"epoch_seconds\[1\] must be a number >= 0"),
-        ({0: math.inf}, r"epoch_seconds\[0\] must be finite"),
-        ({0: [1.0, "2"]}, r"epoch_seconds\[0\] must be a number >= 0"),
+        ({0: -1.0}, r"epoch_seconds\[0\] must be a finite number >= 0, got -1.0"),
+        ({3: [1.0, math.nan]}, r"epoch_seconds\[3\] must be a finite number >= 0, got nan"),
+        ([1.0, [2.0, -0.5]], r"epoch_seconds\[1\] must be a finite number >= 0"),
+        ({0: math.inf}, r"epoch_seconds\[0\] must be a finite number"),
+        ({0: [1.0, "2"]}, r"epoch_seconds\[0\] must be a finite number >= 0"),
     ],
 )
 def test_scripted_rejects_bad_seconds_at_construction(seconds, message):
@@ -250,16 +250,16 @@ def test_learning_curves_errors_are_clear():
     workload = LearningCurves(max_epochs=3)
     for epoch in (0, 4):
         with pytest.raises(
-            WorkloadError, match=rf"LearningCurves\(max_epochs=3\) has no epoch {epoch}"
+            CostModelError, match=rf"LearningCurves\(max_epochs=3\) has no epoch {epoch}"
         ):
             workload.epoch(0, CONFIG, epoch)
     with pytest.raises(
-        WorkloadError, match="needs config keys 'learning_rate' and 'batch_size'; missing 'batch"
+        CostModelError, match="needs config keys 'learning_rate' and 'batch_size'; missing 'batch"
     ):
         workload.epoch(0, {"learning_rate": 0.1}, 1)
-    with pytest.raises(WorkloadError, match="missing 'learning_rate'"):
+    with pytest.raises(CostModelError, match="missing 'learning_rate'"):
         workload.epoch(0, {"batch_size": 64}, 1)
-    with pytest.raises(WorkloadError, match="learning_rate > 0 and batch_size >= 1"):
+    with pytest.raises(CostModelError, match="learning_rate > 0 and batch_size >= 1"):
         workload.epoch(0, {"learning_rate": 0.0, "batch_size": 64}, 1)
     assert len(workload.curve(0, CONFIG)) == 3
 
@@ -267,10 +267,10 @@ def test_learning_curves_errors_are_clear():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"straggler_prob": 2}, r"straggler_prob must be in \[0, 1\], got 2"),
+        ({"straggler_prob": 2}, r"straggler_prob must be a number in \[0, 1\], got 2"),
         ({"straggler_prob": -0.1}, "straggler_prob"),
         ({"time_jitter": 1.5}, "time_jitter must be < 1"),
-        ({"time_jitter": -0.1}, "time_jitter must be a number >= 0"),
+        ({"time_jitter": -0.1}, "time_jitter must be a finite number >= 0"),
         ({"max_epochs": 0}, "max_epochs must be an integer >= 1"),
         ({"max_epochs": 2.0}, "max_epochs must be an integer >= 1"),
         ({"max_epochs": True}, "max_epochs must be an integer >= 1"),
@@ -278,13 +278,13 @@ def test_learning_curves_errors_are_clear():
         ({"floor_error": 0.5, "chance_error": 0.4}, "floor_error < chance_error"),
         ({"chance_error": 1.5}, "chance_error <= 1"),
         ({"floor_error": -0.1}, "0 <= floor_error"),
-        ({"n_samples": 0}, "n_samples must be a number > 0"),
-        ({"escape_progress": -1.0}, "escape_progress must be a number > 0"),
-        ({"straggler_factor": 0}, "straggler_factor must be a number > 0"),
-        ({"cache_size": 0}, "cache_size must be a number > 0"),
-        ({"metric_noise": -0.01}, "metric_noise must be a number >= 0"),
-        ({"seconds_per_step": math.nan}, "seconds_per_step must be a number >= 0"),
-        ({"trial_spread": math.inf}, "trial_spread must be finite"),
+        ({"n_samples": 0}, "n_samples must be a finite number > 0"),
+        ({"escape_progress": -1.0}, "escape_progress must be a finite number > 0"),
+        ({"straggler_factor": 0}, "straggler_factor must be a finite number > 0"),
+        ({"cache_size": 0}, "cache_size must be a finite number > 0"),
+        ({"metric_noise": -0.01}, "metric_noise must be a finite number >= 0"),
+        ({"seconds_per_step": math.nan}, "seconds_per_step must be a finite number >= 0"),
+        ({"trial_spread": math.inf}, "trial_spread must be a finite number"),
     ],
 )
 def test_learning_curves_reject_bad_parameters_by_name(kwargs, message):
@@ -354,7 +354,7 @@ def test_tabular_custom_column_names(tmp_path):
     )
     assert table.configs == [{"lr": 0.1}, {"lr": 0.2}]
     assert table.epoch(0, {"config_id": 1}, 1) == (3.0, 0.8)
-    with pytest.raises(WorkloadError, match=r"no row for step=2"):
+    with pytest.raises(CostModelError, match=r"no row for step=2"):
         table.epoch(0, {"config_id": 1}, 2)
     described = table.describe()
     assert described["configs"] == 2 and described["source"] == str(tmp_path / "t.csv")
@@ -366,20 +366,20 @@ def test_tabular_missing_epochs_error_or_hold():
     last recorded epoch below it (and is still an error when there is none)."""
     strict, hold = Tabular(ROWS), Tabular(ROWS, missing="hold")
     with pytest.raises(
-        WorkloadError, match=r"config 0 has no row for epoch=3 \(recorded: \[1, 2, 4\]\)"
+        CostModelError, match=r"config 0 has no row for epoch=3 \(recorded: \[1, 2, 4\]\)"
     ):
         strict.epoch(0, {"config_id": 0}, 3)
     assert hold.epoch(0, {"config_id": 0}, 3) == (2.5, 0.4)
     assert hold.epoch(0, {"config_id": 0}, 9) == (3.0, 0.3)
     assert hold.epoch(0, {"config_id": 0}, 4) == (3.0, 0.3)
-    with pytest.raises(WorkloadError, match=r"config 2 has no row for epoch=1 \(recorded: \[2\]\)"):
+    with pytest.raises(CostModelError, match=r"config 2 has no row for epoch=1 \(recorded: \[2\]\)"):
         hold.epoch(0, {"config_id": 2}, 1)
     assert hold.describe()["missing"] == "hold"
 
 
 @pytest.mark.parametrize("config", [{"config_id": 3}, {"config_id": -1}, {}, {"config_id": "0"}])
 def test_tabular_rejects_configs_outside_the_table(config):
-    with pytest.raises(WorkloadError, match=r"config_id=.*the table has configs 0..2"):
+    with pytest.raises(CostModelError, match=r"config_id=.*the table has configs 0..2"):
         Tabular(ROWS).epoch(5, config, 1)
 
 
@@ -539,7 +539,7 @@ def test_tabular_rejects_repeated_and_fractional_epochs():
 
 
 def test_scripted_epochs_start_at_one():
-    from ashasim.sim import Scripted, WorkloadError
+    from ashasim.sim import CostModelError, Scripted
 
-    with pytest.raises(WorkloadError, match="epochs start at 1"):
+    with pytest.raises(CostModelError, match="epochs start at 1"):
         Scripted({0: [1.0, 2.0]}, {0: [0.5, 0.4]}).epoch(0, {}, 0)

@@ -1,19 +1,8 @@
-"""The event log both clocks write, and the views computed from it (ARCHITECTURE §3).
+"""A run as a list of events, and every view derived from them (ARCHITECTURE §3).
 
-A run is a list of three kinds of events, in time order:
-
-* ``JobStarted(t, worker, trial_id, config, resume_from, milestone, bracket)``
-* ``Reported(t, worker, trial_id, resource, metric, decision)``
-* ``JobEnded(t, worker, trial_id, resource, reason, error)``, reason in ``REASONS``
-
-``t`` is seconds since the experiment began (simulated or wall-clock). The journal is
-``journal.jsonl`` in the experiment directory: one header line (``"event": "experiment"``, with
-what is needed to read the rest alone: number of workers, metric, mode, scheduler settings), then
-one line per event, written and flushed as it happens. Everything else (results table, Gantt
-segments, idle time, best-so-far) is derived from the events, so it cannot disagree with them.
-
-Events are NamedTuples rather than dataclasses: the simulator creates one per simulated epoch and
-NamedTuples are several times cheaper to build.
+``Trace`` holds the events of one run in time order (and writes each to the journal as it is
+recorded, when it has one). The results table, Gantt segments, idle intervals, best-so-far and
+summary are all computed from the events, so they cannot disagree with them.
 """
 
 from __future__ import annotations
@@ -21,66 +10,23 @@ from __future__ import annotations
 import csv
 import json
 import math
-import operator
 import os
-import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, NamedTuple
 
-__all__ = [
-    "JOURNAL",
-    "REASONS",
-    "Event",
-    "JobEnded",
-    "JobStarted",
-    "Reported",
-    "Result",
-    "Segment",
-    "Trace",
-    "load_experiment",
-]
+from ashasim.checks import is_int
+from ashasim.events.journal import JOURNAL, JournalWriter, read_journal
+from ashasim.events.records import (
+    FORMAT_VERSION,
+    Event,
+    JobStarted,
+    Reported,
+    encode,
+    json_default,
+)
 
-JOURNAL = "journal.jsonl"
-REASONS = ("milestone", "stopped", "failed", "cancelled")
-FORMAT_VERSION = 1
-
-
-class JobStarted(NamedTuple):
-    t: float
-    worker: int
-    trial_id: int
-    config: dict[str, Any]
-    resume_from: int
-    milestone: int
-    bracket: int = 0  # the scheduler's bracket (Hyperband); lets plots draw per-bracket rungs
-
-
-class Reported(NamedTuple):
-    t: float
-    worker: int
-    trial_id: int
-    resource: int
-    metric: float
-    decision: str  # "continue" | "stop"
-
-
-class JobEnded(NamedTuple):
-    t: float
-    worker: int
-    trial_id: int
-    resource: int
-    reason: str  # one of REASONS
-    error: str | None = None
-
-
-Event = JobStarted | Reported | JobEnded
-_KINDS: dict[str, type] = {
-    "job_started": JobStarted,
-    "reported": Reported,
-    "job_ended": JobEnded,
-}
-_NAMES = {cls: name for name, cls in _KINDS.items()}
+__all__ = ["Result", "Segment", "Trace", "load_experiment"]
 
 
 class Segment(NamedTuple):
@@ -108,71 +54,6 @@ class Result(NamedTuple):
     metric: float
 
 
-def _json_default(value: Any) -> Any:
-    # numpy scalars and other number-likes in configs; exact integers stay integers, anything
-    # else number-like becomes a float (int() first would truncate Fraction(1, 2) to 0)
-    if hasattr(value, "item"):
-        try:
-            return value.item()
-        except (TypeError, ValueError):
-            pass
-    for cast in (operator.index, float):
-        try:
-            return cast(value)
-        except (TypeError, ValueError):
-            continue
-    raise TypeError(f"cannot write {value!r} ({type(value).__name__}) to the journal")
-
-
-def _number(value: float) -> str:
-    """A number as json.dumps writes it (NaN and Infinity included)."""
-    if value != value:
-        return "NaN"
-    if value in (math.inf, -math.inf):
-        return "Infinity" if value > 0 else "-Infinity"
-    return repr(value)
-
-
-def encode(event: Event) -> str:
-    """One journal line (without the newline), byte-identical to ``json.dumps`` of its fields."""
-    if (
-        type(event) is Reported
-        and type(event.metric) is float
-        and type(event.t) in (float, int)
-        and type(event.resource) is int
-    ):
-        # One per simulated epoch: format it directly (json.dumps is several times slower).
-        return (
-            f'{{"event": "reported", "t": {_number(event.t)}, "worker": {event.worker}, '
-            f'"trial_id": {event.trial_id}, "resource": {event.resource}, '
-            f'"metric": {_number(event.metric)}, "decision": "{event.decision}"}}'
-        )
-    if type(event) is JobEnded and event.error is None and type(event.t) in (float, int):
-        return (
-            f'{{"event": "job_ended", "t": {_number(event.t)}, "worker": {event.worker}, '
-            f'"trial_id": {event.trial_id}, "resource": {event.resource}, '
-            f'"reason": "{event.reason}"}}'
-        )
-    payload = {"event": _NAMES[type(event)], **event._asdict()}
-    if type(event) is JobEnded and event.error is None:
-        del payload["error"]
-    return json.dumps(payload, default=_json_default, allow_nan=True)
-
-
-def decode(line: str) -> Event | dict[str, Any]:
-    """An event, or the header dict, from one journal line."""
-    data = json.loads(line)
-    if not isinstance(data, dict) or "event" not in data:
-        raise ValueError("not a JSON object with an 'event' field")
-    kind = data.pop("event")
-    if kind == "experiment":
-        return data
-    cls = _KINDS.get(kind)
-    if cls is None:
-        raise ValueError(f"unknown event {kind!r}")
-    return cls(**data)
-
-
 class Trace:
     """Events of one run, in memory and (optionally) in a journal; views derived on demand.
 
@@ -189,26 +70,17 @@ class Trace:
         append: bool = False,
     ) -> None:
         n_workers = info.get("n_workers")
-        if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        if not is_int(n_workers) or n_workers < 1:
             raise ValueError(f"info['n_workers'] must be an integer >= 1, got {n_workers!r}")
         # Through JSON once, so the in-memory info equals what load_experiment reads back.
         merged = {"version": FORMAT_VERSION, "metric": "metric", "mode": "min", **info}
-        self.info: dict[str, Any] = json.loads(json.dumps(merged, default=_json_default))
+        self.info: dict[str, Any] = json.loads(json.dumps(merged, default=json_default))
         self.events: list[Event] = []
         self._views: dict[str, Any] = {}
-        self._file: BinaryIO | None = None
-        self.path: Path | None = None
-        if journal is not None:
-            self.path = Path(journal)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Unbuffered binary: each event is one write() system call, on disk (in the page
-            # cache) when record() returns, and half the cost of a text write plus flush.
-            if append:
-                _drop_torn_tail(self.path)
-            self._file = open(self.path, "ab" if append else "wb", buffering=0)  # noqa: SIM115
-            if not append:
-                header = {"event": "experiment", **self.info}
-                self._file.write((json.dumps(header, default=_json_default) + "\n").encode())
+        self.path: Path | None = None if journal is None else Path(journal)
+        self._journal: JournalWriter | None = None
+        if self.path is not None:
+            self._journal = JournalWriter(self.path, self.info, append=append)
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -224,13 +96,13 @@ class Trace:
         self.events.append(event)
         if self._views:
             self._views.clear()
-        if self._file is not None:
-            self._file.write((encode(event) + "\n").encode())
+        if self._journal is not None:
+            self._journal.write(event)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
 
     def __enter__(self) -> Trace:
         return self
@@ -509,54 +381,6 @@ def _same_events(left: Iterable[Event], right: Iterable[Event]) -> bool:
     return len(left) == len(right) and all(
         a == b or encode(a) == encode(b) for a, b in zip(left, right, strict=True)
     )
-
-
-def read_journal(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Event]]:
-    """The header and events of a journal. A torn last line (a crash mid-write) is dropped."""
-    path = Path(path)
-    lines = path.read_text(encoding="utf-8").split("\n")
-    torn = lines.pop() if lines else ""  # text after the last newline: empty unless torn
-    if not lines or not lines[0].strip():
-        raise ValueError(f"{path}: empty journal (no header line)")
-    try:
-        header = decode(lines[0])
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"{path}:1: not a journal header ({error})") from None
-    if not isinstance(header, dict):
-        raise ValueError(f"{path}: first line must be the experiment header")
-    events: list[Event] = []
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        try:
-            event = decode(line)
-        except (ValueError, TypeError, KeyError) as error:
-            raise ValueError(f"{path}:{number}: not a journal event ({error})") from None
-        if isinstance(event, dict):
-            raise ValueError(f"{path}:{number}: a second header in the journal")
-        events.append(event)
-    if torn.strip():
-        try:
-            event = decode(torn)
-        except (ValueError, TypeError, KeyError):
-            warnings.warn(f"{path}: dropping a torn last line (a crash mid-write)", stacklevel=2)
-        else:
-            if isinstance(event, dict):
-                raise ValueError(f"{path}: a second header in the journal")
-            events.append(event)
-    return header, events
-
-
-def _drop_torn_tail(path: Path) -> None:
-    """Cut a journal back to its last complete line before appending (after a crash mid-write),
-    so the torn line does not become a corrupt line in the middle."""
-    if not path.exists():
-        return
-    data = path.read_bytes()
-    end = data.rfind(b"\n") + 1
-    if end < len(data):
-        with open(path, "r+b") as handle:
-            handle.truncate(end)
 
 
 def load_experiment(directory: str | os.PathLike[str]) -> Trace:

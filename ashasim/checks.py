@@ -1,0 +1,121 @@
+"""Argument checks, written once: every public entry point validates its input with these.
+
+Each check returns the value in its canonical type or raises ``ValueError`` whose message starts
+with the parameter's name and states the accepted range, so the CLI can map it to the flag the
+user typed and a user of the API sees at once what to change. ``bool`` is never accepted as a
+number (``True`` is an ``int`` in Python, and ``max_trials=True`` is always a mistake).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "check_choice",
+    "check_flag",
+    "check_fraction",
+    "check_int",
+    "check_number",
+    "check_optional_int",
+    "check_text",
+    "is_int",
+    "is_real",
+]
+
+
+def is_int(value: Any) -> bool:
+    """An integer that is not a bool (numpy integers count)."""
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer))
+
+
+def is_real(value: Any) -> bool:
+    """A finite real number that is not a bool (numpy scalars count)."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float, np.integer, np.floating))
+        and math.isfinite(value)
+    )
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
+    """``value`` as an int (>= minimum when given)."""
+    wanted = "an integer" if minimum is None else f"an integer >= {minimum}"
+    if not is_int(value):
+        raise ValueError(f"{name} must be {wanted}, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be {wanted}, got {value}")
+    return int(value)
+
+
+def check_optional_int(name: str, value: Any, *, minimum: int) -> int | None:
+    """None, or ``value`` as an int >= minimum."""
+    if value is None:
+        return None
+    if not is_int(value) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum} or None, got {value!r}")
+    return int(value)
+
+
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    strict: bool = False,
+    maximum: float | None = None,
+) -> float:
+    """``value`` as a finite float, >= minimum (> minimum when ``strict``), <= maximum."""
+    bounds = []
+    if minimum is not None:
+        bounds.append(f"{'>' if strict else '>='} {minimum:g}")
+    if maximum is not None:
+        bounds.append(f"<= {maximum:g}")
+    wanted = "a finite number" + (" " + " and ".join(bounds) if bounds else "")
+    if not is_real(value):
+        raise ValueError(f"{name} must be {wanted}, got {value!r}")
+    number = float(value)
+    too_low = minimum is not None and (number <= minimum if strict else number < minimum)
+    if too_low or (maximum is not None and number > maximum):
+        raise ValueError(f"{name} must be {wanted}, got {value!r}")
+    return number
+
+
+def check_fraction(
+    name: str, value: Any, *, open_low: bool = False, open_high: bool = False
+) -> float:
+    """A probability-like number in [0, 1] (ends excluded as asked)."""
+    low, high = "(" if open_low else "[", ")" if open_high else "]"
+    if (
+        not is_real(value)
+        or not 0 <= value <= 1
+        or (open_low and value == 0)
+        or (open_high and value == 1)
+    ):
+        raise ValueError(f"{name} must be a number in {low}0, 1{high}, got {value!r}")
+    return float(value)
+
+
+def check_choice(name: str, value: Any, options: Sequence[Any]) -> Any:
+    """``value`` if it is one of ``options``."""
+    if value not in options:
+        accepted = ", ".join(repr(option) for option in options)
+        raise ValueError(f"{name} must be one of {accepted}; got {value!r}")
+    return value
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """A real bool (not 1, not "yes")."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def check_text(name: str, value: Any) -> str:
+    """A non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+    return value

@@ -1,0 +1,391 @@
+"""The one driver: the loop every clock runs around a scheduler (ARCHITECTURE §3b).
+
+Theory of operation
+-------------------
+A run is workers, a scheduler and a trace. The ``Driver`` owns everything between them, written
+once for every clock:
+
+* **dispatch**: free workers get jobs in worker-index order (``dispatch``), each job journaled as
+  ``JobStarted``; jobs a resumed run must finish first (``requeue``) go before new suggestions;
+* **reports**: each report goes to the scheduler and is journaled with its decision. The report
+  at a job's milestone ends the job whatever the scheduler says, so it is *held* and given to the
+  scheduler only when the worker has let go of the trial (``end_job``, ``lose_worker`` or
+  ``cancel``): a scheduler may promote a paused trial at once, and a trial must never run in two
+  places;
+* **faults**: a report the scheduler refuses, an objective that returns early or raises, a worker
+  that dies: the job ends ``failed`` (``scheduler.fail`` is called exactly then, which is what
+  makes a journal replayable), and too many failures in a row stop the run;
+* **the stall check**: nothing runs, every worker is free, the scheduler suggests nothing and is
+  not done: a scheduler bug, reported as an error rather than an endless wait;
+* **cancellation** at the budget: open jobs end ``cancelled`` (the scheduler is not told, so a
+  resumed run continues them).
+
+A clock supplies only time and the workers: the SimPy clock (``ashasim.sim``) calls ``report``
+after each simulated epoch and ``end_job`` when a job is over; the real-time loop
+(``ashasim.run.executor``) turns worker messages into the same calls. The driver never waits,
+sleeps or reads a clock: every call takes ``now``. Its only contract with the scheduler is
+``ashasim.core.Scheduler``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ashasim.core.jobs import Decision, Job, Scheduler
+from ashasim.events import JobEnded, JobStarted, Reported, Trace
+
+__all__ = ["Driver", "RunError", "check_bounded", "check_scheduler", "run_header"]
+
+_STOP, _CONTINUE = Decision.STOP, Decision.CONTINUE
+_STOP_TEXT, _CONTINUE_TEXT = _STOP.value, _CONTINUE.value
+
+
+class RunError(RuntimeError):
+    """The run cannot go on: the scheduler stalls, jobs keep failing, workers keep dying, ..."""
+
+
+_CONTRACT = (
+    "config_space",
+    "metric",
+    "mode",
+    "resource_attr",
+    "max_trials",
+    "n_trials",
+    "suggest",
+    "report",
+    "fail",
+    "done",
+    "limit_trials",
+    "describe",
+)
+
+
+def check_scheduler(scheduler: Any) -> Scheduler:
+    """``scheduler`` if it has every member of ``ashasim.core.Scheduler``; else a ValueError that
+    names the missing ones (rather than an AttributeError in the middle of a run)."""
+    missing = [name for name in _CONTRACT if not hasattr(scheduler, name)]
+    if missing:
+        raise ValueError(
+            f"scheduler must implement ashasim.core.Scheduler; {type(scheduler).__name__} lacks "
+            f"{', '.join(missing)}"
+        )
+    return scheduler
+
+
+def check_bounded(scheduler: Scheduler, *, time_limit: float | None, what: str) -> None:
+    """Refuse a run that would never end: no time limit and no trial budget.
+
+    *what* names the time limit the way the caller's user spells it (``max_time``, ...).
+    """
+    if time_limit is None and scheduler.max_trials is None:
+        raise ValueError(
+            f"give {what} or max_trials (or a scheduler with max_trials): otherwise the run "
+            f"never ends"
+        )
+
+
+def run_header(
+    scheduler: Scheduler, n_workers: int, clock: str, extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The journal's first line: what is needed to read the rest alone, then the clock's own."""
+    return {
+        "n_workers": n_workers,
+        "clock": clock,
+        "metric": scheduler.metric,
+        "mode": scheduler.mode,
+        "resource_attr": scheduler.resource_attr,
+        "scheduler": scheduler.describe(),
+        **extra,
+    }
+
+
+class _Active:
+    """A job a worker runs, as the driver sees it."""
+
+    __slots__ = ("ending", "error", "held", "job", "resource")
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.resource = job.resume_from  # last resource the scheduler heard of in this job
+        self.ending: str | None = None  # "milestone" | "stopped" | "failed" once decided
+        self.error: str | None = None
+        self.held: tuple[int, float] | None = None  # milestone report awaiting the worker
+
+
+class Driver:
+    """Drive ``scheduler`` on ``n_workers`` workers, journaling into ``trace``.
+
+    *max_failures*: stop the run (``RunError``) after this many jobs failed in a row without one
+    good report in between (None: never); a systematic error would otherwise burn every trial.
+    *idle*: the workers free at the start (all of them unless a clock starts its workers later).
+    """
+
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        trace: Trace,
+        n_workers: int,
+        *,
+        max_failures: int | None = None,
+        idle: Iterable[int] | None = None,
+    ) -> None:
+        self.scheduler = scheduler
+        self.trace = trace
+        self.n_workers = n_workers
+        self.max_failures = max_failures
+        self.metric_name = scheduler.metric
+        self.resource_attr = scheduler.resource_attr
+        self.idle: list[int] = sorted(range(n_workers) if idle is None else idle)  # a heap
+        self.jobs: list[_Active | None] = [None] * n_workers
+        self.n_running = 0
+        self.requeued: deque[Job] = deque()
+        self.failed_jobs = 0
+        self.failures_in_a_row = 0
+        self._record = trace.record
+        self._report = scheduler.report
+
+    # -- workers --------------------------------------------------------------------------------
+
+    def add_worker(self, worker: int) -> None:
+        """A worker is ready for jobs (started, or restarted after a death)."""
+        if worker not in self.idle:
+            heapq.heappush(self.idle, worker)
+
+    def requeue(self, jobs: Iterable[Job]) -> None:
+        """Jobs to hand out before any new suggestion (a resumed run's interrupted jobs)."""
+        self.requeued.extend(jobs)
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    def dispatch_one(self, now: float) -> tuple[int, Job] | None:
+        """Give the lowest free worker a job, journaled; None when there is none to give."""
+        if not self.idle:
+            return None
+        job = self.requeued.popleft() if self.requeued else self.scheduler.suggest()
+        if job is None:
+            self.check_not_stalled(now)
+            return None
+        worker = heapq.heappop(self.idle)
+        self.jobs[worker] = _Active(job)
+        self.n_running += 1
+        self._record(
+            JobStarted(
+                now, worker, job.trial_id, job.config, job.resume_from, job.milestone, job.bracket
+            )
+        )
+        return worker, job
+
+    def dispatch(self, now: float) -> list[tuple[int, Job]]:
+        """Jobs for the free workers, lowest worker first, until the scheduler has none."""
+        assignments = []
+        while self.idle:
+            assignment = self.dispatch_one(now)
+            if assignment is None:
+                break
+            assignments.append(assignment)
+        return assignments
+
+    def check_not_stalled(self, now: float) -> None:
+        """A scheduler that suggests nothing while nothing runs and every worker waits, yet is
+        not done, would keep the run waiting for ever."""
+        if (
+            self.n_running == 0
+            and not self.requeued
+            and len(self.idle) == self.n_workers
+            and not self.scheduler.done
+        ):
+            raise RunError(
+                f"stalled at t={now:g}: no job is running and the scheduler "
+                f"{type(self.scheduler).__name__} suggests none, yet it is not done"
+            )
+
+    @property
+    def finished(self) -> bool:
+        """Nothing runs, nothing is left to hand out, and the scheduler is done."""
+        return self.n_running == 0 and not self.requeued and self.scheduler.done
+
+    # -- reports --------------------------------------------------------------------------------
+
+    def report(self, worker: int, now: float, resource: int, metric: float) -> Decision:
+        """A report of the job ``worker`` runs; STOP when the job must end here.
+
+        The report at the milestone is held until the worker lets go of the trial (the job ends
+        there in any case); any other goes to the scheduler and the journal at once.
+        """
+        active = self.jobs[worker]
+        assert active is not None, f"worker {worker} runs no job"
+        if resource >= active.job.milestone:
+            active.held = (resource, metric)
+            active.ending = "milestone"
+            return _STOP
+        return self._deliver(worker, active, now, resource, metric)
+
+    def report_values(self, worker: int, now: float, values: Mapping[str, Any]) -> bool:
+        """A report as an objective makes it (``{resource_attr: ..., metric: ..., ...}``),
+        checked at the boundary; True when the job goes on.
+
+        A missing, non-integer resource, a missing or non-finite metric fail the job. Reports at
+        or below ``resume_from`` are ignored: an objective without checkpoints retrains a
+        promoted trial from scratch, and the scheduler already has those results.
+        """
+        active = self.jobs[worker]
+        if active is None or active.ending is not None:
+            return False
+        resource = values.get(self.resource_attr)
+        metric = values.get(self.metric_name)
+        if isinstance(resource, float) and resource.is_integer():
+            resource = int(resource)
+        problem = None
+        if isinstance(resource, bool) or not isinstance(resource, int):
+            problem = (
+                f"report({_show(values)}) must include {self.resource_attr}=<integer>, "
+                f"the resource the scheduler counts"
+            )
+        elif self.metric_name not in values:
+            problem = (
+                f"report({_show(values)}) has no {self.metric_name!r}, the metric the scheduler "
+                f"optimizes"
+            )
+        elif (
+            isinstance(metric, bool)
+            or not isinstance(metric, (int, float))
+            or not math.isfinite(metric)
+        ):
+            problem = (
+                f"{self.metric_name} = {metric!r} at {self.resource_attr}={resource} is not a "
+                f"finite number"
+            )
+        if problem is not None:
+            self._fail(active, problem)
+            return False
+        if resource <= active.job.resume_from:
+            return True
+        return self.report(worker, now, resource, float(metric)) is not _STOP
+
+    def _deliver(
+        self, worker: int, active: _Active, now: float, resource: int, metric: float
+    ) -> Decision:
+        job = active.job
+        try:
+            decision = self._report(job.trial_id, resource, metric)
+        except (ValueError, KeyError) as error:
+            self._fail(
+                active,
+                f"the scheduler refused report({self.resource_attr}={resource}, "
+                f"{self.metric_name}={metric!r}): {error}",
+            )
+            return _STOP
+        active.resource = resource
+        self.failures_in_a_row = 0
+        stop = decision is _STOP
+        self._record(
+            tuple.__new__(  # skips NamedTuple's Python-level __new__: once per epoch
+                Reported,
+                (
+                    now,
+                    worker,
+                    job.trial_id,
+                    resource,
+                    metric,
+                    _STOP_TEXT if stop else _CONTINUE_TEXT,
+                ),
+            )
+        )
+        if stop:
+            active.ending = "stopped"
+        elif resource >= job.milestone:
+            active.ending = "milestone"
+        return decision
+
+    def _settle(self, worker: int, active: _Active, now: float) -> None:
+        """The worker has let go of the trial: the held milestone report reaches the scheduler."""
+        if active.held is not None:
+            resource, metric = active.held
+            active.held = None
+            active.ending = None
+            self._deliver(worker, active, now, resource, metric)
+
+    def _fail(self, active: _Active, error: str) -> None:
+        active.ending, active.error = "failed", error
+        self.scheduler.fail(active.job.trial_id)
+        self.failures_in_a_row += 1
+
+    # -- job ends -------------------------------------------------------------------------------
+
+    def end_job(
+        self, worker: int, now: float, *, returned: bool = False, error: str | None = None
+    ) -> None:
+        """The worker let go of its job's trial: the objective stopped when told to, returned by
+        itself (*returned*), or raised (*error*, the traceback). The worker is free again."""
+        active = self.jobs[worker]
+        assert active is not None, f"worker {worker} runs no job"
+        self._settle(worker, active, now)
+        if active.ending is None:
+            if returned:
+                error = (
+                    f"the objective returned after {self.resource_attr}={active.resource}, "
+                    f"before the job's milestone {active.job.milestone} (does it report every "
+                    f"{self.resource_attr} up to the config's maximum?)"
+                )
+            self._fail(active, error or "the job ended without reaching its milestone")
+        elif error is not None and active.error is None:
+            active.error = error  # raised while unwinding after its last report; the result stands
+        self._close(worker, active, now, active.ending or "failed", active.error)
+        heapq.heappush(self.idle, worker)
+        self._check_failures(active)
+
+    def lose_worker(self, worker: int, now: float, why: str) -> None:
+        """The worker died (killed, out of memory, node lost): its job fails unless it reached
+        its end before the death. The worker is not free until ``add_worker``."""
+        if worker in self.idle:
+            self.idle.remove(worker)
+            heapq.heapify(self.idle)
+        active = self.jobs[worker]
+        if active is None:
+            return
+        self._settle(worker, active, now)  # a result reported before the death stands
+        if active.ending is None:
+            self._fail(active, why)
+        self._close(worker, active, now, active.ending or "failed", active.error)
+        self._check_failures(active)
+
+    def cancel(self, now: float, why: str | None = None) -> list[int]:
+        """End every running job at ``now`` (the budget ran out, or the run stops); return their
+        workers. Undecided jobs end ``cancelled`` (the scheduler is not told: a resumed run
+        continues them); decided ones keep their reason, which the scheduler already acted on."""
+        cancelled = []
+        for worker, active in enumerate(self.jobs):
+            if active is None:
+                continue
+            self._settle(worker, active, now)  # a milestone reached before the stop counts
+            at = max(now, self.trace.makespan)
+            self._close(worker, active, at, active.ending or "cancelled", active.error or why)
+            cancelled.append(worker)
+        return cancelled
+
+    def _close(
+        self, worker: int, active: _Active, now: float, reason: str, error: str | None
+    ) -> None:
+        self.jobs[worker] = None
+        self.n_running -= 1
+        job = active.job
+        self._record(JobEnded(now, worker, job.trial_id, active.resource, reason, error))
+        if reason == "failed":
+            self.failed_jobs += 1
+
+    def _check_failures(self, active: _Active) -> None:
+        limit = self.max_failures
+        if active.ending == "failed" and limit is not None and self.failures_in_a_row >= limit:
+            raise RunError(
+                f"{self.failures_in_a_row} jobs failed in a row without a single good report; "
+                f"giving up (a systematic error? max_failures={limit}). The last error:\n"
+                f"{active.error}"
+            )
+
+
+def _show(values: Mapping[str, Any]) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in values.items())

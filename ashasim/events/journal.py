@@ -1,0 +1,100 @@
+"""The journal on disk: ``journal.jsonl``, one header line then one line per event.
+
+Written as it happens: each event is one unbuffered ``write()`` (on disk, in the page cache, when
+``write`` returns), so a crash of the process loses at most the line being written. Read back
+with ``read_journal``, which drops a torn last line (a crash mid-write) and refuses anything else
+that is not a journal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ashasim.events.records import Event, decode, encode, json_default
+
+__all__ = ["JOURNAL", "JournalWriter", "read_journal"]
+
+JOURNAL = "journal.jsonl"
+
+
+class JournalWriter:
+    """Append events to a journal file.
+
+    *header*: the run's description, written as the first line of a new journal (``append``
+    False, which truncates the file). With ``append`` the file must hold a journal already; a torn
+    last line is cut off first, so it does not become a corrupt line in the middle.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], header: dict[str, Any], *, append: bool = False
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if append:
+            _drop_torn_tail(self.path)
+        # Unbuffered binary: one write() system call per event, half the cost of a text write
+        # plus flush.
+        self._file: BinaryIO | None = open(self.path, "ab" if append else "wb", buffering=0)  # noqa: SIM115
+        if not append:
+            line = json.dumps({"event": "experiment", **header}, default=json_default)
+            self._file.write((line + "\n").encode())
+
+    def write(self, event: Event) -> None:
+        assert self._file is not None, "the journal is closed"
+        self._file.write((encode(event) + "\n").encode())
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def read_journal(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Event]]:
+    """The header and events of a journal. A torn last line (a crash mid-write) is dropped."""
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    torn = lines.pop() if lines else ""  # text after the last newline: empty unless torn
+    if not lines or not lines[0].strip():
+        raise ValueError(f"{path}: empty journal (no header line)")
+    try:
+        header = decode(lines[0])
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{path}:1: not a journal header ({error})") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{path}: first line must be the experiment header")
+    events: list[Event] = []
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        try:
+            event = decode(line)
+        except (ValueError, TypeError, KeyError) as error:
+            raise ValueError(f"{path}:{number}: not a journal event ({error})") from None
+        if isinstance(event, dict):
+            raise ValueError(f"{path}:{number}: a second header in the journal")
+        events.append(event)
+    if torn.strip():
+        try:
+            event = decode(torn)
+        except (ValueError, TypeError, KeyError):
+            warnings.warn(f"{path}: dropping a torn last line (a crash mid-write)", stacklevel=2)
+        else:
+            if isinstance(event, dict):
+                raise ValueError(f"{path}: a second header in the journal")
+            events.append(event)
+    return header, events
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a journal back to its last complete line before appending (after a crash mid-write)."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        with open(path, "r+b") as handle:
+            handle.truncate(end)
