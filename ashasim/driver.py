@@ -42,6 +42,7 @@ __all__ = ["Driver", "RunError", "check_bounded", "check_scheduler", "run_header
 
 _STOP, _CONTINUE = Decision.STOP, Decision.CONTINUE
 _STOP_TEXT, _CONTINUE_TEXT = _STOP.value, _CONTINUE.value
+_new = tuple.__new__
 
 
 class RunError(RuntimeError):
@@ -106,10 +107,11 @@ def run_header(
 class _Active:
     """A job a worker runs, as the driver sees it."""
 
-    __slots__ = ("ending", "error", "held", "job", "resource")
+    __slots__ = ("ending", "error", "held", "job", "milestone", "resource", "trial_id")
 
     def __init__(self, job: Job) -> None:
         self.job = job
+        self.trial_id, self.milestone = job.trial_id, job.milestone  # read once per epoch
         self.resource = job.resume_from  # last resource the scheduler heard of in this job
         self.ending: str | None = None  # "milestone" | "stopped" | "failed" once decided
         self.error: str | None = None
@@ -173,8 +175,17 @@ class Driver:
         self.jobs[worker] = _Active(job)
         self.n_running += 1
         self._record(
-            JobStarted(
-                now, worker, job.trial_id, job.config, job.resume_from, job.milestone, job.bracket
+            _new(
+                JobStarted,
+                (
+                    now,
+                    worker,
+                    job.trial_id,
+                    job.config,
+                    job.resume_from,
+                    job.milestone,
+                    job.bracket,
+                ),
             )
         )
         return worker, job
@@ -213,16 +224,38 @@ class Driver:
     def report(self, worker: int, now: float, resource: int, metric: float) -> Decision:
         """A report of the job ``worker`` runs; STOP when the job must end here.
 
-        The report at the milestone is held until the worker lets go of the trial (the job ends
-        there in any case); any other goes to the scheduler and the journal at once.
+        The first report at the milestone is held until the worker lets go of the trial (the job
+        ends there in any case); ``_settle`` then delivers it through here. Any other report goes
+        to the scheduler and the journal at once. This runs once per simulated epoch, hence the
+        flat code.
         """
-        active = self.jobs[worker]
-        assert active is not None, f"worker {worker} runs no job"
-        if resource >= active.job.milestone:
+        active: _Active = self.jobs[worker]  # type: ignore[assignment]
+        if resource >= active.milestone and active.ending is None:
             active.held = (resource, metric)
             active.ending = "milestone"
             return _STOP
-        return self._deliver(worker, active, now, resource, metric)
+        trial_id = active.trial_id
+        try:
+            decision = self._report(trial_id, resource, metric)
+        except (ValueError, KeyError) as error:
+            self._fail(
+                active,
+                f"the scheduler refused report({self.resource_attr}={resource}, "
+                f"{self.metric_name}={metric!r}): {error}",
+            )
+            return _STOP
+        active.resource = resource
+        self.failures_in_a_row = 0
+        if decision is _STOP:
+            active.ending = "stopped"
+            text = _STOP_TEXT
+        else:
+            if resource >= active.milestone:
+                active.ending = "milestone"
+            text = _CONTINUE_TEXT
+        # tuple.__new__ skips NamedTuple's Python-level __new__ (half the cost of the event)
+        self._record(_new(Reported, (now, worker, trial_id, resource, metric, text)))
+        return decision
 
     def report_values(self, worker: int, now: float, values: Mapping[str, Any]) -> bool:
         """A report as an objective makes it (``{resource_attr: ..., metric: ..., ...}``),
@@ -266,48 +299,12 @@ class Driver:
             return True
         return self.report(worker, now, resource, float(metric)) is not _STOP
 
-    def _deliver(
-        self, worker: int, active: _Active, now: float, resource: int, metric: float
-    ) -> Decision:
-        job = active.job
-        try:
-            decision = self._report(job.trial_id, resource, metric)
-        except (ValueError, KeyError) as error:
-            self._fail(
-                active,
-                f"the scheduler refused report({self.resource_attr}={resource}, "
-                f"{self.metric_name}={metric!r}): {error}",
-            )
-            return _STOP
-        active.resource = resource
-        self.failures_in_a_row = 0
-        stop = decision is _STOP
-        self._record(
-            tuple.__new__(  # skips NamedTuple's Python-level __new__: once per epoch
-                Reported,
-                (
-                    now,
-                    worker,
-                    job.trial_id,
-                    resource,
-                    metric,
-                    _STOP_TEXT if stop else _CONTINUE_TEXT,
-                ),
-            )
-        )
-        if stop:
-            active.ending = "stopped"
-        elif resource >= job.milestone:
-            active.ending = "milestone"
-        return decision
-
     def _settle(self, worker: int, active: _Active, now: float) -> None:
         """The worker has let go of the trial: the held milestone report reaches the scheduler."""
         if active.held is not None:
             resource, metric = active.held
             active.held = None
-            active.ending = None
-            self._deliver(worker, active, now, resource, metric)
+            self.report(worker, now, resource, metric)  # ending is set: delivered, not held
 
     def _fail(self, active: _Active, error: str) -> None:
         active.ending, active.error = "failed", error
@@ -321,22 +318,25 @@ class Driver:
     ) -> None:
         """The worker let go of its job's trial: the objective stopped when told to, returned by
         itself (*returned*), or raised (*error*, the traceback). The worker is free again."""
-        active = self.jobs[worker]
-        assert active is not None, f"worker {worker} runs no job"
-        self._settle(worker, active, now)
-        if active.ending is None:
+        active: _Active = self.jobs[worker]  # type: ignore[assignment]
+        if active.held is not None:
+            self._settle(worker, active, now)
+        ending = active.ending
+        if ending is None:
             if returned:
                 error = (
                     f"the objective returned after {self.resource_attr}={active.resource}, "
-                    f"before the job's milestone {active.job.milestone} (does it report every "
+                    f"before the job's milestone {active.milestone} (does it report every "
                     f"{self.resource_attr} up to the config's maximum?)"
                 )
             self._fail(active, error or "the job ended without reaching its milestone")
+            ending = "failed"
         elif error is not None and active.error is None:
             active.error = error  # raised while unwinding after its last report; the result stands
-        self._close(worker, active, now, active.ending or "failed", active.error)
+        self._close(worker, active, now, ending, active.error)
         heapq.heappush(self.idle, worker)
-        self._check_failures(active)
+        if ending == "failed":
+            self._check_failures(active)
 
     def lose_worker(self, worker: int, now: float, why: str) -> None:
         """The worker died (killed, out of memory, node lost): its job fails unless it reached
@@ -351,7 +351,8 @@ class Driver:
         if active.ending is None:
             self._fail(active, why)
         self._close(worker, active, now, active.ending or "failed", active.error)
-        self._check_failures(active)
+        if active.ending == "failed":
+            self._check_failures(active)
 
     def cancel(self, now: float, why: str | None = None) -> list[int]:
         """End every running job at ``now`` (the budget ran out, or the run stops); return their
@@ -372,14 +373,13 @@ class Driver:
     ) -> None:
         self.jobs[worker] = None
         self.n_running -= 1
-        job = active.job
-        self._record(JobEnded(now, worker, job.trial_id, active.resource, reason, error))
+        self._record(_new(JobEnded, (now, worker, active.trial_id, active.resource, reason, error)))
         if reason == "failed":
             self.failed_jobs += 1
 
     def _check_failures(self, active: _Active) -> None:
         limit = self.max_failures
-        if active.ending == "failed" and limit is not None and self.failures_in_a_row >= limit:
+        if limit is not None and self.failures_in_a_row >= limit:
             raise RunError(
                 f"{self.failures_in_a_row} jobs failed in a row without a single good report; "
                 f"giving up (a systematic error? max_failures={limit}). The last error:\n"

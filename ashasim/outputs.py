@@ -1,7 +1,9 @@
 """The files every run directory holds, whichever clock made the run.
 
-``journal.jsonl`` is written by the run itself as it happens; from it come ``results.csv``,
-``summary.json``, ``gantt.png/.svg`` and ``curves.png/.svg``. ``ashasim plot DIR`` remakes them.
+``journal.jsonl`` is written by the run itself as it happens; from it come the results
+(``results.csv``, ``summary.json``: ``write_results``) and the figures (``gantt.png/.svg``,
+``curves.png/.svg``: ``write_figures``). A library run (``Tuner.run``) writes results only; the
+CLI adds the figures, and ``ashasim plot DIR`` remakes them.
 """
 
 from __future__ import annotations
@@ -12,21 +14,32 @@ from typing import Any
 
 from ashasim.events import Trace
 
-__all__ = ["format_summary", "write_outputs"]
+__all__ = ["format_summary", "write_figures", "write_outputs", "write_results"]
 
 
-def write_outputs(trace: Trace, out: Path, *, title: str | None = None) -> list[Path]:
-    """Write results.csv, summary.json and the Gantt chart and learning curves (PNG + SVG)."""
-    from ashasim.plot import gantt, learning_curves, save
-
+def write_results(trace: Trace, out: Path) -> list[Path]:
+    """Write results.csv (one row per report) and summary.json."""
     out.mkdir(parents=True, exist_ok=True)
     written = [trace.to_csv(out / "results.csv")]
     summary = out / "summary.json"
     summary.write_text(json.dumps(trace.summary(), indent=1) + "\n", encoding="utf-8")
     written.append(summary)
-    written += save(gantt(trace, title=title), out / "gantt")
-    written += save(learning_curves(trace), out / "curves")
     return written
+
+
+def write_figures(trace: Trace, out: Path, *, title: str | None = None) -> list[Path]:
+    """Write the Gantt chart and the learning curves (PNG + SVG)."""
+    from ashasim.plot import gantt, learning_curves, save
+
+    out.mkdir(parents=True, exist_ok=True)
+    return save(gantt(trace, title=title), out / "gantt") + save(
+        learning_curves(trace), out / "curves"
+    )
+
+
+def write_outputs(trace: Trace, out: Path, *, title: str | None = None) -> list[Path]:
+    """Results and figures: what the CLI writes for every run."""
+    return write_results(trace, out) + write_figures(trace, out, title=title)
 
 
 def format_summary(summary: dict[str, Any], *, header: str) -> str:

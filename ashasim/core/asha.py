@@ -67,6 +67,8 @@ class _AsyncSuccessiveHalving(SchedulerBase):
     Bracket b judges its trials from rung level b upwards; ASHA is the one-bracket case.
     """
 
+    _sees_every_report = False  # decides at milestones and rung levels
+
     def __init__(
         self,
         config_space: Mapping[str, Any],

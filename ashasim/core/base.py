@@ -26,7 +26,7 @@ from ashasim.space import check_config, check_space, sample
 
 # Enum members looked up once: report() runs once per epoch, and each ``TrialState.RUNNING``
 # costs a class-attribute lookup that is a fifth of its fast path on CPython 3.11.
-_RUNNING, _STOP = TrialState.RUNNING, Decision.STOP
+_RUNNING, _STOP, _CONTINUE = TrialState.RUNNING, Decision.STOP, Decision.CONTINUE
 
 __all__ = ["MODES", "SchedulerBase", "Trial"]
 
@@ -45,7 +45,9 @@ class Trial:
     resource: int  # last resource reported in the current job (resume_from before any)
     bracket: int = 0
     recorded: int = 0  # highest rung level this trial has a result at (ASHA's bookkeeping)
-    next_rung: int = 0  # the next rung level it will be judged at (ASHA's fast path)
+    # The next resource whose report the scheduler must see (a rung level, or the milestone):
+    # reports below it only move ``resource`` on (``report``'s fast path, once per epoch).
+    next_rung: int = 0
 
 
 class SchedulerBase:
@@ -120,6 +122,8 @@ class SchedulerBase:
             except (TypeError, ValueError):
                 raise ValueError(f"metric must be a number, got {metric!r}") from None
         trial.resource = resource
+        if resource < trial.next_rung:
+            return _CONTINUE  # below the trial's next decision point: nothing to record or decide
         decision = self._on_report(trial, resource, metric)
         if decision is _STOP:
             self._move(trial, Move.STOP)
@@ -200,6 +204,11 @@ class SchedulerBase:
 
     # -- for subclasses -------------------------------------------------------------------------
 
+    #: ``_on_report`` sees every report. A scheduler that decides only at a job's milestone
+    #: (or, like ASHA, at rung levels it tracks in ``Trial.next_rung``) says False, and reports
+    #: below ``next_rung`` take ``report``'s fast path.
+    _sees_every_report = True
+
     def _next_job(self) -> Trial | None:
         raise NotImplementedError
 
@@ -222,6 +231,8 @@ class SchedulerBase:
         if self._points:
             config.update(self._points.popleft())
         trial = Trial(len(self._trials), config, TrialState.RUNNING, 0, milestone, 0, bracket)
+        if not self._sees_every_report:
+            trial.next_rung = milestone
         self._trials[trial.trial_id] = trial
         self._n_running += 1
         return trial
@@ -230,6 +241,8 @@ class SchedulerBase:
         """Start the next job of a paused trial."""
         self._move(trial, Move.RESUME)
         trial.resume_from, trial.resource, trial.milestone = resume_from, resume_from, milestone
+        if not self._sees_every_report:
+            trial.next_rung = milestone
         return trial
 
     def _trial(self, trial_id: int) -> Trial:

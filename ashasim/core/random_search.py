@@ -16,6 +16,8 @@ class RandomSearch(SchedulerBase):
     all finished) and *seed*.
     """
 
+    _sees_every_report = False  # decides at milestones
+
     def _next_job(self) -> Trial | None:
         return self._new_trial(self.max_t)
 

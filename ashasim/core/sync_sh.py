@@ -73,6 +73,8 @@ class SyncSH(SchedulerBase):
     Other options as in ``SchedulerBase``.
     """
 
+    _sees_every_report = False  # decides at milestones
+
     def __init__(
         self,
         config_space: Mapping[str, Any],

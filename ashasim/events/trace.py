@@ -59,7 +59,8 @@ class Trace:
 
     *info* describes the run; it must hold ``n_workers`` and may hold ``metric``, ``mode``,
     ``resource_attr``, ``scheduler`` (its settings) and anything JSON-able. *journal* is a path
-    (``journal.jsonl``) to write the header and every event to, flushed per event.
+    (``journal.jsonl``) to write the header and every event to, flushed per event (*append*: to
+    one that exists). *events*: events the run already has (a journal read back).
     """
 
     def __init__(
@@ -68,6 +69,7 @@ class Trace:
         *,
         journal: str | os.PathLike[str] | None = None,
         append: bool = False,
+        events: Iterable[Event] = (),
     ) -> None:
         n_workers = info.get("n_workers")
         if not is_int(n_workers) or n_workers < 1:
@@ -75,7 +77,8 @@ class Trace:
         # Through JSON once, so the in-memory info equals what load_experiment reads back.
         merged = {"version": FORMAT_VERSION, "metric": "metric", "mode": "min", **info}
         self.info: dict[str, Any] = json.loads(json.dumps(merged, default=json_default))
-        self.events: list[Event] = []
+        self.events: list[Event] = list(events)  # e.g. a journal read back, to append to
+        self._last_t = self.events[-1].t if self.events else -math.inf
         self._views: dict[str, Any] = {}
         self.path: Path | None = None if journal is None else Path(journal)
         self._journal: JournalWriter | None = None
@@ -89,10 +92,10 @@ class Trace:
 
         Events must come in time order: every view (makespan, idle time) relies on it.
         """
-        if self.events and event.t < self.events[-1].t:
-            raise ValueError(
-                f"events must be recorded in time order: t={event.t} after t={self.events[-1].t}"
-            )
+        t = event.t
+        if t < self._last_t:
+            raise ValueError(f"events must be recorded in time order: t={t} after t={self._last_t}")
+        self._last_t = t
         self.events.append(event)
         if self._views:
             self._views.clear()
@@ -390,6 +393,4 @@ def load_experiment(directory: str | os.PathLike[str]) -> Trace:
     if not journal.exists():
         raise FileNotFoundError(f"no journal at {journal} (expected {JOURNAL} in the directory)")
     header, events = read_journal(journal)
-    trace = Trace(header)
-    trace.events = events
-    return trace
+    return Trace(header, events=events)

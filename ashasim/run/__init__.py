@@ -1,21 +1,23 @@
-"""The real executor: the scheduler core driving real training on local processes or Ray.
+"""The real executor: the one driver on local worker processes, Ray actors or in-process threads.
 
 Heavy dependencies (torch, ray) load only where they are used.
 """
 
+from ashasim.driver import RunError
 from ashasim.run import checkpoint
 from ashasim.run.context import StopTrial, current_job
-from ashasim.run.replay import export_tabular, tabular_rows
+from ashasim.run.export import export_tabular, tabular_rows
 from ashasim.run.reporter import Reporter
-from ashasim.run.tuner import ResumeError, StoppingCriterion, Tuner, TunerError
+from ashasim.run.resume import ResumeError
+from ashasim.run.tuner import StoppingCriterion, Tuner
 
 __all__ = [
     "Reporter",
     "ResumeError",
+    "RunError",
     "StopTrial",
     "StoppingCriterion",
     "Tuner",
-    "TunerError",
     "checkpoint",
     "current_job",
     "export_tabular",

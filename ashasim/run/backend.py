@@ -1,18 +1,22 @@
-"""The contract between the driver and a backend, and how worker slots map onto devices.
+"""The contract between the real-time loop and a backend, and how worker slots map onto devices.
 
-A backend starts workers, carries messages both ways, and says when a worker died; it knows
-nothing of schedulers, journals or trials. The driver (``ashasim.run.tuner``) is the same for
-every backend, so fault handling and resume are written once.
+A backend starts workers, carries messages both ways (``ashasim.run.messages``), says when a
+worker died, and keeps the time; it knows nothing of schedulers, journals or trials. The loop
+(``ashasim.run.executor``) and the driver are the same for every backend, so fault handling and
+resume are written once.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from ashasim.checks import check_int, check_optional_int
 
 __all__ = ["Backend", "WorkerSlot", "plan_slots", "visible_gpus"]
 
@@ -32,18 +36,29 @@ class WorkerSlot:
 
 
 class Backend(ABC):
+    """Workers somewhere, and the clock the run is timed by (wall-clock, except ``FakeBackend``)."""
+
     @abstractmethod
     def start(self, slot: WorkerSlot, objective: bytes) -> None:
-        """Start (or restart) the worker for ``slot``; it announces itself with ("ready",)."""
+        """Start (or restart) the worker for ``slot``; it announces itself with ``Ready()``."""
 
     @abstractmethod
     def send(self, index: int, message: Any) -> None:
         """Send a message to worker ``index`` (silently dropped if it is dead: wait() says so)."""
 
     @abstractmethod
-    def wait(self, timeout: float) -> list[tuple[int, Any]]:
-        """Messages that arrived within ``timeout`` seconds, as (worker, message); a worker that
-        died yields ("died", detail) once, after its last messages."""
+    def wait(self, until: float) -> list[tuple[int, Any]]:
+        """Messages that arrive before ``clock()`` reaches ``until``, as (worker, message); a
+        worker that died yields ``Died(detail)`` once, after its last messages."""
+
+    def clock(self) -> float:
+        """Seconds on the clock the run is timed by (any origin)."""
+        return time.monotonic()
+
+    def quiescent(self) -> bool:
+        """True when no message of the current instant is still to come. A virtual clock
+        dispatches only then, as the SimPy clock does; real time is always past its instant."""
+        return True
 
     @abstractmethod
     def stop(self, index: int) -> None:
@@ -93,18 +108,9 @@ def plan_slots(
 ) -> list[WorkerSlot]:
     """Spread ``n_workers`` round-robin over the devices, at most ``workers_per_device`` each
     (None: as many as needed). CPU workers share the cores evenly for their math threads."""
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise ValueError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+    check_int("n_workers", n_workers, minimum=1)
     names = _check_devices(devices)
-    if workers_per_device is not None:
-        if (
-            isinstance(workers_per_device, bool)
-            or not isinstance(workers_per_device, int)
-            or workers_per_device < 1
-        ):
-            raise ValueError(
-                f"workers_per_device must be an integer >= 1 or None, got {workers_per_device!r}"
-            )
+    if check_optional_int("workers_per_device", workers_per_device, minimum=1) is not None:
         capacity = workers_per_device * len(names)
         if n_workers > capacity:
             raise ValueError(

@@ -10,7 +10,7 @@ Each worker is pinned to its device through ``CUDA_VISIBLE_DEVICES``, set in the
 child inherits *before* it starts, so even an objective module that imports torch at the top sees
 only its GPU. Workers ignore SIGINT: Ctrl-C reaches the driver alone, which shuts them down in
 order. A worker that dies (killed, segfault, out of memory) is seen at once through its process
-sentinel and reported as ``("died", exit code)``.
+sentinel and reported as ``Died(exit code)``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from ashasim.run.backend import Backend, WorkerSlot
+from ashasim.run.messages import Died, Exit
 from ashasim.run.worker import serve
 
 __all__ = ["LocalBackend"]
@@ -95,7 +96,8 @@ class LocalBackend(Backend):
         with contextlib.suppress(KeyError, OSError):
             self._pipes[index].send(message)
 
-    def wait(self, timeout: float) -> list[tuple[int, Any]]:
+    def wait(self, until: float) -> list[tuple[int, Any]]:
+        timeout = max(0.0, until - self.clock())
         by_handle: dict[Any, tuple[int, str]] = {}
         for index, pipe in self._pipes.items():
             by_handle[pipe] = (index, "pipe")
@@ -119,7 +121,7 @@ class LocalBackend(Backend):
             messages.extend((index, message) for message in self._drain(index))
             process = self._processes[index]
             process.join(timeout=1.0)
-            messages.append((index, ("died", process.exitcode)))
+            messages.append((index, Died(process.exitcode)))
             self._forget(index)
         return messages
 
@@ -152,7 +154,7 @@ class LocalBackend(Backend):
 
     def close(self) -> None:
         for index in list(self._processes):
-            self.send(index, ("exit",))
+            self.send(index, Exit())
         for index in list(self._processes):
             self._processes[index].join(timeout=2.0)
             self.stop(index)

@@ -6,7 +6,7 @@ messages, which the driver reaches through two actor methods: ``next_messages`` 
 worker says something) and ``deliver`` (a job, a decision, "exit"). The driver keeps one
 ``next_messages`` call outstanding per actor and waits on all of them with ``ray.wait``; an actor
 that dies (``ray.kill``, a node lost, the process killed) turns its outstanding call into an error,
-which the driver sees as ``("died", ...)``, exactly like a dead local process.
+which the driver sees as ``Died(...)``, exactly like a dead local process.
 
 Placement: each actor asks for one CPU and, when the cluster has GPUs, ``1 / workers_per_device``
 of a GPU, so Ray packs ``workers_per_device`` actors on each GPU across the nodes and sets their
@@ -26,6 +26,7 @@ import threading
 from typing import Any
 
 from ashasim.run.backend import Backend, WorkerSlot
+from ashasim.run.messages import Died, Exit
 from ashasim.run.worker import serve
 
 __all__ = ["RayBackend"]
@@ -121,7 +122,8 @@ class RayBackend(Backend):
         if actor is not None:
             actor.deliver.remote(message)
 
-    def wait(self, timeout: float) -> list[tuple[int, Any]]:
+    def wait(self, until: float) -> list[tuple[int, Any]]:
+        timeout = max(0.0, until - self.clock())
         ray = self._ray
         if not self._pending:
             return []
@@ -137,7 +139,7 @@ class RayBackend(Backend):
             try:
                 batch = ray.get(ref)
             except (ray.exceptions.RayActorError, ray.exceptions.ActorDiedError) as error:
-                messages.append((index, ("died", f"Ray actor died: {type(error).__name__}")))
+                messages.append((index, Died(f"Ray actor died: {type(error).__name__}")))
                 del self._actors[index]
                 continue
             messages.extend((index, message) for message in batch)
@@ -156,7 +158,7 @@ class RayBackend(Backend):
 
     def close(self) -> None:
         for index in list(self._actors):
-            self.send(index, ("exit",))
+            self.send(index, Exit())
         for index in list(self._actors):
             self.stop(index)
         self._pending.clear()

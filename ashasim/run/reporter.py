@@ -17,6 +17,7 @@ from typing import Any
 
 from ashasim.run import checkpoint
 from ashasim.run.context import StopTrial, current_context
+from ashasim.run.messages import CONTINUE, Report
 
 __all__ = ["Reporter", "StopTrial"]
 
@@ -50,9 +51,9 @@ class Reporter:
         filed = isinstance(resource, int) and not isinstance(resource, bool)
         if filed:
             checkpoint.file_staged(resource)  # the state saved just before belongs to it
-        context.channel.send(("report", context.job.trial_id, values))
+        context.channel.send(Report(context.job.trial_id, values))
         reply = context.channel.recv()
         if filed:
             checkpoint.prune(resource)  # the driver has journaled it: older states can go
-        if reply != "continue":
+        if reply != CONTINUE:
             raise StopTrial(reply)

@@ -139,5 +139,3 @@ class Scripted(CostModel):
                 f"the scheduler asked for epoch {epoch}"
             )
         return float(seconds), float(curve[epoch - 1])
-
-

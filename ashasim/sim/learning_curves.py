@@ -220,5 +220,3 @@ class LearningCurves(CostModel):
         """(seconds, error) for epochs 1..max_epochs of one trial (for plots and calibration)."""
         epoch = self.epoch_fn(seed)
         return [epoch(trial_id, dict(config), e) for e in range(1, self.max_epochs + 1)]
-
-

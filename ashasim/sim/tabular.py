@@ -15,6 +15,7 @@ from ashasim.space import randint
 
 __all__ = ["Tabular"]
 
+
 class Tabular(CostModel):
     """Replay a table of (config, epoch) -> (seconds, metric).
 
@@ -149,4 +150,3 @@ def _parse_cell(text: str) -> Any:
         except ValueError:
             continue
     return text
-

@@ -308,7 +308,7 @@ def test_resume_refuses_a_directory_without_a_run(tmp_path):
             {"devices": ["cuda:0"], "n_workers": 3, "workers_per_device": 2},
             "does not fit on 1 device",
         ),
-        ({"backend": "dask"}, "backend must be 'local' or 'ray'"),
+        ({"backend": "dask"}, "backend must be one of 'local', 'ray', 'fake'; got 'dask'"),
         ({"stop": StoppingCriterion()}, "otherwise the run never ends"),
         ({"objective": 3}, "objective must be a function"),
         ({"config_space": {"y": 1}}, "config_space differs from the scheduler's"),
@@ -337,7 +337,7 @@ def test_stopping_criterion_validation():
 def test_a_systematic_error_stops_the_run_instead_of_burning_trials(tmp_path):
     """Every job fails at once (say the data is missing): after max_failures in a row the run
     stops with the last error, rather than failing thousands of trials."""
-    from ashasim.run import TunerError
+    from ashasim.run import RunError
 
     scheduler = RandomSearch(SPACE, max_t=4, metric="loss")
     tuner = Tuner(
@@ -352,7 +352,7 @@ def test_a_systematic_error_stops_the_run_instead_of_burning_trials(tmp_path):
         max_failures=5,
     )
     with pytest.raises(
-        TunerError, match="5 jobs failed in a row(.|\n)*FileNotFoundError: no data here"
+        RunError, match="5 jobs failed in a row(.|\n)*FileNotFoundError: no data here"
     ):
         tuner.run()
     trace = load_experiment(tmp_path / "run")

@@ -372,7 +372,9 @@ def test_tabular_missing_epochs_error_or_hold():
     assert hold.epoch(0, {"config_id": 0}, 3) == (2.5, 0.4)
     assert hold.epoch(0, {"config_id": 0}, 9) == (3.0, 0.3)
     assert hold.epoch(0, {"config_id": 0}, 4) == (3.0, 0.3)
-    with pytest.raises(CostModelError, match=r"config 2 has no row for epoch=1 \(recorded: \[2\]\)"):
+    with pytest.raises(
+        CostModelError, match=r"config 2 has no row for epoch=1 \(recorded: \[2\]\)"
+    ):
         hold.epoch(0, {"config_id": 2}, 1)
     assert hold.describe()["missing"] == "hold"
 

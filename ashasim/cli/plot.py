@@ -1,0 +1,59 @@
+"""``ashasim plot DIR`` (redraw a run's figures) and ``ashasim reproduce`` (every README figure)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ashasim.cli.common import positive_int, usage_errors
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    plot = commands.add_parser("plot", help="redraw a run directory's figures from its journal")
+    plot.add_argument("directory", type=Path)
+    plot.set_defaults(handler=run_plot)
+
+    reproduce = commands.add_parser(
+        "reproduce", help="make every figure and table of the sync-vs-async story"
+    )
+    reproduce.add_argument("--out", type=Path, default=Path("figures"))
+    reproduce.add_argument(
+        "--quick", action="store_true", help="fewer seeds and worker counts (for smoke tests)"
+    )
+    reproduce.add_argument("--processes", type=positive_int)
+    reproduce.set_defaults(handler=run_reproduce)
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    from ashasim.events import load_experiment
+    from ashasim.outputs import write_outputs
+
+    with usage_errors():
+        trace = load_experiment(args.directory)
+    written = write_outputs(trace, args.directory)
+    print("wrote " + ", ".join(str(path) for path in written))
+    return 0
+
+
+def run_reproduce(args: argparse.Namespace) -> int:
+    from ashasim.studies import chapter_story, lenet_curves, sync_vs_async
+
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    chapter_story.write(out)
+    print(f"chapter story: {out}/gantt_sync.png, {out}/gantt_async.png")
+    lenet_curves.write(out)
+    print(f"LeNet curves:  {out}/curves_asha-stopping.png, {out}/curves_random.png")
+    workers = (2, 8, 32) if args.quick else sync_vs_async.DEFAULT_WORKERS
+    seeds = 2 if args.quick else 10
+    target = 0.15
+    results = sync_vs_async.run(
+        workers=workers, seeds=seeds, target=target, processes=args.processes
+    )
+    paths = sync_vs_async.write(out, results, target=target)
+    print(paths["table"].read_text(encoding="utf-8"))
+    print(f"sync vs async: {paths['table']}, {paths['figure']}")
+    return 0

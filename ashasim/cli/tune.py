@@ -1,0 +1,163 @@
+"""``ashasim tune``: a real run of the built-in LeNet/FashionMNIST workload or your objective."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ashasim.cli.common import (
+    SCHEDULER_NAMES,
+    UsageError,
+    add_ladder,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    scheduler_options,
+    usage_errors,
+)
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("tune", help="tune real models on this machine's GPUs or CPU")
+    what = parser.add_argument_group("what to tune")
+    what.add_argument(
+        "--workload",
+        choices=("fashion-mnist",),
+        default="fashion-mnist",
+        help="built-in: LeNet on FashionMNIST, the chapter's experiment (default)",
+    )
+    what.add_argument("--objective", metavar="MODULE:FUNCTION", help="your objective instead")
+    what.add_argument("--space", type=Path, metavar="SPACE.json", help="its search space")
+    what.add_argument("--metric", default="validation_error", help="the reported metric")
+    what.add_argument("--subset", type=positive_int, help="fashion-mnist: train on N images")
+    what.add_argument("--data", type=Path, help="fashion-mnist: directory of the IDX files")
+    parser.add_argument("--scheduler", choices=SCHEDULER_NAMES, default="asha")
+    parser.add_argument("--workers", type=positive_int, default=2)
+    parser.add_argument("--max-wallclock", type=positive_float, help="seconds (default: none)")
+    parser.add_argument("--max-trials", type=positive_int)
+    parser.add_argument("--devices", default="auto", help="auto, cpu, or cuda:0,cuda:1,...")
+    parser.add_argument("--workers-per-device", type=positive_int)
+    parser.add_argument("--backend", choices=("local", "ray"), default="local")
+    parser.add_argument("--ray-address", help="ray backend: auto or ray://host:port")
+    parser.add_argument("--seed", type=non_negative_int, default=0)
+    parser.add_argument("--out", type=Path, help="run directory (default: runs/<name>)")
+    parser.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR")
+    parser.add_argument("--quiet", action="store_true")
+    add_ladder(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ashasim.core import make_scheduler
+    from ashasim.outputs import format_summary, write_figures
+    from ashasim.run import StoppingCriterion, Tuner
+
+    stop = None
+    with usage_errors():
+        if args.max_wallclock is not None or args.max_trials is not None:
+            stop = StoppingCriterion(
+                max_wallclock_time=args.max_wallclock, max_trials=args.max_trials
+            )
+    if args.resume is not None:
+        from ashasim.run.tuner import STATE_FILE
+
+        if not (args.resume / STATE_FILE).exists():
+            raise UsageError(f"--resume {args.resume} holds no resumable run (no {STATE_FILE})")
+        trace = _interruptible(
+            lambda: Tuner.resume(args.resume, stop=stop, quiet=args.quiet), args.resume
+        )
+        out = args.resume
+    else:
+        with usage_errors():
+            objective, space, max_t = _tune_objective(args)
+            scheduler = make_scheduler(
+                args.scheduler,
+                space,
+                seed=args.seed,
+                metric=args.metric,
+                **{**scheduler_options(args), "max_t": max_t},
+            )
+            devices = args.devices if args.devices in ("auto", "cpu") else args.devices.split(",")
+            tuner = Tuner(
+                objective,
+                space,
+                scheduler,
+                args.workers,
+                stop=stop,
+                devices=devices,
+                workers_per_device=args.workers_per_device,
+                experiment_dir=args.out,
+                backend=args.backend,
+                ray_address=args.ray_address,
+                quiet=args.quiet,
+            )
+        out = tuner.experiment_dir
+        print(
+            f"ashasim tune: {args.scheduler} on {args.workers} worker(s), run directory {out}",
+            file=sys.stderr,
+        )
+        trace = _interruptible(tuner.run, out)
+    write_figures(trace, out, title=out.name)
+    print(format_summary(trace.summary(), header=f"ashasim tune: {out}"))
+    print(
+        f"  wrote      {out}/ (journal.jsonl, results.csv, summary.json, gantt, curves, replay.csv)"
+    )
+    return 0
+
+
+def _interruptible(run: Any, out: Path) -> Any:
+    try:
+        return run()
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted; the journal is intact. Continue with: ashasim tune --resume {out}",
+            file=sys.stderr,
+        )
+        raise
+
+
+def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]:
+    """(objective, space, max_t) from the command line."""
+    import functools
+    import importlib
+    import json
+
+    from ashasim.space import Domain, space_from_json
+
+    if args.objective is None:
+        from ashasim.workloads.fashion_mnist import chapter_space, objective
+
+        if args.space is not None:
+            raise ValueError("--space goes with --objective (the built-in workload has its own)")
+        space = chapter_space(max_epochs=args.max_t)
+        return (
+            functools.partial(objective, data_dir=args.data, subset=args.subset),
+            space,
+            args.max_t,
+        )
+    if args.space is None:
+        raise ValueError("--objective needs --space SPACE.json (its search space)")
+    module_name, _, function = args.objective.partition(":")
+    if not module_name or not function:
+        raise ValueError(f"--objective must look like module:function, got {args.objective!r}")
+    sys.path.insert(0, str(Path.cwd()))
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"--objective: cannot import {module_name!r} ({error})") from None
+    objective = getattr(module, function, None)
+    if not callable(objective):
+        raise ValueError(f"--objective: {module_name} has no function {function!r}")
+    try:
+        space = space_from_json(json.loads(args.space.read_text(encoding="utf-8")))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--space {args.space}: not JSON ({error})") from None
+    max_t = args.max_t
+    constant = space.get("max_epochs")
+    if isinstance(constant, int) and not isinstance(constant, Domain):
+        max_t = constant  # the space fixes the epochs the objective trains for
+    return objective, space, max_t
