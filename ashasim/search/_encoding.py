@@ -150,7 +150,8 @@ class Encoding:
 
         Models score the snapped points, i.e. the configs that would really be run.
         """
-        x = np.clip(x, 0.0, 1.0)
+        x = x.copy()
+        x[:, self.cont] = np.clip(x[:, self.cont], 0.0, 1.0)
         for j in self.ints:
             p = self.params[j]
             scaled = p.low + x[:, j] * (p.high - p.low)

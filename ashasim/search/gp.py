@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 
 from ashasim.search._checks import check_count, check_optional_count
-from ashasim.search._gp_model import GP, default_theta, fit_theta, log_expected_improvement
+from ashasim.search._gp_model import (
+    GP,
+    default_theta,
+    fit_theta,
+    log_expected_improvement,
+    single_threaded_blas,
+)
 from ashasim.search._model import Level, ModelSearcher
 
 __all__ = ["GPSearcher"]
@@ -97,6 +103,10 @@ class GPSearcher(ModelSearcher):
     def _propose(self, level: Level, random_config: dict[str, Any]) -> dict[str, Any] | None:
         if self.n_suggested < self._random_steps:
             return None
+        with single_threaded_blas():
+            return self._maximise_ei(level)
+
+    def _maximise_ei(self, level: Level) -> dict[str, Any] | None:
         gp, x, y = self._trained(level)
         enc = self.encoding
         pending = self.pending_rows()
