@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
+from scipy.linalg.lapack import dpotri
 from scipy.optimize import minimize
 from scipy.special import ndtr
 from threadpoolctl import ThreadpoolController
@@ -96,23 +97,27 @@ def neg_log_posterior(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[
     n = len(y)
     lengths, signal, noise = np.exp(theta[:-2]), math.exp(theta[-2]), math.exp(theta[-1])
     r = _scaled_distance(x, x, lengths)
-    decay = np.exp(-_SQRT5 * r)
-    signal_k = signal * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r * r) * decay
-    k = signal_k + (noise + _JITTER) * np.eye(n)
+    sqrt5_r = _SQRT5 * r
+    decay = np.exp(-sqrt5_r)
+    decay_poly = (1.0 + sqrt5_r) * decay
+    signal_k = signal * (decay_poly + (5.0 / 3.0) * r * r * decay)
+    k = signal_k.copy()
+    k.flat[:: n + 1] += noise + _JITTER
     try:
-        chol = cholesky(k, lower=True)
+        chol = cholesky(k, lower=True, overwrite_a=True, check_finite=False)
     except LinAlgError:
         return 1e25, np.zeros_like(theta)
-    alpha = cho_solve((chol, True), y)
+    alpha = cho_solve((chol, True), y, check_finite=False)
     value = (
         0.5 * float(y @ alpha)
         + float(np.sum(np.log(np.diag(chol))))
         + 0.5 * n * math.log(2 * math.pi)
     )
-    w = cho_solve((chol, True), np.eye(n)) - np.outer(alpha, alpha)  # K^-1 - alpha alpha^T
+    lower_inverse = dpotri(chol, lower=1)[0]  # K^-1 in the lower triangle, from the factor
+    w = lower_inverse + np.tril(lower_inverse, -1).T - np.outer(alpha, alpha)
     grad = np.empty_like(theta)
     # sum_ab A_ab (x_aj - x_bj)^2 = 2 sum_a x_aj^2 rowsum(A)_a - 2 x_j^T A x_j  (A symmetric)
-    a = w * (signal * (5.0 / 3.0) * (1.0 + _SQRT5 * r) * decay)
+    a = w * ((signal * 5.0 / 3.0) * decay_poly)
     sq_terms = 2.0 * (a.sum(axis=1) @ (x * x)) - 2.0 * np.sum(x * (a @ x), axis=0)
     grad[:-2] = 0.5 * sq_terms / (lengths * lengths)
     grad[-2] = 0.5 * float(np.sum(w * signal_k))

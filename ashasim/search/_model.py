@@ -32,7 +32,7 @@ class Level:
     latest score. ``version`` changes with every result, so fitted models can be cached on it.
     """
 
-    __slots__ = ("n", "rows", "scores", "slot", "version")
+    __slots__ = ("_ranked", "_ranked_at", "n", "rescored", "rows", "scores", "slot", "version")
 
     def __init__(self) -> None:
         self.rows = np.empty(16, dtype=np.intp)
@@ -40,12 +40,16 @@ class Level:
         self.slot: dict[int, int] = {}
         self.n = 0
         self.version = 0
+        self.rescored = 0  # results that replaced an earlier score
+        self._ranked = np.empty(0, dtype=np.intp)
+        self._ranked_at = (0, 0)  # (version, rescored) when _ranked was last brought up to date
 
     def add(self, row: int, score: float) -> None:
         self.version += 1
         slot = self.slot.get(row)
         if slot is not None:
             self.scores[slot] = score
+            self.rescored += 1
             return
         if self.n == len(self.rows):
             self.rows = np.resize(self.rows, 2 * self.n)
@@ -53,6 +57,28 @@ class Level:
         self.rows[self.n], self.scores[self.n] = row, score
         self.slot[row] = self.n
         self.n += 1
+
+    def ranked(self) -> np.ndarray:
+        """Slots from best to worst score, ties in arrival order (as a stable sort gives).
+
+        Kept up to date incrementally: k new results are sorted and merged in with one binary
+        search and one insert, O(n + k log k), instead of re-sorting all n on every result (a
+        full sort of 10^4 scores per suggest was a third of the KDE's cost). A rescored result
+        forces a full sort.
+        """
+        if self._ranked_at == (self.version, self.rescored):
+            return self._ranked
+        known = len(self._ranked)
+        if self._ranked_at[1] != self.rescored or self.n - known > known:
+            self._ranked = np.argsort(self.scores[: self.n], kind="stable")
+        else:
+            new = np.arange(known, self.n)
+            new = new[np.argsort(self.scores[new], kind="stable")]
+            ranked_scores = self.scores[self._ranked]
+            where = np.searchsorted(ranked_scores, self.scores[new], side="right")
+            self._ranked = np.insert(self._ranked, where, new)
+        self._ranked_at = (self.version, self.rescored)
+        return self._ranked
 
 
 class ModelSearcher(Searcher):
@@ -140,6 +166,10 @@ class ModelSearcher(Searcher):
     def level_data(self, level: Level) -> tuple[np.ndarray, np.ndarray]:
         """(encoded configs, scores) of a level's results, in arrival order."""
         return self._x[level.rows[: level.n]], level.scores[: level.n]
+
+    def level_rows(self, level: Level, slots: np.ndarray) -> np.ndarray:
+        """Encoded configs of the given result slots of a level."""
+        return self._x[level.rows[slots]]
 
     # -- internals ------------------------------------------------------------------------------
 

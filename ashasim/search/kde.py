@@ -17,7 +17,7 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp, ndtr, ndtri
+from scipy.special import ndtr, ndtri
 
 from ashasim.search._checks import check_count, check_number, check_optional_count
 from ashasim.search._model import Level, ModelSearcher
@@ -106,7 +106,8 @@ def log_density(
     for j, c in zip(cat, n_options, strict=True):
         same = candidates[:, None, j] == points[None, :, j]
         logk += np.where(same, math.log1p(-h[j]), math.log(h[j] / (c - 1)))
-    return logsumexp(logk, axis=1) - math.log(len(points))
+    top = logk.max(axis=1)
+    return top + np.log(np.exp(logk - top[:, None]).sum(axis=1)) - math.log(len(points))
 
 
 class KDESearcher(ModelSearcher):
@@ -183,13 +184,12 @@ class KDESearcher(ModelSearcher):
         """The good and bad points of ``level`` (subsampled to max_points); cached per version."""
         if self._split is not None and self._split[:2] == (self.model_level, level.version):
             return self._split[2], self._split[3]
-        points, scores = self.level_data(level)
-        n, d = len(scores), self.encoding.d
+        n, d = level.n, self.encoding.d
         n_good = max(math.ceil(round(self.top_fraction * n, 9)), d + 1)
         n_good = max(min(n_good, n - 1), 1)
-        order = np.argsort(scores, kind="stable")  # ties: first arrival first
-        good = points[_spread(order[:n_good], self.max_points)]
-        bad = points[_spread(order[n_good:], self.max_points)]
+        ranked = level.ranked()  # ties: first arrival first
+        good = self.level_rows(level, _spread(ranked[:n_good], self.max_points))
+        bad = self.level_rows(level, _spread(ranked[n_good:], self.max_points))
         self._split = (self.model_level, level.version, good, bad)
         return good, bad
 

@@ -5,10 +5,13 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.stats import norm
 
 from ashasim import space
 from ashasim.search import KDESearcher, RandomSearcher
+from ashasim.search._model import Level
 from ashasim.search.kde import bandwidths, log_density
 from tests.search.objectives import best_after, two_levels
 
@@ -144,3 +147,26 @@ def test_log_density_is_a_product_of_gaussian_and_aitchison_aitken_kernels():
     codes = np.array([[0.4, c] for c in range(3)])  # the categorical kernel sums to 1
     total = np.exp(log_density(codes, points[:1], h, np.array([], int), cat, n_options)).sum()
     assert total == pytest.approx(1.0)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.sampled_from([0.0, 1.0, 2.0, math.inf, -1.5])),
+        max_size=80,
+    ),
+    st.lists(st.integers(1, 5), min_size=1, max_size=10),
+)
+def test_incremental_ranking_equals_a_stable_sort(results, batches):
+    """Level.ranked(), merged in as results arrive (in batches of various sizes, rescored trials
+    included), always equals a stable argsort of the scores: best first, ties by arrival."""
+    level = Level()
+    position = 0
+    for size in batches * 20:
+        for row, score in results[position : position + size]:
+            level.add(row, score)
+        position += size
+        ranked = level.ranked()
+        expected = np.argsort(level.scores[: level.n], kind="stable")
+        assert list(ranked) == list(expected)
+        if position >= len(results):
+            break

@@ -178,3 +178,40 @@ def test_the_base_class_is_a_protocol_to_subclass():
     assert searcher.describe() == {"name": "FirstOption"}
     with pytest.raises(NotImplementedError):
         Searcher.suggest(searcher, 2)
+
+
+@pytest.mark.parametrize("cls", [KDESearcher, GPSearcher])
+@given(config_space=search_spaces, seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_model_searchers_hand_out_points_as_random_search_does(cls, config_space, seed, data):
+    """points_to_evaluate come first, completed by a draw exactly as RandomSearcher completes
+    them; once they report they are observations like any other."""
+    full = [space.sample(config_space, np.random.default_rng(seed + i)) for i in range(3)]
+    points = [
+        {k: v for k, v in p.items() if data.draw(st.booleans(), label=f"keep {k}")} for p in full
+    ]
+    searcher, reference = cls(), RandomSearcher()
+    searcher.configure(
+        config_space, mode="min", rng=np.random.default_rng(seed), points_to_evaluate=points
+    )
+    reference.configure(
+        config_space, mode="min", rng=np.random.default_rng(seed), points_to_evaluate=points
+    )
+    for trial_id in range(3):
+        assert repr(searcher.suggest(trial_id)) == repr(reference.suggest(trial_id))
+        searcher.on_result(trial_id, 2, float(trial_id))
+    assert searcher.levels[2].n == 3
+
+
+@pytest.mark.parametrize("cls", [KDESearcher, GPSearcher])
+def test_failures_are_dropped_not_counted(cls):
+    """A failed trial stops being pending and adds no observation; results it reported before
+    the crash stay."""
+    searcher = cls()
+    searcher.configure({"x": space.uniform(0, 1)}, mode="min", rng=np.random.default_rng(0))
+    for trial_id in range(3):
+        searcher.suggest(trial_id)
+    searcher.on_result(0, 1, 0.5)
+    searcher.on_failure(0)
+    searcher.on_failure(1)
+    assert searcher.levels[1].n == 1 and list(searcher._pending) == [2]
+    assert searcher.model_level is None  # 1 result < min_points = 2
