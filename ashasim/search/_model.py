@@ -90,7 +90,7 @@ class ModelSearcher(Searcher):
         self.encoding = Encoding(self.config_space, type(self).__name__)
         self._min_points = self.min_points if self.min_points is not None else self.encoding.d + 1
         self._x = np.empty((64, self.encoding.d))  # encoded config of every suggested trial
-        self._row: dict[int, int] = {}  # trial_id -> row of _X
+        self._row: dict[int, int] = {}  # trial_id -> row of _x
         self._pending: dict[int, tuple[Any, ...]] = {}  # trial_id -> key, in suggestion order
         self._pending_keys: dict[tuple[Any, ...], int] = {}  # key -> number of pending trials
         self.levels: dict[int, Level] = {}

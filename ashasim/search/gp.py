@@ -49,11 +49,12 @@ class GPSearcher(ModelSearcher):
     max_points // 2 results of the level plus the most recent ones up to max_points (the best
     keep the incumbent's neighbourhood sharp; the recent ones keep the model current where the
     search now is). Hyperparameters are refitted (L-BFGS-B, analytic gradients, two deterministic
-    starts: the priors' means and the previous fit) when the model level changes and then only
-    after *refit_every* (10) new results at it; in between the previous ones are reused. The
-    training set's Cholesky factor is reused until the level gets a result; pending trials are
-    appended to it by a block update. So a suggest costs O(max_points^2 (D + pending)) between
-    refits, whatever the number of observations.
+    starts: the priors' means, and the previous fit or, at the first fit, short length scales)
+    when the model level changes and then only after *refit_every* (10) new results at it; in
+    between the previous ones are reused. The training set's Cholesky factor is reused until the
+    level gets a result; pending trials are appended to it by a block update. So between refits
+    a suggest costs O(n^2 (p + C) + n^3) for n <= max_points training points, p pending trials
+    and C candidates, whatever the number of observations; a refit costs O(n^3) per L-BFGS step.
 
     Pending trials: constant liar with the worst observed value (CL-max of Ginsbourger et al.,
     2010): each pending config enters the GP as if it had scored as badly as the worst result,
@@ -133,9 +134,9 @@ class GPSearcher(ModelSearcher):
             or level.n - fit_n >= self.refit_every
         ):
             inputs = self.encoding.onehot(x)
-            starts = [default_theta(inputs.shape[1])]
-            if self._theta is not None:
-                starts.append(self._theta)
+            start = default_theta(inputs.shape[1])
+            short = np.r_[np.full(inputs.shape[1], np.log(0.1)), start[-2:]]
+            starts = [start, short if self._theta is None else self._theta]
             self._theta = fit_theta(inputs, y, starts)
             self._fitted_at = (self.model_level, level.n)
             self.n_fits += 1

@@ -134,8 +134,8 @@ class KDESearcher(ModelSearcher):
     Cost: with more than ``max_points`` results on a side, that side's density is built on
     ``max_points`` of them taken at evenly spaced ranks (a deterministic, stratified subsample
     with the same spread of quality), so one proposal costs O(num_samples * max_points * d)
-    whatever the number of observations; the sort behind the split is redone only when the level
-    changed.
+    whatever the number of observations; the ranking behind the split is merged incrementally
+    as results arrive (``Level.ranked``). Bandwidths: see :func:`bandwidths`.
     """
 
     def __init__(
