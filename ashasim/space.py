@@ -23,6 +23,7 @@ from ashasim.checks import check_int, check_number, is_int, is_real
 __all__ = [
     "Choice",
     "Domain",
+    "GridSearch",
     "LogRandInt",
     "LogUniform",
     "RandInt",
@@ -30,6 +31,7 @@ __all__ = [
     "check_config",
     "check_space",
     "choice",
+    "grid_search",
     "lograndint",
     "loguniform",
     "randint",
@@ -268,13 +270,16 @@ def space_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
             try:
                 if kind == "choice":
                     space[name] = choice(args)
+                elif kind == "grid_search":
+                    space[name] = grid_search(args)
                 elif kind in _FACTORIES:
                     if not isinstance(args, list) or len(args) != 2:
                         raise ValueError(f"{kind} takes [lo, hi], got {args!r}")
                     space[name] = _FACTORIES[kind](*args)
                 else:
                     raise ValueError(
-                        f"unknown domain {kind!r}; accepted: {sorted([*_FACTORIES, 'choice'])}"
+                        f"unknown domain {kind!r}; "
+                        f"accepted: {sorted([*_FACTORIES, 'choice', 'grid_search'])}"
                     )
             except ValueError as error:
                 raise ValueError(f"space parameter {name!r}: {error}") from None
@@ -289,3 +294,37 @@ def space_to_json(space: Mapping[str, Any]) -> dict[str, Any]:
         name: value.to_json() if isinstance(value, Domain) else value
         for name, value in space.items()
     }
+
+
+@dataclass(frozen=True)
+class GridSearch(Domain):
+    """Values to try one by one (Ray Tune's ``grid_search``): a grid searcher enumerates them all,
+    other searchers treat them as a choice (a random searcher draws one uniformly).
+
+    Kept apart from :class:`Choice` so that a space says which parameters the user wants swept,
+    and so that JSON keeps the distinction (``{"grid_search": [...]}``).
+    """
+
+    values: tuple[Any, ...]
+    kind = "grid_search"
+
+    def __post_init__(self) -> None:
+        if len(self.values) == 0:
+            raise ValueError("grid_search: values must not be empty")
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        # One uniform draw, exactly as Choice draws: the two consume the generator alike.
+        return self.values[min(int(rng.random() * len(self.values)), len(self.values) - 1)]
+
+    def contains(self, value: Any) -> bool:
+        return value in self.values
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.kind: list(self.values)}
+
+
+def grid_search(values: Sequence[Any]) -> GridSearch:
+    """Every one of ``values`` under a grid searcher; one of them, uniformly, under the others."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise ValueError(f"grid_search: values must be a list of values, got {values!r}")
+    return GridSearch(tuple(values))

@@ -65,3 +65,77 @@ def metric_stream(values: list[float]):
         return values[(7 * trial_id + 3 * resource) % len(values)]
 
     return metric
+
+
+# -- searchers (tests/search) -----------------------------------------------------------------
+
+option_lists = st.lists(st.one_of(st.integers(), st.text(max_size=3)), min_size=1, max_size=5)
+search_domains = st.one_of(domains, option_lists.map(space.grid_search))
+names = st.text("abcdefgh_", min_size=1, max_size=6)
+search_spaces = st.dictionaries(names, st.one_of(search_domains, constants), max_size=4)
+
+# Real ranges wide enough that distinct draws are distinct configs (no subnormal-width ranges), so
+# a test can tell when "no proposal repeats a pending config" is achievable: always with a real
+# parameter, else while fewer configs are pending than the space holds. Built by mapping integers.
+roomy_reals = st.one_of(
+    st.tuples(st.integers(-40, 40), st.integers(1, 40)).map(
+        lambda p: space.uniform(p[0] / 4, (p[0] + p[1]) / 4)
+    ),
+    st.tuples(st.integers(-6, 2), st.integers(1, 6)).map(
+        lambda p: space.loguniform(10.0 ** p[0], 10.0 ** (p[0] + p[1]))
+    ),
+)
+roomy_domains = st.one_of(
+    roomy_reals,
+    int_pair.map(lambda p: space.randint(*p)),
+    st.tuples(st.integers(1, 100), st.integers(1, 100)).map(
+        lambda p: space.lograndint(p[0], p[0] + p[1])
+    ),
+    option_lists.map(space.choice),
+    option_lists.map(space.grid_search),
+)
+roomy_spaces = st.dictionaries(names, st.one_of(roomy_domains, constants), min_size=1, max_size=4)
+
+# Small finite domains for grids: small integer ranges, options, constants; real ranges get a
+# count from grid_setups.
+grid_domains = st.one_of(
+    st.tuples(st.integers(-5, 5), st.integers(0, 4)).map(
+        lambda p: space.randint(p[0], p[0] + p[1])
+    ),
+    st.tuples(st.integers(1, 5), st.integers(0, 4)).map(
+        lambda p: space.lograndint(p[0], p[0] + p[1])
+    ),
+    option_lists.map(space.choice),
+    option_lists.map(space.grid_search),
+    roomy_reals,
+    constants,
+)
+
+
+@st.composite
+def grid_setups(draw: st.DrawFn) -> tuple[dict, dict[str, int]]:
+    """A space of grid-able parameters and ``num`` counts: every real range gets one, integer
+    ranges sometimes."""
+    config_space = draw(st.dictionaries(names, grid_domains, max_size=4))
+    num = {}
+    for name, domain in config_space.items():
+        numeric = isinstance(domain, (space.RandInt, space.LogRandInt))
+        if isinstance(domain, (space.Uniform, space.LogUniform)) or (
+            numeric and draw(st.booleans())
+        ):
+            num[name] = draw(st.integers(1, 4))
+    return config_space, num
+
+
+# A searcher's life as a list of calls, mapped onto legal calls by tests/search/driving.py:
+# (what, which trial among the active ones, resource level, metric).
+searcher_calls = st.lists(
+    st.tuples(
+        st.sampled_from(["suggest", "suggest", "result", "result", "result", "fail", "end"]),
+        st.integers(0, 1000),
+        st.integers(1, 3),
+        st.one_of(finite, finite, special),
+    ),
+    min_size=8,
+    max_size=50,
+)

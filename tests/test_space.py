@@ -90,3 +90,36 @@ def test_check_config_names_the_offending_key():
         space.check_config(config_space, {"momentum": 0.9}, what="points_to_evaluate[0]")
     with pytest.raises(ValueError, match="epochs=3 but the space fixes epochs=10"):
         space.check_config(config_space, {"epochs": 3}, what="points_to_evaluate[0]")
+
+
+@given(
+    st.lists(st.one_of(st.integers(), st.text(max_size=3)), min_size=1, max_size=6),
+    st.integers(0, 2**32 - 1),
+)
+def test_grid_search_draws_like_a_choice(values, seed):
+    """Outside a grid searcher, grid_search(values) is choice(values): same draw, same stream."""
+    rng_grid, rng_choice = np.random.default_rng(seed), np.random.default_rng(seed)
+    grid, options = space.grid_search(values), space.choice(values)
+    for _ in range(5):
+        assert grid.sample(rng_grid) == options.sample(rng_choice)
+    assert rng_grid.random() == rng_choice.random()
+    assert all(grid.contains(v) for v in values)
+
+
+def test_grid_search_json_round_trip_keeps_it_apart_from_choice():
+    config_space = {"opt": space.grid_search(["sgd", "adam"]), "act": space.choice(["relu"])}
+    data = space.space_to_json(config_space)
+    assert data == {"opt": {"grid_search": ["sgd", "adam"]}, "act": {"choice": ["relu"]}}
+    assert space.space_from_json(data) == config_space
+    assert space.space_from_json(data)["opt"] != space.choice(["sgd", "adam"])
+
+
+def test_grid_search_errors():
+    with pytest.raises(ValueError, match="grid_search: values must not be empty"):
+        space.grid_search([])
+    with pytest.raises(ValueError, match="grid_search: values must be a list"):
+        space.grid_search("abc")
+    with pytest.raises(ValueError, match="'opt'.*values must not be empty"):
+        space.space_from_json({"opt": {"grid_search": []}})
+    with pytest.raises(ValueError, match="accepted:.*'grid_search'"):
+        space.space_from_json({"opt": {"grid": [1, 2]}})
