@@ -2,13 +2,20 @@
 
 The chapter's code runs with only its imports changed::
 
-    from ashasim import ASHA, Tuner, StoppingCriterion, Reporter, PythonBackend, load_experiment
+    from ashasim.chapter import ASHA, PythonBackend, Reporter, StoppingCriterion, Tuner
+    from ashasim.chapter import load_experiment, loguniform, randint
+
+These names live here only: ``ashasim.ASHA``, ``ashasim.Tuner`` and ``ashasim.load_experiment``
+are the core's, the executor's and the journal's, with ashasim's own arguments and defaults. The
+façade translates Syne Tune's names and defaults onto them and holds no logic of its own.
 
 * ``ASHA(config_space, metric=..., mode=..., resource_attr=..., max_resource_attr=...,
   grace_period=..., reduction_factor=..., points_to_evaluate=..., random_seed=..., type=...)``
   maps onto ``ashasim.core.ASHA``. As in Syne Tune, ``type`` defaults to ``"stopping"`` (the
   chapter's code relies on that default, although its figures show the promotion type), and r_max
   comes from the constant that ``max_resource_attr`` names in the config space (or ``max_t``).
+  ``searcher`` takes Syne Tune's names ("random", "grid", "kde", "bayesopt") or a ``Searcher``,
+  with ``search_options`` for its settings.
 * ``PythonBackend(tune_function=..., config_space=...)`` and ``Tuner(trial_backend=...,
   scheduler=..., stop_criterion=..., n_workers=...)`` map onto ``ashasim.run.Tuner``.
 * ``load_experiment(tuner.name)`` returns an ``ExperimentResult`` whose ``results`` is a pandas
@@ -25,8 +32,30 @@ from typing import Any
 
 from ashasim.core import asha
 from ashasim.core.jobs import Scheduler
+from ashasim.run import tuner as run_tuner
+from ashasim.run.reporter import Reporter
+from ashasim.run.tuner import StoppingCriterion
+from ashasim.search import Searcher, make_searcher
+from ashasim.space import choice, lograndint, loguniform, randint, uniform
 
-__all__ = ["ASHA", "ExperimentResult", "PythonBackend", "Tuner", "load_experiment", "resolve_max_t"]
+__all__ = [
+    "ASHA",
+    "ExperimentResult",
+    "PythonBackend",
+    "Reporter",
+    "StoppingCriterion",
+    "Tuner",
+    "choice",
+    "load_experiment",
+    "lograndint",
+    "loguniform",
+    "randint",
+    "resolve_max_t",
+    "uniform",
+]
+
+# Syne Tune's searcher names -> ashasim's
+_SEARCHERS = {"random": "random", "grid": "grid", "kde": "kde", "bayesopt": "gp"}
 
 
 def resolve_max_t(
@@ -74,7 +103,17 @@ class ASHA(asha.ASHA):
         random_seed: int = 0,
         type: str = "stopping",  # noqa: A002
         max_trials: int | None = None,
+        searcher: str | Searcher = "random",
+        search_options: Mapping[str, Any] | None = None,
     ) -> None:
+        if isinstance(searcher, str):
+            if searcher not in _SEARCHERS:
+                raise ValueError(
+                    f"searcher must be one of {sorted(_SEARCHERS)} or a Searcher, got {searcher!r}"
+                )
+            searcher = make_searcher(_SEARCHERS[searcher], **dict(search_options or {}))
+        elif search_options:
+            raise ValueError("search_options go with a searcher given by name")
         super().__init__(
             config_space,
             type=type,
@@ -87,6 +126,7 @@ class ASHA(asha.ASHA):
             points_to_evaluate=points_to_evaluate,
             max_trials=max_trials,
             seed=random_seed,
+            searcher=searcher,
         )
         self.max_resource_attr = max_resource_attr
 
@@ -99,12 +139,6 @@ class PythonBackend:
             raise ValueError(f"tune_function must be a function, got {tune_function!r}")
         self.tune_function = tune_function
         self.config_space = dict(config_space)
-
-
-def _run_tuner_class() -> type:
-    from ashasim.run.tuner import Tuner as RunTuner
-
-    return RunTuner
 
 
 class Tuner:
@@ -128,7 +162,7 @@ class Tuner:
     ) -> None:
         if not isinstance(trial_backend, PythonBackend):
             raise ValueError(f"trial_backend must be a PythonBackend, got {trial_backend!r}")
-        self._tuner = _run_tuner_class()(
+        self._tuner = run_tuner.Tuner(
             trial_backend.tune_function,
             trial_backend.config_space,
             scheduler,
@@ -181,9 +215,8 @@ class ExperimentResult:
 def load_experiment(name: str | os.PathLike[str]) -> ExperimentResult:
     """A run by its directory, or by the ``name`` a Tuner gave it (looked up under ``runs/``)."""
     from ashasim.events import load_experiment as load_trace
-    from ashasim.run.tuner import DEFAULT_ROOT
 
     path = Path(name)
-    if not path.exists() and (DEFAULT_ROOT / path).exists():
-        path = DEFAULT_ROOT / path
+    if not path.exists() and (run_tuner.DEFAULT_ROOT / path).exists():
+        path = run_tuner.DEFAULT_ROOT / path
     return ExperimentResult(load_trace(path))

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "MODES",
     "check_choice",
     "check_flag",
     "check_fraction",
@@ -25,6 +26,10 @@ __all__ = [
     "is_int",
     "is_real",
 ]
+
+
+#: what a run optimizes: the metric's minimum or its maximum
+MODES = ("min", "max")
 
 
 def is_int(value: Any) -> bool:

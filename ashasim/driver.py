@@ -14,7 +14,7 @@ once for every clock:
   places;
 * **faults**: a report the scheduler refuses, an objective that returns early or raises, a worker
   that dies: the job ends ``failed`` (``scheduler.fail`` is called exactly then, which is what
-  makes a journal replayable), and too many failures in a row stop the run;
+  lets a resumed run catch up with its journal), and too many failures in a row stop the run;
 * **the stall check**: nothing runs, every worker is free, the scheduler suggests nothing and is
   not done: a scheduler bug, reported as an error rather than an endless wait;
 * **cancellation** at the budget: open jobs end ``cancelled`` (the scheduler is not told, so a

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ashasim import (
+from ashasim.chapter import (
     ASHA,
     PythonBackend,
     Reporter,

@@ -1,6 +1,6 @@
 """The chapter's (Syne Tune's) ASHA arguments map onto the core scheduler."""
 
-from ashasim import ASHA, loguniform, randint
+from ashasim.chapter import ASHA, loguniform, randint
 from ashasim.core import ASHA as CoreASHA
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ashasim.core.defaults import GRACE_PERIOD, OVERLAP, OVERLAPS, REDUCTION_FACTOR
 from ashasim.core.factory import SCHEDULER_NAMES
+from ashasim.search import SEARCHER_NAMES
 
 __all__ = [
     "FLAGS",
@@ -105,6 +106,12 @@ def add_ladder(parser: argparse.ArgumentParser) -> None:
         help="synchronous SH: retrain promoted trials from scratch (the chapter's SH)",
     )
     group.add_argument("--mode", choices=("min", "max"), default="min")
+    parser.add_argument(
+        "--searcher",
+        choices=SEARCHER_NAMES,
+        help="how new configs are chosen: random (default), grid, kde (BOHB's model) or gp "
+        "(Bayesian optimisation); bohb, async-bohb and asha-bo come with their own",
+    )
 
 
 def scheduler_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -116,6 +123,7 @@ def scheduler_options(args: argparse.Namespace) -> dict[str, Any]:
         "overlap": args.overlap,
         "resume": not args.retrain,
         "mode": args.mode,
+        "searcher": args.searcher,
     }
 
 

@@ -4,33 +4,33 @@ Subclasses decide *which* job comes next (``_next_job``) and what a report means
 (``_on_report``); this class makes sure the calls they receive are legal: the trial exists and is
 running, the resource moves forward within the job and stays at or below its milestone, and the
 trial's lifecycle moves only along ``ashasim.core.lifecycle``. It also owns the one random
-generator, so a seed fixes every config and every bracket draw.
+generator, so a seed fixes every config and every bracket draw, and the *searcher*
+(``ashasim.search``) that chooses each new trial's config: it gets every report, failure and end.
 
-``suggest()`` returning None never changes state; a run can therefore be replayed call by call
-from its journal (this is how the real executor resumes a crashed run).
+``suggest()`` returning None never changes state (beyond remembering that the searcher has no
+new config, which asking again would show anyway); so a crashed real run is resumed by making its
+journal's calls again, one by one, on the scheduler saved before the first call.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ashasim.checks import check_choice, check_int, check_optional_int, check_text
+from ashasim.checks import MODES, check_choice, check_int, check_optional_int, check_text
 from ashasim.core.jobs import Decision, Job, TrialState
 from ashasim.core.lifecycle import Move, next_state
-from ashasim.space import check_config, check_space, sample
+from ashasim.search import RandomSearcher, Searcher, make_searcher
+from ashasim.space import check_space
 
 # Enum members looked up once: report() runs once per epoch, and each ``TrialState.RUNNING``
 # costs a class-attribute lookup that is a fifth of its fast path on CPython 3.11.
 _RUNNING, _STOP, _CONTINUE = TrialState.RUNNING, Decision.STOP, Decision.CONTINUE
 
-__all__ = ["MODES", "SchedulerBase", "Trial"]
-
-MODES = ("min", "max")
+__all__ = ["SchedulerBase", "Trial"]
 
 
 @dataclass
@@ -64,6 +64,7 @@ class SchedulerBase:
         points_to_evaluate: Iterable[Mapping[str, Any]] | None = None,
         max_trials: int | None = None,
         seed: int = 0,
+        searcher: str | Searcher = "random",
     ) -> None:
         self.config_space = check_space(config_space)
         self.max_t = check_int("max_t", max_t, minimum=1)
@@ -73,12 +74,22 @@ class SchedulerBase:
         self.max_trials = check_optional_int("max_trials", max_trials, minimum=1)
         self.seed = check_int("seed", seed, minimum=0)
         self._rng = np.random.default_rng(self.seed)
-        points = [] if points_to_evaluate is None else list(points_to_evaluate)
-        for index, point in enumerate(points):
-            if not isinstance(point, Mapping):
-                raise ValueError(f"points_to_evaluate[{index}] must be a dict, got {point!r}")
-            check_config(self.config_space, point, what=f"points_to_evaluate[{index}]")
-        self._points: deque[dict[str, Any]] = deque(dict(point) for point in points)
+        # The searcher draws from the scheduler's own generator: one seed fixes configs, bracket
+        # draws and model proposals alike (and RandomSearcher keeps seeded traces unchanged).
+        self.searcher = make_searcher(searcher)
+        self.searcher.configure(
+            self.config_space,
+            mode=self.mode,
+            rng=self._rng,
+            points_to_evaluate=() if points_to_evaluate is None else list(points_to_evaluate),
+        )
+        if self.searcher.max_configs is not None:  # a finite searcher bounds the trial budget
+            self.max_trials = min(
+                self.max_trials or self.searcher.max_configs, self.searcher.max_configs
+            )
+        learns = type(self.searcher).on_result is not Searcher.on_result
+        self._observe = self.searcher.on_result if learns else None  # skipped when a no-op
+        self._searcher_exhausted = False
         self._trials: dict[int, Trial] = {}
         self._n_running = 0
 
@@ -122,19 +133,27 @@ class SchedulerBase:
             except (TypeError, ValueError):
                 raise ValueError(f"metric must be a number, got {metric!r}") from None
         trial.resource = resource
+        if self._observe is not None:
+            self._observe(trial_id, resource, metric)
         if resource < trial.next_rung:
             return _CONTINUE  # below the trial's next decision point: nothing to record or decide
         decision = self._on_report(trial, resource, metric)
         if decision is _STOP:
             self._move(trial, Move.STOP)
+            self.searcher.on_end(trial_id)
         elif resource == trial.milestone:
-            self._move(trial, Move.COMPLETE if resource >= self.max_t else Move.PAUSE)
+            if resource >= self.max_t:
+                self._move(trial, Move.COMPLETE)
+                self.searcher.on_end(trial_id)
+            else:
+                self._move(trial, Move.PAUSE)
         return decision
 
     def fail(self, trial_id: int) -> None:
         """The trial crashed: it is never suggested again and nothing waits for it."""
         trial = self._trial(trial_id)
         self._move(trial, Move.FAIL)
+        self.searcher.on_failure(trial_id)
         self._on_fail(trial)
 
     @property
@@ -151,8 +170,11 @@ class SchedulerBase:
 
     @property
     def trials_exhausted(self) -> bool:
-        """True once max_trials trials have been created (never without a max_trials)."""
-        return self.max_trials is not None and len(self._trials) >= self.max_trials
+        """True once max_trials trials have been created, or the searcher has no new config (a
+        grid used up); never otherwise."""
+        return self._searcher_exhausted or (
+            self.max_trials is not None and len(self._trials) >= self.max_trials
+        )
 
     def limit_trials(self, max_trials: int) -> None:
         """Lower the trial budget (a driver's stopping criterion); never raises it."""
@@ -183,6 +205,8 @@ class SchedulerBase:
             if hasattr(self, name):
                 settings[name] = getattr(self, name)
         settings["rung_levels"] = list(self.rung_levels)
+        if type(self.searcher) is not RandomSearcher:  # the default is left out, so journals
+            settings["searcher"] = self.searcher.describe()  # of random search read as before
         return settings
 
     @property
@@ -223,13 +247,14 @@ class SchedulerBase:
         return False
 
     def _new_trial(self, milestone: int, bracket: int = 0) -> Trial | None:
-        """Create a trial (next point to evaluate, else a sample) to train up to ``milestone``."""
+        """Create a trial with the searcher's next config, to train up to ``milestone``; None
+        when the trial budget is spent or the searcher has no new config."""
         if self.trials_exhausted:
             return None
-        # Sample even when a point is given: the generator's stream must not depend on the points.
-        config = sample(self.config_space, self._rng)
-        if self._points:
-            config.update(self._points.popleft())
+        config = self.searcher.suggest(len(self._trials))
+        if config is None:
+            self._searcher_exhausted = True
+            return None
         trial = Trial(len(self._trials), config, TrialState.RUNNING, 0, milestone, 0, bracket)
         if not self._sees_every_report:
             trial.next_rung = milestone

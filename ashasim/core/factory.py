@@ -1,8 +1,12 @@
 """Schedulers by name, for the CLI and the comparison studies.
 
 The names are the CLI's: ``asha`` (promotion type), ``asha-stopping``, ``sync-sh``,
-``sync-hyperband``, ``async-hyperband`` and ``random``. Options a scheduler does not take (e.g.
-``overlap`` for ASHA) are ignored, so one set of command-line flags serves every scheduler.
+``sync-hyperband``, ``async-hyperband`` and ``random``, and three named combinations with a
+model-based searcher: ``bohb`` (synchronous Hyperband + KDE, Falkner et al. 2018), ``async-bohb``
+(asynchronous Hyperband + KDE) and ``asha-bo`` (ASHA + Gaussian-process BO). Options a scheduler
+does not take (e.g. ``overlap`` for ASHA) are ignored, so one set of command-line flags serves
+every scheduler. *searcher* (a name or a ``Searcher``) goes to every scheduler; a named
+combination fixes its own and refuses another.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from ashasim.core.defaults import GRACE_PERIOD, OVERLAP, REDUCTION_FACTOR
 from ashasim.core.hyperband import AsyncHyperband, SyncHyperband
 from ashasim.core.random_search import RandomSearch
 from ashasim.core.sync_sh import SyncSH
+from ashasim.search import Searcher
 
-__all__ = ["SCHEDULER_NAMES", "make_scheduler"]
+__all__ = ["COMBINATIONS", "SCHEDULER_NAMES", "make_scheduler"]
 
 SCHEDULER_NAMES = (
     "asha",
@@ -26,7 +31,12 @@ SCHEDULER_NAMES = (
     "sync-hyperband",
     "async-hyperband",
     "random",
+    "bohb",
+    "async-bohb",
+    "asha-bo",
 )
+# the searcher each named combination stands for
+COMBINATIONS = {"bohb": "kde", "async-bohb": "kde", "asha-bo": "gp"}
 
 
 def make_scheduler(
@@ -40,9 +50,20 @@ def make_scheduler(
     resume: bool = True,
     n0: int | None = None,
     brackets: int | None = None,
+    searcher: str | Searcher | None = None,
     **common: Any,
 ) -> SchedulerBase:
     """Build the scheduler called ``name``; ``common`` goes to every scheduler (mode, seed, ...)."""
+    if name in COMBINATIONS:
+        fixed = COMBINATIONS[name]
+        if searcher is not None and searcher != fixed:
+            raise ValueError(
+                f"searcher: scheduler {name!r} comes with the {fixed!r} searcher; for another, "
+                f"name the scheduler and the searcher separately"
+            )
+        searcher = fixed
+        name = {"bohb": "sync-hyperband", "async-bohb": "async-hyperband", "asha-bo": "asha"}[name]
+    common["searcher"] = "random" if searcher is None else searcher
     ladder = {"max_t": max_t, "grace_period": grace_period, "reduction_factor": reduction_factor}
     if name == "asha":
         return ASHA(config_space, type="promotion", **ladder, **common)

@@ -5,6 +5,7 @@
 * ``AsyncHyperband``: ASHA brackets side by side; each new trial joins a bracket drawn from the
   seeded generator with the weights synchronous Hyperband would give it (bracket s gets a share
   proportional to the trials it starts, eta**s / (s+1)), as Syne Tune's asynchronous Hyperband does.
+* ``BOHB`` and ``AsyncBOHB``: the two with BOHB's KDE searcher choosing new configs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ashasim.core.asha import _AsyncSuccessiveHalving, check_brackets
 from ashasim.core.rungs import hyperband_bracket, rung_levels
 from ashasim.core.sync_sh import SyncSH
 
-__all__ = ["AsyncHyperband", "SyncHyperband", "hyperband_brackets"]
+__all__ = ["BOHB", "AsyncBOHB", "AsyncHyperband", "SyncHyperband", "hyperband_brackets"]
 
 
 def hyperband_brackets(
@@ -64,3 +65,22 @@ class AsyncHyperband(_AsyncSuccessiveHalving):
     ``SchedulerBase`` as there. Promotions are searched across brackets from the highest rung
     level down, so no paused winner waits for its bracket to be drawn.
     """
+
+
+class BOHB(SyncHyperband):
+    """BOHB (Falkner, Klein & Hutter, ICML 2018): synchronous Hyperband whose new configs come
+    from the KDE model (``ashasim.search.KDESearcher``) instead of uniform draws. Options as in
+    ``SyncHyperband``; *searcher* defaults to "kde" (a ``KDESearcher`` instance may carry its own
+    settings)."""
+
+    def __init__(self, config_space: Mapping[str, Any], **options: Any) -> None:
+        super().__init__(config_space, **{"searcher": "kde", **options})
+
+
+class AsyncBOHB(AsyncHyperband):
+    """Asynchronous BOHB: asynchronous Hyperband (ASHA brackets) with the KDE model choosing new
+    configs, as Syne Tune's and Ray Tune's asynchronous BOHB variants do. Options as in
+    ``AsyncHyperband``; *searcher* defaults to "kde"."""
+
+    def __init__(self, config_space: Mapping[str, Any], **options: Any) -> None:
+        super().__init__(config_space, **{"searcher": "kde", **options})

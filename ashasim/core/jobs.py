@@ -84,7 +84,7 @@ class Scheduler(Protocol):
 
     def suggest(self) -> Job | None:
         """Work for a free worker, or None when there is nothing to do *now*. A None must not
-        change the scheduler's state (a journal is replayed call by call to resume a run)."""
+        change the scheduler's state (a resumed run makes its journal's calls again, one by one)."""
         ...
 
     def report(self, trial_id: int, resource: int, metric: float) -> Decision:

@@ -134,10 +134,15 @@ class SyncSH(SchedulerBase):
         if not self._may_open_bracket():
             return None
         start, n0 = self._bracket_plan(self._n_brackets)
-        bracket = ShBracket(self._n_brackets, self._levels[start:], n0)
+        levels = self._levels[start:]
+        trial = self._new_trial(levels[0], bracket=self._n_brackets)
+        if trial is None:
+            return None  # the searcher has no new config: no bracket is opened
+        bracket = ShBracket(self._n_brackets, levels, n0)
         self._n_brackets += 1
         self._active[bracket.index] = bracket
-        return self._dispatch(bracket)
+        self._started(bracket, trial)
+        return trial
 
     def _dispatch(self, bracket: ShBracket) -> Trial | None:
         if bracket.queue:
@@ -148,10 +153,16 @@ class SyncSH(SchedulerBase):
         if bracket.to_start == 0:
             return None
         trial = self._new_trial(bracket.levels[0], bracket=bracket.index)
-        assert trial is not None, "_next_job only dispatches new trials while the budget allows"
+        if trial is None:  # no trial budget or no config left: the bracket starts no more
+            bracket.to_start = 0
+            self._close_rung_if_complete(bracket)
+            return self._dispatch(bracket) if bracket.index in self._active else None
+        self._started(bracket, trial)
+        return trial
+
+    def _started(self, bracket: ShBracket, trial: Trial) -> None:
         bracket.outstanding.add(trial.trial_id)
         bracket.to_start = 0 if self.trials_exhausted else bracket.to_start - 1
-        return trial
 
     def _on_report(self, trial: Trial, resource: int, metric: float) -> Decision:
         if resource == trial.milestone:

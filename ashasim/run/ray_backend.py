@@ -13,9 +13,9 @@ of a GPU, so Ray packs ``workers_per_device`` actors on each GPU across the node
 ``CUDA_VISIBLE_DEVICES``.
 
 Checkpoints: in the experiment directory, which must be a directory every node mounts (NFS, a
-cluster file system). Not Ray's object store: a checkpoint must outlive the driver (``resume``
-after a crash replays the journal and reloads paused trials from disk), and object-store objects
-die with the driver that owns them.
+cluster file system). Not Ray's object store: a checkpoint must outlive the driver (a resume
+after a crash reloads paused trials from disk), and object-store objects die with the driver that
+owns them.
 """
 
 from __future__ import annotations

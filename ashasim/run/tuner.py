@@ -3,8 +3,8 @@
 ``Tuner`` validates its arguments, keeps what a resume needs in the run directory, and runs the
 one driver (``ashasim.driver``) through the real-time loop (``ashasim.run.executor``) on a
 backend. Every report, decision and job end is journaled as it happens; ``Tuner.resume(dir)``
-continues a stopped or crashed run (``ashasim.run.resume`` replays the journal into the saved
-scheduler), and the result is the same as if the run had never stopped.
+continues a stopped or crashed run (``ashasim.run.resume``: the saved scheduler catches up with
+the journal), and the result is the same as if the run had never stopped.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ashasim.progress import Progress
 from ashasim.run.backend import Backend, WorkerSlot, plan_slots
 from ashasim.run.context import JobSpec
 from ashasim.run.executor import Execution
-from ashasim.run.resume import ResumeError, replay_journal
+from ashasim.run.resume import ResumeError, catch_up
 from ashasim.run.worker import dumps_objective
 
 __all__ = ["BACKENDS", "StoppingCriterion", "Tuner"]
@@ -273,8 +273,8 @@ class Tuner:
     # -- for run() ------------------------------------------------------------------------------
 
     def _open_trace(self) -> tuple[Trace, list[Job], float]:
-        """The run's trace (a new journal, or the old one reopened and replayed), the jobs to
-        finish first and the run time already spent."""
+        """The run's trace (a new journal, or the old one reopened and caught up with), the jobs
+        to finish first and the run time already spent."""
         directory = self.experiment_dir
         journal = directory / JOURNAL
         if not self._resuming:
@@ -282,22 +282,14 @@ class Tuner:
             (directory / STATE_FILE).write_bytes(self._saved_settings)
             return Trace(self._header(), journal=journal), [], 0.0
         header, events = read_journal(journal)
-        replayed = replay_journal(self.scheduler, events)
+        point = catch_up(self.scheduler, events)
         trace = Trace(header, journal=journal, append=True, events=events)
         offset = events[-1].t if events else 0.0
         # Jobs the journal never saw end were cut by the crash: end them where it stopped.
-        for worker, trial_id, reached in replayed.open_jobs:
-            trace.record(
-                JobEnded(
-                    offset,
-                    worker,
-                    trial_id,
-                    reached,
-                    "cancelled",
-                    "the driver stopped before this job ended",
-                )
-            )
-        return trace, replayed.requeue, offset
+        for worker, trial_id, reached, reason in point.open_jobs:
+            why = "the driver stopped before this job ended"
+            trace.record(JobEnded(offset, worker, trial_id, reached, reason, why))
+        return trace, point.requeue, offset
 
     def _header(self) -> dict[str, Any]:
         settings = self._settings

@@ -23,11 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from ashasim.checks import MODES, check_choice
 from ashasim.space import check_config, check_space
 
-__all__ = ["MODES", "Searcher"]
-
-MODES = ("min", "max")
+__all__ = ["Searcher"]
 
 
 class Searcher:
@@ -41,6 +40,9 @@ class Searcher:
     """
 
     _configured = False
+    #: at most this many configs will ever come (None: no limit); set at ``configure`` by finite
+    #: searchers (a grid), so the scheduler can bound its trial budget and a run ends by itself
+    max_configs: int | None = None
 
     def configure(
         self,
@@ -60,8 +62,7 @@ class Searcher:
                 f"{type(self).__name__} is already configured: a searcher serves one scheduler, "
                 "so give each scheduler its own searcher"
             )
-        if mode not in MODES:
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        check_choice("mode", mode, MODES)
         if not isinstance(rng, np.random.Generator):
             raise ValueError(f"rng must be a numpy.random.Generator, got {rng!r}")
         config_space = check_space(config_space)

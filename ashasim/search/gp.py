@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ashasim.search._checks import check_count, check_optional_count
+from ashasim.checks import check_int, check_optional_int
 from ashasim.search._gp_model import (
     GP,
     default_theta,
@@ -77,14 +77,14 @@ class GPSearcher(ModelSearcher):
         num_candidates: int = 256,
         num_local: int = 64,
     ) -> None:
-        self.random_search_steps = check_optional_count(
-            "random_search_steps", random_search_steps, 0
+        self.random_search_steps = check_optional_int(
+            "random_search_steps", random_search_steps, minimum=0
         )
-        self.min_points = check_optional_count("min_points", min_points, 1)
-        self.max_points = check_count("max_points", max_points, 2)
-        self.refit_every = check_count("refit_every", refit_every, 1)
-        self.num_candidates = check_count("num_candidates", num_candidates, 1)
-        self.num_local = check_count("num_local", num_local, 0)
+        self.min_points = check_optional_int("min_points", min_points, minimum=1)
+        self.max_points = check_int("max_points", max_points, minimum=2)
+        self.refit_every = check_int("refit_every", refit_every, minimum=1)
+        self.num_candidates = check_int("num_candidates", num_candidates, minimum=1)
+        self.num_local = check_int("num_local", num_local, minimum=0)
 
     def describe(self) -> dict[str, Any]:
         names = ("random_search_steps", "min_points", "max_points", "refit_every")

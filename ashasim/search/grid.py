@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ashasim.search._checks import check_count
+from ashasim.checks import check_int
 from ashasim.search.base import Searcher
 from ashasim.space import Choice, Domain, GridSearch, LogRandInt, LogUniform, RandInt, Uniform
 
@@ -95,7 +95,7 @@ class GridSearcher(Searcher):
             num = {}
         if not isinstance(num, Mapping):
             raise ValueError(f"num must be a dict of parameter name -> count, got {num!r}")
-        self.num = {str(name): check_count(f"num[{name!r}]", n, 1) for name, n in num.items()}
+        self.num = {str(name): check_int(f"num[{name!r}]", n, minimum=1) for name, n in num.items()}
 
     def describe(self) -> dict[str, Any]:
         return {"name": type(self).__name__, "num": dict(self.num)}
@@ -122,6 +122,7 @@ class GridSearcher(Searcher):
         self._order = self.rng.permutation(self.size)
         self._used: set[int] = set()
         self._next = 0  # every index in _order before this one is used
+        self.max_configs = self.size + len(self._points)  # off-grid points use up nothing
 
     def suggest(self, trial_id: int) -> dict[str, Any] | None:
         self._require_configured()

@@ -19,24 +19,12 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from ashasim.search._checks import check_count, check_number, check_optional_count
+from ashasim.checks import check_fraction, check_int, check_number, check_optional_int
 from ashasim.search._model import Level, ModelSearcher
 
 __all__ = ["KDESearcher", "bandwidths", "log_density"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
-
-
-def _open_unit(x: float) -> bool:
-    return 0 < x < 1
-
-
-def _closed_unit(x: float) -> bool:
-    return 0 <= x <= 1
-
-
-def _positive(x: float) -> bool:
-    return x > 0
 
 
 def bandwidths(
@@ -149,15 +137,17 @@ class KDESearcher(ModelSearcher):
         random_fraction: float = 1 / 3,
         max_points: int = 256,
     ) -> None:
-        self.min_points = check_optional_count("min_points", min_points, 1)
-        self.top_fraction = check_number("top_fraction", top_fraction, _open_unit, "in (0, 1)")
-        self.num_samples = check_count("num_samples", num_samples, 1)
-        self.bandwidth_factor = check_number("bandwidth_factor", bandwidth_factor, _positive, "> 0")
-        self.min_bandwidth = check_number("min_bandwidth", min_bandwidth, _positive, "> 0")
-        self.random_fraction = check_number(
-            "random_fraction", random_fraction, _closed_unit, "in [0, 1]"
+        self.min_points = check_optional_int("min_points", min_points, minimum=1)
+        self.top_fraction = check_fraction(
+            "top_fraction", top_fraction, open_low=True, open_high=True
         )
-        self.max_points = check_count("max_points", max_points, 2)
+        self.num_samples = check_int("num_samples", num_samples, minimum=1)
+        self.bandwidth_factor = check_number(
+            "bandwidth_factor", bandwidth_factor, minimum=0, strict=True
+        )
+        self.min_bandwidth = check_number("min_bandwidth", min_bandwidth, minimum=0, strict=True)
+        self.random_fraction = check_fraction("random_fraction", random_fraction)
+        self.max_points = check_int("max_points", max_points, minimum=2)
         self._split: tuple[int | None, int, np.ndarray, np.ndarray] | None = None
 
     def describe(self) -> dict[str, Any]:

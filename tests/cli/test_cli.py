@@ -118,7 +118,16 @@ def test_compare_prints_a_table_and_writes_a_figure(tmp_path):
         ),
         (["simulate", "--workers", "0"], "argument --workers: expected an integer >= 1"),
         (["simulate", "--max-time", "-3"], "argument --max-time: expected a finite number > 0"),
-        (["simulate", "--scheduler", "bohb"], "argument --scheduler: invalid choice"),
+        (["simulate", "--scheduler", "hyperopt"], "argument --scheduler: invalid choice"),
+        (["simulate", "--searcher", "tpe"], "argument --searcher: invalid choice"),
+        (
+            ["simulate", "--scheduler", "bohb", "--searcher", "gp", "--max-time", "5"],
+            "searcher: scheduler 'bohb' comes with the 'kde' searcher",
+        ),
+        (
+            ["simulate", "--searcher", "grid", "--max-time", "5"],
+            "config_space parameter 'learning_rate' is a continuous loguniform range",
+        ),
         (["simulate"], "give --max-time or --max-trials"),
         (["simulate", "--workload", "cifar", "--max-time", "5"], "workload must be one of"),
         (["simulate", "--workload", "tabular:/no/such.csv", "--max-time", "5"], "Tabular: no file"),
@@ -136,6 +145,19 @@ def test_usage_errors_exit_2_with_one_clear_line(tmp_path, args, message):
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_simulate_with_a_model_based_searcher_journals_it(tmp_path):
+    out = tmp_path / "bohb"
+    done = ashasim("simulate", "--scheduler", "bohb", "--max-trials", "40", "--quiet", "--out", out)
+    assert done.returncode == 0, done.stderr
+    header = load_experiment(out).info["scheduler"]
+    assert header["name"] == "SyncHyperband" and header["searcher"]["name"] == "KDESearcher"
+    done = ashasim(
+        "simulate", "--searcher", "gp", "--max-trials", "20", "--quiet", "--out", tmp_path / "gp"
+    )
+    assert done.returncode == 0, done.stderr
+    assert load_experiment(tmp_path / "gp").info["scheduler"]["searcher"]["name"] == "GPSearcher"
 
 
 def test_a_table_that_lacks_what_the_scheduler_asks_for_is_a_usage_error(tmp_path):

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from ashasim import ASHA as ChapterASHA
 from ashasim import space
+from ashasim.chapter import ASHA as ChapterASHA
 from ashasim.core import ASHA, AsyncHyperband, RandomSearch, SyncHyperband, SyncSH
 
 SPACE = {"lr": space.loguniform(1e-3, 1.0), "max_epochs": 8}

@@ -107,7 +107,7 @@ def test_a_searcher_serves_one_scheduler(cls):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"mode": "minimize"}, "mode must be 'min' or 'max', got 'minimize'"),
+        ({"mode": "minimize"}, "mode must be one of 'min', 'max'; got 'minimize'"),
         ({"rng": 0}, "rng must be a numpy.random.Generator"),
         ({"points_to_evaluate": [{"lr": 2.0}]}, r"points_to_evaluate\[0\]: lr=2.0 is outside"),
         ({"points_to_evaluate": [{"wd": 0.1}]}, r"points_to_evaluate\[0\]: 'wd' is not in"),
