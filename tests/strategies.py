@@ -139,3 +139,27 @@ searcher_calls = st.lists(
     min_size=8,
     max_size=50,
 )
+
+
+@st.composite
+def schedulers(draw: st.DrawFn, max_trials=st.integers(1, 30), space=None, max_t: int = 9):
+    """Any scheduler the factory builds by name (every overlap and retrain setting for the
+    synchronous ones), on the LeNet-like space unless another is given."""
+    from ashasim.core import make_scheduler
+    from ashasim.core.defaults import OVERLAPS
+    from ashasim.core.factory import COMBINATIONS, SCHEDULER_NAMES
+    from ashasim.sim import LearningCurves
+
+    name = draw(st.sampled_from([n for n in SCHEDULER_NAMES if n not in COMBINATIONS]))
+    options = {
+        "max_t": max_t,
+        "grace_period": 1,
+        "reduction_factor": draw(st.sampled_from([2, 3])),
+        "max_trials": draw(max_trials),
+        "seed": draw(st.integers(0, 50)),
+    }
+    if name.startswith("sync"):
+        options.update(overlap=draw(st.sampled_from(OVERLAPS)), resume=draw(st.booleans()))
+    if space is None:
+        space = LearningCurves(max_epochs=max_t).config_space
+    return make_scheduler(name, space, **options)

@@ -38,7 +38,7 @@ from typing import Any
 
 from ashasim.run.context import current_context
 
-__all__ = ["directory", "load", "save"]
+__all__ = ["directory", "load", "read", "save"]
 
 STAGED = "staged.pt"
 _FILED = re.compile(r"^resource_(\d+)\.pt$")
@@ -79,6 +79,12 @@ def load() -> Any | None:
     if not usable:
         return None
     with open(context.checkpoint_dir / f"resource_{max(usable)}.pt", "rb") as stream:
+        return _load(stream)
+
+
+def read(path: str | os.PathLike[str]) -> Any:
+    """A checkpoint file's state, outside a tuner (to inspect what a trial saved)."""
+    with open(path, "rb") as stream:
         return _load(stream)
 
 

@@ -235,6 +235,8 @@ class Tuner:
             if not isinstance(stop, StoppingCriterion):
                 raise ValueError(f"stop must be a StoppingCriterion, got {stop!r}")
             settings.stop = stop
+            if stop.max_wallclock_time is None and stop.trials is None:
+                check_bounded(settings.scheduler, time_limit=None, what="stop.max_wallclock_time")
         tuner = cls.__new__(cls)
         tuner._configure(settings, directory, resuming=True, quiet=quiet, outputs=outputs)
         return tuner.run()
@@ -283,6 +285,8 @@ class Tuner:
             return Trace(self._header(), journal=journal), [], 0.0
         header, events = read_journal(journal)
         point = catch_up(self.scheduler, events)
+        if self.stop.trials is not None:  # a new stopping criterion's budget, after the catch-up
+            self.scheduler.limit_trials(self.stop.trials)  # (it never undoes trials already run)
         trace = Trace(header, journal=journal, append=True, events=events)
         offset = events[-1].t if events else 0.0
         # Jobs the journal never saw end were cut by the crash: end them where it stopped.

@@ -7,36 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ashasim.core import ASHA, AsyncHyperband, RandomSearch, SyncHyperband, SyncSH
+from ashasim.core import ASHA, RandomSearch, SyncSH
 from ashasim.driver import RunError
 from ashasim.events import load_experiment
 from ashasim.sim import LearningCurves, Scripted, simulate
+from tests.invariants import check_trace
+from tests.strategies import schedulers
 
 LENET = LearningCurves(max_epochs=9)
 SPACE = LENET.config_space
-
-
-@st.composite
-def schedulers(draw, max_trials=st.integers(1, 30)):
-    name = draw(
-        st.sampled_from(["asha", "asha-stopping", "sync-sh", "sync-hb", "async-hb", "random"])
-    )
-    eta = draw(st.sampled_from([2, 3]))
-    common = dict(max_t=9, mode="min", max_trials=draw(max_trials), seed=draw(st.integers(0, 50)))
-    if name == "random":
-        return RandomSearch(SPACE, **common)
-    common.update(grace_period=1, reduction_factor=eta)
-    if name in ("asha", "asha-stopping"):
-        return ASHA(SPACE, type="stopping" if name == "asha-stopping" else "promotion", **common)
-    if name == "async-hb":
-        return AsyncHyperband(SPACE, type="promotion", **common)
-    sync_class = SyncSH if name == "sync-sh" else SyncHyperband
-    return sync_class(
-        SPACE,
-        overlap=draw(st.sampled_from(["none", "top-rung", "always"])),
-        resume=draw(st.booleans()),
-        **common,
-    )
 
 
 workloads = st.builds(
@@ -56,24 +35,7 @@ def test_trace_consistency(scheduler, workload, n_workers, seed):
     never overlap in time and continue where the last one stopped (or restart at 0 when the
     scheduler retrains); every job ends by a reason in REASONS."""
     trace = simulate(scheduler, workload, n_workers, seed=seed)
-    by_worker, by_trial = defaultdict(list), defaultdict(list)
-    for segment in trace.segments:
-        by_worker[segment.worker].append(segment)
-        by_trial[segment.trial_id].append(segment)
-        assert segment.reason in ("milestone", "stopped")
-        assert segment.start <= segment.end
-    for worker in range(n_workers):
-        jobs = sorted(by_worker[worker], key=lambda s: s.start)
-        for before, after in zip(jobs, jobs[1:]):
-            assert before.end <= after.start
-        busy = sum(s.end - s.start for s in jobs)
-        idle = sum(b - a for a, b in trace.idle_intervals(worker))
-        assert math.isclose(busy + idle, trace.makespan, rel_tol=1e-9, abs_tol=1e-9)
-    retrains = getattr(scheduler, "resume", True) is False
-    for jobs in by_trial.values():
-        for before, after in zip(jobs, jobs[1:]):
-            assert before.end <= after.start
-            assert after.resume_from == (0 if retrains else before.resource)
+    check_trace(trace, retrains=not scheduler.resumes_promoted, reasons=("milestone", "stopped"))
     assert scheduler.done
 
 
