@@ -7,7 +7,20 @@ In Jupyter a returned figure displays as the cell's value; write one to disk wit
 
 from __future__ import annotations
 
-from ashasim.plot.curves import best_so_far, idle_comparison, learning_curves, save
+from ashasim.plot.curves import (
+    best_so_far,
+    best_so_far_bands,
+    idle_comparison,
+    learning_curves,
+    save,
+)
 from ashasim.plot.gantt import gantt
 
-__all__ = ["best_so_far", "gantt", "idle_comparison", "learning_curves", "save"]
+__all__ = [
+    "best_so_far",
+    "best_so_far_bands",
+    "gantt",
+    "idle_comparison",
+    "learning_curves",
+    "save",
+]

@@ -20,7 +20,7 @@ from matplotlib.ticker import NullLocator, PercentFormatter
 from ashasim.events import Trace
 from ashasim.plot.gantt import _scheduler_name, _time_label, _trial_color
 
-__all__ = ["best_so_far", "idle_comparison", "learning_curves", "save"]
+__all__ = ["best_so_far", "best_so_far_bands", "idle_comparison", "learning_curves", "save"]
 
 
 def learning_curves(trace: Trace, *, title: str | None = None, max_legend: int = 12) -> Figure:
@@ -98,6 +98,63 @@ def best_so_far(
     if runs:
         ax.legend(fontsize=8)
     return fig
+
+
+def best_so_far_bands(
+    panels: Mapping[str, Mapping[str, Sequence[Sequence[tuple[float, float]]]]],
+    *,
+    horizons: Mapping[str, float],
+    ylabel: str = "best metric so far",
+    log_x: bool = True,
+    targets: Mapping[str, float] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Median best-so-far over seeds, with the interquartile band, one line per contender.
+
+    *panels*: panel title -> contender -> one run's improvement steps ``[(t, best), ...]`` per
+    seed. Each run is evaluated on a common time grid up to the panel's *horizon* (a run with no
+    result yet counts as unknown, drawn only once every seed has a value). Comparing searchers
+    needs the spread, not one lucky seed: the band is where the middle half of the seeds are.
+    *targets*: a dashed line per panel at the value a run must reach; the y axis then shows up
+    to three times the target, where the contenders differ (the first seconds at chance level
+    would flatten every difference).
+    """
+    fig = Figure(figsize=(4.2 * len(panels), 3.8), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (name, contenders) in zip(axes, panels.items(), strict=True):
+        horizon = horizons[name]
+        grid = np.geomspace(horizon / 1000, horizon, 300) if log_x else np.linspace(0, horizon, 300)
+        for index, (contender, runs) in enumerate(contenders.items()):
+            values = np.array([_steps_on(grid, steps) for steps in runs])
+            known = ~np.isnan(values).any(axis=0)
+            if not known.any():
+                continue
+            q1, median, q3 = np.quantile(values[:, known], [0.25, 0.5, 0.75], axis=0)
+            color = colormaps["tab10"](index % 10)
+            ax.plot(grid[known], median, color=color, linewidth=1.6, label=contender)
+            ax.fill_between(grid[known], q1, q3, color=color, alpha=0.15, linewidth=0)
+        if targets is not None and name in targets:
+            ax.axhline(targets[name], color="0.3", linestyle="--", linewidth=0.9)
+            low = min((line.get_ydata().min() for line in ax.get_lines()[:-1]), default=0.0)
+            ax.set_ylim(min(low, targets[name]) * 0.95, 3 * targets[name])
+        if log_x:
+            ax.set_xscale("log")
+        ax.set_xlabel("simulated time (s)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(name, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    if title is not None:
+        fig.suptitle(title)
+    return fig
+
+
+def _steps_on(grid: np.ndarray, steps: Sequence[tuple[float, float]]) -> np.ndarray:
+    """A step function (value from each step's time on) sampled on ``grid``; NaN before it."""
+    times = np.array([t for t, _ in steps], dtype=float)
+    values = np.array([v for _, v in steps], dtype=float)
+    where = np.searchsorted(times, grid, side="right") - 1
+    return np.where(where >= 0, values[np.maximum(where, 0)], np.nan)
 
 
 def idle_comparison(rows: Iterable[Mapping[str, Any]], *, title: str | None = None) -> Figure:

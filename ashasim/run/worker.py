@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 import traceback
 from typing import Any
 
@@ -33,16 +34,20 @@ def loads_objective(data: bytes) -> Any:
 
 
 def setup_threads(threads: int | None) -> None:
-    """Cap math-library threads so several workers do not oversubscribe the CPU cores."""
+    """Cap math-library threads so several workers do not oversubscribe the CPU cores.
+
+    The environment variables reach every library imported from now on (torch reads
+    OMP_NUM_THREADS when it is imported); only a torch that is already imported is told
+    directly. Importing torch here just for that would add seconds to every worker's start for
+    objectives that never use it.
+    """
     if threads is None:
         return
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[name] = str(threads)
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 def run_job(objective: Any, job: JobSpec, channel: Channel) -> Returned | Stopped | Failed:
@@ -67,6 +72,7 @@ def serve(channel: Channel, objective_bytes: bytes, threads: int | None = None) 
     except BaseException:
         channel.send(Fatal(traceback.format_exc()))
         return
+    setup_threads(threads)  # the objective's module may have imported torch meanwhile
     channel.send(Ready())
     while True:
         try:

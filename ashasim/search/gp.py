@@ -25,6 +25,7 @@ __all__ = ["GPSearcher"]
 
 _N_BEST = 8  # training points whose neighbourhoods are searched locally
 _LOCAL_SCALE = 0.05  # sd of a local step, in units of the [0, 1] coordinates
+_REFIT_GROWTH = 10  # also wait for the level's results to grow by 1/10 before refitting
 
 
 class GPSearcher(ModelSearcher):
@@ -46,15 +47,17 @@ class GPSearcher(ModelSearcher):
     one level's results.
 
     Cost bound, for 10^4 observations: *max_points* (256) caps the training set at the best
-    max_points // 2 results of the level plus the most recent ones up to max_points (the best
-    keep the incumbent's neighbourhood sharp; the recent ones keep the model current where the
-    search now is). Hyperparameters are refitted (L-BFGS-B, analytic gradients, two deterministic
-    starts: the priors' means, and the previous fit or, at the first fit, short length scales)
-    when the model level changes and then only after *refit_every* (10) new results at it; in
+    max_points // 2 results of the level plus the most recent ones up to max_points (the best keep
+    the incumbent's neighbourhood sharp; the recent ones keep the model current where the search now
+    is). Hyperparameters are refitted (L-BFGS-B, analytic gradients, two deterministic starts: the
+    priors' means, and the previous fit or, at the first fit, short length scales) when the model
+    level changes and then only after *refit_every* (10) new results at it, or a tenth more than it
+    had at the last fit, whichever is more: so a level with 10^4 results has been refitted some
+    fifty times, not a thousand (the hyperparameters of a well-populated level barely move). In
     between the previous ones are reused. The training set's Cholesky factor is reused until the
-    level gets a result; pending trials are appended to it by a block update. So between refits
-    a suggest costs O(n^2 (p + C) + n^3) for n <= max_points training points, p pending trials
-    and C candidates, whatever the number of observations; a refit costs O(n^3) per L-BFGS step.
+    level gets a result; pending trials are appended to it by a block update. So between refits a
+    suggest costs O(n^2 (p + C) + n^3) for n <= max_points training points, p pending trials and C
+    candidates, whatever the number of observations; a refit costs O(n^3) per L-BFGS step.
 
     Pending trials: constant liar with the worst observed value (CL-max of Ginsbourger et al.,
     2010): each pending config enters the GP as if it had scored as badly as the worst result,
@@ -131,7 +134,7 @@ class GPSearcher(ModelSearcher):
         if (
             self._theta is None
             or fit_level != self.model_level
-            or level.n - fit_n >= self.refit_every
+            or level.n - fit_n >= max(self.refit_every, fit_n // _REFIT_GROWTH)
         ):
             inputs = self.encoding.onehot(x)
             start = default_theta(inputs.shape[1])

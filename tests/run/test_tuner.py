@@ -216,8 +216,7 @@ DRIVER = textwrap.dedent(
     from ashasim.core import ASHA
     from ashasim.run import Tuner, StoppingCriterion
     from ashasim.space import uniform
-    from tests import invariants
-from tests.run import objectives
+    from tests.run import objectives
     space = {{"x": uniform(0.0, 1.0), "max_epochs": 4}}
     scheduler = ASHA(space, type="promotion", max_t=4, grace_period=1, reduction_factor=2,
                      metric="loss", max_trials=12, seed=2)
