@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ashasim.checks import check_int
+from ashasim.checks import check_optional_int
 from ashasim.search.base import Searcher
 from ashasim.space import GridSearch, sample
 
@@ -19,7 +19,8 @@ class VariantSearcher(Searcher):
 
     What Ray Tune's ``BasicVariantGenerator`` does with ``num_samples``: trial i gets grid point
     ``i mod G`` (G = the grid's size; the last grid parameter varies fastest), so the run has
-    ``repeat * G`` trials and then no more configs (``suggest`` returns None). Without any
+    ``repeat * G`` trials and then no more configs (``suggest`` returns None; *repeat* None:
+    the sweep goes on for ever, Ray Tune's ``num_samples=-1``). Without any
     ``grid_search`` parameter, G = 1: ``repeat`` random configs. Unlike ``GridSearcher``, the
     order is not shuffled (Ray's is not) and real ranges are sampled, not gridded.
 
@@ -28,8 +29,8 @@ class VariantSearcher(Searcher):
     included) by a random draw.
     """
 
-    def __init__(self, repeat: int = 1) -> None:
-        self.repeat = check_int("repeat", repeat, minimum=1)
+    def __init__(self, repeat: int | None = 1) -> None:
+        self.repeat = check_optional_int("repeat", repeat, minimum=1)
 
     def describe(self) -> dict[str, Any]:
         return {"name": type(self).__name__, "repeat": self.repeat}
@@ -38,7 +39,7 @@ class VariantSearcher(Searcher):
         space = self.config_space
         self._axes = {n: d.values for n, d in space.items() if isinstance(d, GridSearch)}
         self.size = math.prod(len(values) for values in self._axes.values())
-        self.max_configs = self.size * self.repeat
+        self.max_configs = None if self.repeat is None else self.size * self.repeat
         self._count = 0  # configs handed out, points included
         self._swept = 0  # grid points handed out
 
@@ -52,7 +53,7 @@ class VariantSearcher(Searcher):
 
     def suggest(self, trial_id: int) -> dict[str, Any] | None:
         self._require_configured()
-        if self._count >= self.max_configs:  # type: ignore[operator]
+        if self.max_configs is not None and self._count >= self.max_configs:
             return None
         given = self._next_point()
         if given is None:
