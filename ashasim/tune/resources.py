@@ -67,11 +67,14 @@ def plan_workers(
     above the GPUs this machine has (local workers must be pinned to real devices; a Ray
     cluster's GPUs are Ray's to count)."""
     cpu, gpu = _per_trial(resources_per_trial)
-    visible = visible_gpus() if (num_gpus is None or check_visible) else 0
     cpus = (os.cpu_count() or 1) if num_cpus is None else check_int("num_cpus", num_cpus, minimum=1)
-    gpus = visible if num_gpus is None else check_int("num_gpus", num_gpus, minimum=0)
-    if check_visible and num_gpus is not None and gpus > visible:
-        raise ValueError(f"num_gpus={gpus}, but this machine has {visible} GPU(s)")
+    gpus = 0 if num_gpus is None else check_int("num_gpus", num_gpus, minimum=0)
+    if gpu > 0 or num_gpus is not None:  # only then ask torch (a slow import) what there is
+        visible = visible_gpus() if (num_gpus is None or check_visible) else gpus
+        if num_gpus is None:
+            gpus = visible
+        elif gpus > visible:
+            raise ValueError(f"num_gpus={gpus}, but this machine has {visible} GPU(s)")
     if gpu > gpus:
         raise ValueError(
             f"resources_per_trial asks for {gpu:g} GPU(s) per trial, but there "

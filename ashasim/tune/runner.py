@@ -24,6 +24,7 @@ import numpy as np
 from ashasim.checks import check_choice, check_int
 from ashasim.driver import RunError
 from ashasim.events import JobEnded, JobStarted, load_experiment
+from ashasim.events.records import json_default
 from ashasim.run.tuner import BACKENDS, STATE_FILE, StoppingCriterion, Tuner
 from ashasim.space import Domain, GridSearch, sample
 from ashasim.tune.analysis import META_FILE, ExperimentAnalysis, Trial, load_trials
@@ -98,6 +99,18 @@ def _stop_limit(stop: Any, time_attr: str) -> int | None:
             f"the whole run)"
         )
     return check_int(f"stop[{time_attr!r}]", stop[time_attr], minimum=1) if stop else None
+
+
+def _check_config(config: Mapping[str, Any]) -> None:
+    """A config the journal can keep: it writes every trial's config as JSON."""
+    for key, value in config.items():
+        try:
+            json.dumps(value, default=json_default)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"config[{key!r}]: {error}; the journal keeps every config as JSON, so pass "
+                f"other objects with tune.with_parameters(trainable, {key.split('/')[-1]}=...)"
+            ) from None
 
 
 def _one_line(error: str | None) -> str:
@@ -215,7 +228,7 @@ def run(
         flatten(point, what=f"points_to_evaluate[{i}]")
         for i, point in enumerate(search.points_to_evaluate)
     ]
-    sample(flat, np.random.default_rng(seed))  # a sample_from that raises says so now, in one line
+    _check_config(sample(flat, np.random.default_rng(seed)))  # fails now, not in the run
     searcher = search.make(None if num_samples == -1 else num_samples)
     try:
         core = scheduler.build(

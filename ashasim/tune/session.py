@@ -203,7 +203,10 @@ class FunctionTrainable:
             return
         from ashasim.tune.configs import trial_name
 
-        trial_dir = Path(self.experiment_dir) / trial_name(self.prefix, job.trial_id)
+        # <experiment>/checkpoints/trial_<id> (ashasim.run.checkpoint's layout): the run's
+        # directory now, even if it was moved before a resume
+        root = Path(job.checkpoint_dir).parents[1] if job.checkpoint_dir else self.experiment_dir
+        trial_dir = Path(root) / trial_name(self.prefix, job.trial_id)
         trial_dir.mkdir(parents=True, exist_ok=True)
         params = trial_dir / PARAMS_FILE
         if not params.exists():

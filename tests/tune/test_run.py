@@ -371,6 +371,10 @@ def test_model_searchers_refuse_sample_from_and_grid_search_by_name(tmp_path):
             {"config": {"layers": [tune.choice([1, 2])]}},
             "a list holding tune domains is not supported",
         ),
+        (
+            {"config": {"data": object()}},
+            r"config\['data'\]: cannot write .* pass other objects with tune.with_parameters",
+        ),
     ],
 )
 def test_unsupported_arguments_say_what_is_available(tmp_path, kwargs, message):
@@ -528,3 +532,27 @@ def test_unlimited_samples_until_the_time_budget(tmp_path):
     analysis = run(tmp_path, num_samples=-1, time_budget_s=30, scheduler=asha(reduction_factor=2))
     assert len(analysis.trials) > 5
     assert analysis.trace.makespan == pytest.approx(30)
+
+
+def test_the_analysis_tables_and_checkpoints(tmp_path):
+    scheduler = ASHAScheduler(
+        metric="loss", mode="min", max_t=9, grace_period=1, reduction_factor=3
+    )
+    analysis = run(tmp_path, trainables.with_checkpoint_dir, num_samples=6, scheduler=scheduler)
+    best = analysis.best_trial
+    per_trial = analysis.dataframe("loss", "min")
+    assert len(per_trial) == 6
+    for trial in analysis.trials:
+        row = per_trial[per_trial["trial_id"] == trial.trial_id].iloc[0]
+        assert row["loss"] == min(r["loss"] for r in trial.results)
+        assert row["logdir"] == trial.logdir
+    last = analysis.dataframe()
+    assert list(last["loss"]) == [t.last_result["loss"] for t in analysis.trials]
+    assert list(analysis.best_dataframe["loss"]) == [r["loss"] for r in best.results]
+    assert analysis.best_result_df.index.tolist() == [best.trial_id]
+    assert analysis.results == {t.trial_id: t.last_result for t in analysis.trials}
+    assert analysis.get_all_configs() == {t.logdir: t.config for t in analysis.trials}
+    path = analysis.get_best_checkpoint(best, return_path=True)
+    assert path == analysis.best_checkpoint.path == str(Path(best.logdir) / "checkpoint_000009")
+    assert (Path(path) / "state.json").exists()
+    assert analysis.get_last_checkpoint(best) == analysis.best_checkpoint
