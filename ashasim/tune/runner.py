@@ -21,11 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from ashasim.checks import check_choice, check_int
+from ashasim.checks import check_choice, check_int, check_number
 from ashasim.driver import RunError
 from ashasim.events import JobEnded, JobStarted, load_experiment
 from ashasim.events.records import json_default
 from ashasim.run.tuner import BACKENDS, STATE_FILE, StoppingCriterion, Tuner
+from ashasim.search import Searcher
 from ashasim.space import Domain, GridSearch, sample
 from ashasim.tune.analysis import META_FILE, ExperimentAnalysis, Trial, load_trials
 from ashasim.tune.configs import flatten, trainable_name
@@ -172,30 +173,15 @@ def run(
     this process on a virtual clock, for tests; *backend_options* go to ``FakeBackend``);
     *num_cpus*/*num_gpus* cap the resources trials are planned on, like ``ray.init``'s.
     """
-    if isinstance(run_or_experiment, (str, type)) or not callable(run_or_experiment):
-        raise ValueError(
-            f"tune.run() takes a function trainable (def train(config): ... tune.report(...)), "
-            f"got {run_or_experiment!r}; class Trainables and registered names are not supported"
-        )
-    scheduler = FIFOScheduler() if scheduler is None else scheduler
-    if not isinstance(scheduler, TrialScheduler):
-        raise ValueError(
-            f"scheduler {type(scheduler).__name__} is not supported; available: {_SCHEDULERS} "
-            f"(from ashasim.tune.schedulers)"
-        )
-    search = resolve_search_alg(search_alg)
-    if progress_reporter is not None and not isinstance(progress_reporter, CLIReporter):
-        raise ValueError(f"progress_reporter must be a CLIReporter, got {progress_reporter!r}")
-    check_choice("backend", backend, BACKENDS)
-    check_choice("resume", resume, _RESUME)
-    check_int("verbose", verbose, minimum=0)
-    if max_failures != 0:
-        raise ValueError(
-            "max_failures (retrying a failed trial) is not supported: a failed trial stays "
-            "failed; the run goes on with the others"
-        )
+    _check_arguments(
+        run_or_experiment, scheduler, progress_reporter, backend, resume, verbose, max_failures
+    )
     if storage_path is not None and local_dir is not None:
         raise ValueError("give storage_path or local_dir (its older name), not both")
+    if time_budget_s is not None:
+        check_number("time_budget_s", time_budget_s, minimum=0, strict=True)
+    scheduler = FIFOScheduler() if scheduler is None else scheduler
+    search = resolve_search_alg(search_alg)
     if search.space is not None and config:
         raise ValueError(
             f"the search space was given twice: to the {search.ray_name} and as config; give "
@@ -208,43 +194,13 @@ def run(
             f"{scheduler.ray_name} with {search.ray_name} needs a metric and a mode: give them "
             f"to the scheduler or to tune.run() (not both)"
         )
-    if num_samples != -1:
-        check_int("num_samples", num_samples, minimum=1)
-    grid = [d for d in flat.values() if isinstance(d, GridSearch)]
-    if grid and search.models:
-        raise ValueError(
-            f"{search.ray_name} cannot use tune.grid_search (only the default "
-            f"BasicVariantGenerator sweeps grids); use tune.choice instead"
-        )
-    size = math.prod(len(d.values) for d in grid)
-    trials = None if num_samples == -1 else num_samples * (size if not search.models else 1)
-    if trials is None and time_budget_s is None:
-        raise ValueError("num_samples=-1 (no limit) needs time_budget_s")
+    trials = _trial_budget(flat, num_samples, search, time_budget_s)
     if seed is not None and search.seed is not None and seed != search.seed:
         raise ValueError(f"seed={seed} disagrees with the search algorithm's seed {search.seed}")
     seed = seed if seed is not None else search.seed if search.seed is not None else 0
-    stop_t = _stop_limit(stop, scheduler.time_attr)
-    points = [
-        flatten(point, what=f"points_to_evaluate[{i}]")
-        for i, point in enumerate(search.points_to_evaluate)
-    ]
     _check_config(sample(flat, np.random.default_rng(seed)))  # fails now, not in the run
     searcher = search.make(None if num_samples == -1 else num_samples)
-    try:
-        core = scheduler.build(
-            flat,
-            metric=metric or "training_iteration",  # FIFO + random search: nothing to optimize
-            mode=mode or "max",
-            max_trials=trials,
-            seed=seed,
-            searcher=searcher,
-            points_to_evaluate=points,
-            stop_t=stop_t,
-        )
-    except ValueError as error:
-        text = str(error).replace("config_space parameter", "config parameter")
-        text = text.replace(type(searcher).__name__, search.ray_name)
-        raise ValueError(text.replace("a SampleFrom domain", "tune.sample_from")) from None
+    core = _build(scheduler, search, searcher, flat, (metric, mode), trials, seed, stop)
     limits = [n for n in (search.max_concurrent, max_concurrent_trials) if n is not None]
     plan = plan_workers(
         resources_per_trial,
@@ -256,17 +212,7 @@ def run(
     )
     prefix = trainable_name(run_or_experiment)
     root = Path(storage_path or local_dir or DEFAULT_STORAGE).expanduser().resolve()
-    if name is None:  # Ray Tune's default: the trainable and the time; made unique here
-        stamp = f"{prefix}_{_dt.datetime.now().strftime('%Y-%m-%d_%H-%M-%S')}"
-        name = next(n for n in _numbered(stamp) if not (root / n).exists())
-    directory = root / name
-    resuming = resume in (True, "LOCAL") or (resume == "AUTO" and (directory / STATE_FILE).exists())
-    if resuming and not (directory / STATE_FILE).exists():
-        raise ValueError(f"resume={resume!r}: {directory} holds no run to resume")
-    if not resuming and (directory / STATE_FILE).exists():
-        raise ValueError(
-            f"{directory} holds a run already: pass resume=True to continue it, or another name"
-        )
+    directory, resuming = _directory(root, name, prefix, resume)
     meta_path = directory / META_FILE
     if resuming and meta_path.exists():
         meta = json.loads(meta_path.read_text())
@@ -276,15 +222,13 @@ def run(
     directory.mkdir(parents=True, exist_ok=True)
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")
 
-    reporter = progress_reporter or CLIReporter()
-    varying = [key for key, value in flat.items() if isinstance(value, Domain)]
     devices = plan.devices if isinstance(plan.devices, str) else ", ".join(plan.devices)
     live = LiveTable(
-        reporter,
+        progress_reporter or CLIReporter(),
         lambda: _trials(directory, meta),
         metric=meta.get("metric"),
         mode=meta.get("mode"),
-        varying=varying,
+        varying=[key for key, value in flat.items() if isinstance(value, Domain)],
         header=f"Scheduler: {scheduler.describe()} | search: {search.ray_name} | "
         f"{plan.n_workers} workers ({devices})",
         enabled=verbose >= 1,
@@ -318,7 +262,7 @@ def run(
                 ray_address=ray_address,
                 backend_options=backend_options,
                 quiet=True,
-                name=name,
+                name=directory.name,
                 max_failures=1 if fail_fast else 10,
                 return_ends_trial=True,
                 progress=live,
@@ -328,7 +272,7 @@ def run(
         detail = f"; the last error: {_one_line(str(error))}" if len(lines) > 1 else ""
         raise TuneError(f"the run stopped: {lines[0] if lines else error}{detail}") from error
     finally:
-        os.chdir(cwd)
+        os.chdir(cwd)  # the FakeBackend's trainables change it in this very process
     meta["finished"] = _finished(directory)
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")
     analysis = ExperimentAnalysis(directory)
@@ -340,6 +284,106 @@ def run(
             f"{_one_line(failed[0].error)}); the results are in {directory}"
         )
     return analysis
+
+
+def _check_arguments(
+    trainable: Any,
+    scheduler: Any,
+    progress_reporter: Any,
+    backend: str,
+    resume: Any,
+    verbose: int,
+    max_failures: int,
+) -> None:
+    if isinstance(trainable, (str, type)) or not callable(trainable):
+        raise ValueError(
+            f"tune.run() takes a function trainable (def train(config): ... tune.report(...)), "
+            f"got {trainable!r}; class Trainables and registered names are not supported"
+        )
+    if scheduler is not None and not isinstance(scheduler, TrialScheduler):
+        raise ValueError(
+            f"scheduler {type(scheduler).__name__} is not supported; available: {_SCHEDULERS} "
+            f"(from ashasim.tune.schedulers)"
+        )
+    if progress_reporter is not None and not isinstance(progress_reporter, CLIReporter):
+        raise ValueError(f"progress_reporter must be a CLIReporter, got {progress_reporter!r}")
+    check_choice("backend", backend, BACKENDS)
+    check_choice("resume", resume, _RESUME)
+    check_int("verbose", verbose, minimum=0)
+    if max_failures != 0:
+        raise ValueError(
+            "max_failures (retrying a failed trial) is not supported: a failed trial stays "
+            "failed; the run goes on with the others"
+        )
+
+
+def _trial_budget(
+    flat: Mapping[str, Any], num_samples: int, search: SearchAlgorithm, time_budget_s: Any
+) -> int | None:
+    """Trials to start: num_samples, times the grid's size under the basic variant generator;
+    None for Ray Tune's num_samples=-1 (until the time budget)."""
+    if num_samples == -1:
+        if time_budget_s is None:
+            raise ValueError("num_samples=-1 (no limit) needs time_budget_s")
+        return None
+    check_int("num_samples", num_samples, minimum=1)
+    grid = [d for d in flat.values() if isinstance(d, GridSearch)]
+    if grid and search.models:
+        raise ValueError(
+            f"{search.ray_name} cannot use tune.grid_search (only the default "
+            f"BasicVariantGenerator sweeps grids); use tune.choice instead"
+        )
+    return num_samples * (1 if search.models else math.prod(len(d.values) for d in grid))
+
+
+def _build(
+    scheduler: TrialScheduler,
+    search: SearchAlgorithm,
+    searcher: Searcher,
+    flat: dict[str, Any],
+    objective: tuple[str | None, str | None],
+    trials: int | None,
+    seed: int,
+    stop: Any,
+) -> Any:
+    """The ashasim scheduler with its searcher; a searcher's refusal in Ray Tune's words."""
+    metric, mode = objective
+    points = [
+        flatten(point, what=f"points_to_evaluate[{i}]")
+        for i, point in enumerate(search.points_to_evaluate)
+    ]
+    try:
+        return scheduler.build(
+            flat,
+            metric=metric or "training_iteration",  # FIFO + random search: nothing to optimize
+            mode=mode or "max",
+            max_trials=trials,
+            seed=seed,
+            searcher=searcher,
+            points_to_evaluate=points,
+            stop_t=_stop_limit(stop, scheduler.time_attr),
+        )
+    except ValueError as error:
+        text = str(error).replace("config_space parameter", "config parameter")
+        text = text.replace(type(searcher).__name__, search.ray_name)
+        raise ValueError(text.replace("a SampleFrom domain", "tune.sample_from")) from None
+
+
+def _directory(root: Path, name: str | None, prefix: str, resume: Any) -> tuple[Path, bool]:
+    """The run's directory, and whether the run resumes what is there."""
+    if name is None:  # Ray Tune's default: the trainable and the time; made unique here
+        stamp = f"{prefix}_{_dt.datetime.now().strftime('%Y-%m-%d_%H-%M-%S')}"
+        name = next(n for n in _numbered(stamp) if not (root / n).exists())
+    directory = root / name
+    held = (directory / STATE_FILE).exists()
+    resuming = resume in (True, "LOCAL") or (resume == "AUTO" and held)
+    if resuming and not held:
+        raise ValueError(f"resume={resume!r}: {directory} holds no run to resume")
+    if not resuming and held:
+        raise ValueError(
+            f"{directory} holds a run already: pass resume=True to continue it, or another name"
+        )
+    return directory, resuming
 
 
 def _numbered(name: str) -> Any:

@@ -45,7 +45,7 @@ from ashasim.run import checkpoint as store
 from ashasim.run.context import current_job
 from ashasim.run.reporter import Reporter
 from ashasim.tune.checkpoints import MARK, Checkpoint, materialize, pack
-from ashasim.tune.configs import unflatten
+from ashasim.tune.configs import trial_name, unflatten
 from ashasim.tune.errors import TuneError
 
 __all__ = [
@@ -146,7 +146,7 @@ def _jsonable(value: Any) -> Any:
 
 
 _SESSION: ContextVar[_Session | None] = ContextVar("ashasim_tune_session", default=None)
-_POSITIONAL = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 def _calling_style(fn: Callable[..., Any], keys: list[str]) -> tuple[bool, bool]:
@@ -157,17 +157,10 @@ def _calling_style(fn: Callable[..., Any], keys: list[str]) -> tuple[bool, bool]
     except (TypeError, ValueError):
         return True, False
     takes_checkpoint = "checkpoint_dir" in parameters
-    kinds = [p.kind for p in parameters.values()]
-    positional = [k for k in kinds if k in (inspect.Parameter.POSITIONAL_ONLY, _POSITIONAL)]
-    if not positional and inspect.Parameter.VAR_KEYWORD in kinds:
+    positional = [p for p in parameters.values() if p.kind in _POSITIONAL]
+    if not positional and any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
         return False, takes_checkpoint  # objective(**config)
-    required = [
-        name
-        for name, p in parameters.items()
-        if p.default is p.empty
-        and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        and name != "checkpoint_dir"
-    ]
+    required = [p.name for p in positional if p.default is p.empty and p.name != "checkpoint_dir"]
     by_name = bool(required) and all(name in keys for name in required) and "config" not in keys
     return not by_name or "config" in parameters, takes_checkpoint
 
@@ -201,8 +194,6 @@ class FunctionTrainable:
         if job is None:  # called directly, not by a worker: just the function
             self._call(flat, None)
             return
-        from ashasim.tune.configs import trial_name
-
         # <experiment>/checkpoints/trial_<id> (ashasim.run.checkpoint's layout): the run's
         # directory now, even if it was moved before a resume
         root = Path(job.checkpoint_dir).parents[1] if job.checkpoint_dir else self.experiment_dir
