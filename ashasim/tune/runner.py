@@ -172,6 +172,11 @@ def run(
     "local" (worker processes, the default), "ray" (Ray actors; *ray_address*) or "fake" (in
     this process on a virtual clock, for tests; *backend_options* go to ``FakeBackend``);
     *num_cpus*/*num_gpus* cap the resources trials are planned on, like ``ray.init``'s.
+
+    ``resume=True`` (or "AUTO" when the directory holds a run) continues the run saved in
+    ``storage_path/name`` as ashasim's ``Tuner.resume`` does: with the trainable, space,
+    scheduler and searcher saved there (the ones passed now are checked, not used);
+    ``time_budget_s`` replaces the saved budget and counts the whole run.
     """
     _check_arguments(
         run_or_experiment, scheduler, progress_reporter, backend, resume, verbose, max_failures
