@@ -124,6 +124,12 @@ class Driver:
     *max_failures*: stop the run (``RunError``) after this many jobs failed in a row without one
     good report in between (None: never); a systematic error would otherwise burn every trial.
     *idle*: the workers free at the start (all of them unless a clock starts its workers later).
+    *return_ends_trial*: an objective that returns by itself before its job's milestone, once
+    its trial has reported (in this job or an earlier one), has ended its trial (Ray Tune's
+    function trainables end by returning): the job ends ``returned`` and the scheduler hears
+    ``fail`` (never suggest it again, wait for nothing from it; its results still count), but
+    no failure is counted. Without it (the default) such a job fails, as a missed milestone
+    usually means a bug; a trial that never reported fails either way.
     """
 
     def __init__(
@@ -134,8 +140,10 @@ class Driver:
         *,
         max_failures: int | None = None,
         idle: Iterable[int] | None = None,
+        return_ends_trial: bool = False,
     ) -> None:
         self.scheduler = scheduler
+        self.return_ends_trial = return_ends_trial
         self.trace = trace
         self.n_workers = n_workers
         self.max_failures = max_failures
@@ -322,6 +330,9 @@ class Driver:
         if active.held is not None:
             self._settle(worker, active, now)
         ending = active.ending
+        if ending is None and returned and self.return_ends_trial and active.resource > 0:
+            self.scheduler.fail(active.trial_id)  # ended by itself: nothing more will come
+            active.ending = ending = "returned"
         if ending is None:
             if returned:
                 error = (

@@ -29,7 +29,9 @@ __all__ = [
     "json_default",
 ]
 
-REASONS = ("milestone", "stopped", "failed", "cancelled")
+# "returned": the objective ended its trial by returning (only where a run allows that: the Ray
+# Tune façade's function trainables); the scheduler was told through ``fail`` that no more comes
+REASONS = ("milestone", "stopped", "failed", "cancelled", "returned")
 FORMAT_VERSION = 1
 
 

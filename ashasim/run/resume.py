@@ -81,7 +81,7 @@ def catch_up(scheduler: Scheduler, events: Sequence[Event]) -> ResumePoint:
             open_at_end.pop(event.worker, None)
             if event.reason != "cancelled":  # milestone, stopped, failed: the scheduler knows
                 running.discard(event.trial_id)
-            if event.reason == "failed":
+            if event.reason in ("failed", "returned"):  # the driver called fail() for both
                 scheduler.fail(event.trial_id)
     point = ResumePoint()
     point.open_jobs = [

@@ -77,6 +77,7 @@ class _Settings:
     stop: StoppingCriterion = field(default_factory=StoppingCriterion)
     max_failures: int | None = 10
     print_every: float | None = None
+    return_ends_trial: bool = False
 
 
 class Tuner:
@@ -98,6 +99,11 @@ class Tuner:
     *outputs*: write results.csv, summary.json and replay.csv when the run ends (figures are the
     CLI's: ``ashasim.outputs.write_figures``). *name*: the run's name (default: scheduler and
     time), the directory name under ``runs/``.
+
+    Hooks for façades (``ashasim.tune``): *return_ends_trial* lets an objective end its trial by
+    returning (see ``ashasim.driver.Driver``; saved with the run). *progress*: a display of
+    your own instead of the status line, any object with ``enabled``, ``update(fraction, text)``
+    and ``close()`` like ``ashasim.progress.Progress`` (the façade's CLIReporter table).
     """
 
     def __init__(
@@ -119,6 +125,8 @@ class Tuner:
         name: str | None = None,
         print_every: float | None = None,
         max_failures: int | None = 10,
+        return_ends_trial: bool = False,
+        progress: Progress | None = None,
     ) -> None:
         if not callable(objective):
             raise ValueError(f"objective must be a function of the config, got {objective!r}")
@@ -181,6 +189,7 @@ class Tuner:
             stop=stop,
             max_failures=max_failures,
             print_every=print_every,
+            return_ends_trial=bool(return_ends_trial),
         )
         try:  # saved now, so a scheduler that cannot be saved fails before anything is written
             self._saved_settings = cloudpickle.dumps(settings)
@@ -189,10 +198,19 @@ class Tuner:
                 f"scheduler cannot be saved for resume (cloudpickle: {type(error).__name__}: "
                 f"{error})"
             ) from None
-        self._configure(settings, directory, resuming=False, quiet=quiet, outputs=outputs)
+        self._configure(
+            settings, directory, resuming=False, quiet=quiet, outputs=outputs, progress=progress
+        )
 
     def _configure(
-        self, settings: _Settings, directory: Path, *, resuming: bool, quiet: bool, outputs: bool
+        self,
+        settings: _Settings,
+        directory: Path,
+        *,
+        resuming: bool,
+        quiet: bool,
+        outputs: bool,
+        progress: Progress | None = None,
     ) -> None:
         """Set every attribute from the settings; the one place both a new run and a resume
         go through."""
@@ -207,6 +225,7 @@ class Tuner:
         )
         self.quiet = quiet
         self.outputs = outputs
+        self.progress = progress
         self.trace: Trace | None = None
 
     # -- public ---------------------------------------------------------------------------------
@@ -219,11 +238,13 @@ class Tuner:
         stop: StoppingCriterion | None = None,
         quiet: bool = False,
         outputs: bool = True,
+        progress: Progress | None = None,
     ) -> Trace:
         """Continue a stopped or crashed run from its journal; returns the whole run's Trace.
 
         *stop* replaces the saved stopping criterion (e.g. a longer time budget); the time
-        budget counts the whole run, the part before the interruption included.
+        budget counts the whole run, the part before the interruption included. *progress* as
+        in ``Tuner``.
         """
         directory = Path(experiment_dir)
         state = directory / STATE_FILE
@@ -238,7 +259,9 @@ class Tuner:
             if stop.max_wallclock_time is None and stop.trials is None:
                 check_bounded(settings.scheduler, time_limit=None, what="stop.max_wallclock_time")
         tuner = cls.__new__(cls)
-        tuner._configure(settings, directory, resuming=True, quiet=quiet, outputs=outputs)
+        tuner._configure(
+            settings, directory, resuming=True, quiet=quiet, outputs=outputs, progress=progress
+        )
         return tuner.run()
 
     def run(self) -> Trace:
@@ -248,7 +271,12 @@ class Tuner:
         trace, requeue, offset = self._open_trace()
         self.trace = trace
         driver = Driver(
-            self.scheduler, trace, settings.n_workers, max_failures=settings.max_failures, idle=()
+            self.scheduler,
+            trace,
+            settings.n_workers,
+            max_failures=settings.max_failures,
+            idle=(),
+            return_ends_trial=settings.return_ends_trial,
         )
         driver.requeue(requeue)
         try:
@@ -318,6 +346,8 @@ class Tuner:
         )
 
     def _progress(self) -> Progress:
+        if self.progress is not None:
+            return self.progress
         every = self._settings.print_every
         if every is not None and not self.quiet:
             return Progress("tune", interval=every, stream=sys.stdout, lines=True)

@@ -4,7 +4,8 @@ Pure and seeded like the scheduler core: no clock, no I/O; the owning scheduler'
 the only source of randomness. ``RandomSearcher`` is the default and reproduces the schedulers'
 own sampling draw for draw; ``GridSearcher`` enumerates a finite grid without replacement;
 ``KDESearcher`` is BOHB's density-ratio model; ``GPSearcher`` is Bayesian optimisation with a
-Gaussian process.
+Gaussian process; ``VariantSearcher`` is Ray Tune's sweep of the ``grid_search`` values, repeated,
+with the rest drawn at random (what ``ashasim.tune`` gives a run without a search algorithm).
 """
 
 from ashasim.search.base import Searcher
@@ -13,6 +14,7 @@ from ashasim.search.gp import GPSearcher
 from ashasim.search.grid import GridSearcher
 from ashasim.search.kde import KDESearcher
 from ashasim.search.random_search import RandomSearcher
+from ashasim.search.variant import VariantSearcher
 
 __all__ = [
     "SEARCHER_NAMES",
@@ -21,5 +23,6 @@ __all__ = [
     "KDESearcher",
     "RandomSearcher",
     "Searcher",
+    "VariantSearcher",
     "make_searcher",
 ]

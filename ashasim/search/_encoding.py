@@ -9,6 +9,12 @@ Every non-constant parameter becomes one coordinate:
   ``snap`` moves a continuous value onto the nearest integer's point;
 * categorical domains (``choice``, ``grid_search``) are the code 0..c-1 of the option; values equal
   under ``==`` share one code. The GP turns codes into one-hot columns (``onehot``).
+* quantized domains: ``quniform`` and ``qloguniform`` are real coordinates whose decoded (and
+  snapped) values are rounded to their multiples of q; ``qrandint`` is ordinal over its multiples
+  of q (the k-th multiple sits where integer k would); ``randn`` maps through the normal CDF, so
+  its coordinate is uniform on [0, 1] under the prior, like every other coordinate's.
+* ``sample_from`` cannot be encoded (its values come from a function): a model refuses the space
+  when it is configured, naming the parameter.
 
 Constants, and domains that admit a single value (``randint(3, 3)``, ``choice([1])``), have no
 coordinate: a model ignores them and ``decode`` copies them. ``key`` gives every config a hashable
@@ -24,13 +30,30 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
-from ashasim.space import Choice, Domain, GridSearch, LogRandInt, LogUniform, RandInt, Uniform
+from ashasim.space import (
+    Choice,
+    Domain,
+    GridSearch,
+    LogRandInt,
+    LogUniform,
+    QLogUniform,
+    QRandInt,
+    QUniform,
+    RandInt,
+    RandN,
+    Uniform,
+)
 
 __all__ = ["CAT", "INT", "REAL", "Encoding", "Param"]
 
 REAL, INT, CAT = 0, 1, 2
-SUPPORTED = "uniform, loguniform, randint, lograndint, choice, grid_search and constants"
+SUPPORTED = (
+    "uniform, loguniform, quniform, qloguniform, randint, qrandint, lograndint, randn, choice, "
+    "grid_search and constants"
+)
+_TAIL = 1e-6  # randn's coordinate stays in [_TAIL, 1 - _TAIL]: values within ~4.75 sd
 
 
 @dataclass(frozen=True)
@@ -45,10 +68,16 @@ class Param:
     low: float = 0.0  # bounds of the scale mapped onto [0, 1] (log space when ``log``)
     high: float = 1.0
     options: tuple[Any, ...] = ()
+    domain: Any = None  # quniform / qloguniform (rounds values), qrandint (k -> k * q), randn
 
     def encode(self, value: Any) -> float:
         if self.kind == CAT:
             return float(_index(self.options, value))
+        if isinstance(self.domain, RandN):
+            u = float(ndtr((value - self.domain.mean) / self.domain.sd))
+            return min(max(u, _TAIL), 1.0 - _TAIL)
+        if isinstance(self.domain, QRandInt):
+            value = value // self.domain.q  # ordinal over the multiples: k
         scaled = math.log(value) if self.log else float(value)
         if self.kind == INT and not self.log:
             scaled += 0.5  # an integer sits at the centre of its unit cell
@@ -57,12 +86,17 @@ class Param:
     def decode(self, x: float) -> Any:
         if self.kind == CAT:
             return self.options[min(max(round(x), 0), len(self.options) - 1)]
+        if isinstance(self.domain, RandN):
+            u = min(max(x, _TAIL), 1.0 - _TAIL)
+            return float(self.domain.mean + self.domain.sd * ndtri(u))
         scaled = self.low + min(max(x, 0.0), 1.0) * (self.high - self.low)
         if self.kind == REAL:
             value = math.exp(scaled) if self.log else scaled
-            return float(min(max(value, self.lo), self.hi))
+            value = float(min(max(value, self.lo), self.hi))
+            return self.domain.quantize(value) if isinstance(self.domain, QUniform) else value
         value = round(math.exp(scaled)) if self.log else math.floor(scaled)
-        return int(min(max(value, self.lo), self.hi))
+        value = int(min(max(value, self.lo), self.hi))
+        return value * self.domain.q if isinstance(self.domain, QRandInt) else value
 
 
 def _index(options: tuple[Any, ...], value: Any) -> int:
@@ -86,6 +120,20 @@ def _param(name: str, domain: Any, who: str) -> Param | None:
     if isinstance(domain, (Choice, GridSearch)):
         options = _distinct(domain.options if isinstance(domain, Choice) else domain.values)
         return Param(name, CAT, options=options) if len(options) > 1 else None
+    if isinstance(domain, QUniform):  # qloguniform too
+        lo, hi = domain.lo, domain.hi
+        if len({domain.quantize(lo), domain.quantize(hi)}) == 1:
+            return None
+        if isinstance(domain, QLogUniform):
+            return Param(name, REAL, True, lo, hi, math.log(lo), math.log(hi), domain=domain)
+        return Param(name, REAL, False, lo, hi, lo, hi, domain=domain)
+    if isinstance(domain, QRandInt):
+        first, last = -(-domain.lo // domain.q), domain.hi // domain.q  # multiples k * q in range
+        if first == last:
+            return None
+        return Param(name, INT, False, first, last, first, last + 1, domain=domain)
+    if isinstance(domain, RandN):
+        return Param(name, REAL, False, -math.inf, math.inf, 0.0, 1.0, domain=domain)
     if isinstance(domain, Uniform):
         return Param(name, REAL, False, domain.lo, domain.hi, domain.lo, domain.hi)
     if isinstance(domain, LogUniform):
@@ -127,6 +175,7 @@ class Encoding:
         self.cont = np.flatnonzero(kinds != CAT)  # real and integer coordinates
         self.ints = np.flatnonzero(kinds == INT)
         self.cat = np.flatnonzero(kinds == CAT)
+        self.quantized = [j for j, p in enumerate(self.params) if isinstance(p.domain, QUniform)]
         self.n_options = np.array([len(self.params[j].options) for j in self.cat], dtype=int)
         self.finite = all(p.kind != REAL for p in self.params)
 
@@ -152,6 +201,9 @@ class Encoding:
         """
         x = x.copy()
         x[:, self.cont] = np.clip(x[:, self.cont], 0.0, 1.0)
+        for j in self.quantized:  # onto the coordinates of their multiples of q
+            p = self.params[j]
+            x[:, j] = [p.encode(p.decode(float(v))) for v in x[:, j]]
         for j in self.ints:
             p = self.params[j]
             scaled = p.low + x[:, j] * (p.high - p.low)
@@ -191,7 +243,9 @@ class Encoding:
         ]
         for combo in itertools.product(*axes):
             values = {
-                p.name: p.options[v] if p.kind == CAT else v
+                p.name: p.options[v]
+                if p.kind == CAT
+                else (v * p.domain.q if isinstance(p.domain, QRandInt) else v)
                 for p, v in zip(self.params, combo, strict=True)
             }
             yield {

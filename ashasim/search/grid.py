@@ -12,7 +12,18 @@ import numpy as np
 
 from ashasim.checks import check_int
 from ashasim.search.base import Searcher
-from ashasim.space import Choice, Domain, GridSearch, LogRandInt, LogUniform, RandInt, Uniform
+from ashasim.space import (
+    Choice,
+    Domain,
+    GridSearch,
+    LogRandInt,
+    LogUniform,
+    QLogUniform,
+    QRandInt,
+    QUniform,
+    RandInt,
+    Uniform,
+)
 
 __all__ = ["MAX_GRID_SIZE", "GridSearcher", "grid_values"]
 
@@ -35,7 +46,10 @@ def grid_values(name: str, domain: Any, num: int | None) -> list[Any]:
     evenly spaced in log space (``loguniform``); ``num`` = 1 takes the (geometric) midpoint; a
     range too narrow for ``num`` distinct floats gives fewer.
     Integer ranges: ``num`` points spaced the same way and rounded, duplicates dropped (so fewer
-    than ``num`` when the range is short); without ``num``, every integer in the range.
+    than ``num`` when the range is short); without ``num``, every integer in the range (every
+    multiple of q for ``qrandint``, and ``num`` of those evenly spread). ``quniform`` and
+    ``qloguniform`` need ``num`` like real ranges; their points are rounded to multiples of q.
+    ``randn`` (unbounded) and ``sample_from`` cannot be enumerated.
     Constants: themselves.
     """
     if not isinstance(domain, Domain):
@@ -63,6 +77,20 @@ def grid_values(name: str, domain: Any, num: int | None) -> list[Any]:
         log = isinstance(domain, LogRandInt)
         values = np.clip(np.round(_spaced(domain.lo, domain.hi, num, log)), domain.lo, domain.hi)
         return sorted({int(v) for v in values})
+    if isinstance(domain, QRandInt):
+        every = list(range(-(-domain.lo // domain.q) * domain.q, domain.hi + 1, domain.q))
+        if num is None:
+            return every
+        picks = np.round(_spaced(0, len(every) - 1, num, False)) if len(every) > 1 else [0]
+        return sorted({every[int(i)] for i in picks})
+    if isinstance(domain, QUniform):  # qloguniform too: num points spaced, then rounded to q
+        if num is None:
+            raise ValueError(
+                f"config_space parameter {name!r} is a {domain.kind} range: give "
+                f"GridSearcher(num={{{name!r}: <number of grid values, >= 1>}})"
+            )
+        log = isinstance(domain, QLogUniform)
+        return sorted({domain.quantize(v) for v in _spaced(domain.lo, domain.hi, num, log)})
     raise ValueError(
         f"config_space parameter {name!r}: GridSearcher cannot enumerate a "
         f"{type(domain).__name__} domain"

@@ -1,0 +1,265 @@
+"""``CLIReporter``: Ray Tune's status table, printed while a run goes and once at its end.
+
+The table has a row per trial (its name, status, the parameters that vary, the chosen metric
+columns from its last result) above a summary line (trials by status, the best so far). While
+the run goes it is printed every ``max_report_frequency`` seconds; ``tune.run`` prints the final
+one. The table is built from the journal and each trial's ``result.json``, the same files
+``ExperimentAnalysis`` reads, so what is printed is what the analysis will say.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ashasim.checks import check_int, check_number
+from ashasim.progress import format_seconds
+from ashasim.tune.analysis import Trial, flatten_result
+
+__all__ = ["CLIReporter", "JupyterNotebookReporter", "LiveTable", "ProgressReporter"]
+
+# Ray Tune's display names of the keys every result has
+_SHORT = {"training_iteration": "iter", "time_total_s": "total time (s)"}
+_ORDER = {"RUNNING": 0, "PAUSED": 1, "PENDING": 2, "TERMINATED": 3, "ERROR": 4}
+
+
+def _names(columns: Sequence[str] | Mapping[str, str] | None, what: str) -> dict[str, str] | None:
+    if columns is None:
+        return None
+    if isinstance(columns, Mapping):
+        return {str(k): str(v) for k, v in columns.items()}
+    if isinstance(columns, str) or not isinstance(columns, Sequence):
+        raise ValueError(f"{what} must be a list of names or a dict name -> header: {columns!r}")
+    return {str(c): _SHORT.get(str(c), str(c)) for c in columns}
+
+
+def _cell(value: Any, width: int) -> str:
+    if isinstance(value, bool) or value is None:
+        text = "" if value is None else str(value)
+    elif isinstance(value, float):
+        text = f"{value:.5g}" if math.isfinite(value) else str(value)
+    else:
+        text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class ProgressReporter:
+    """Base of the reporters; ``tune.run`` accepts any subclass of ``CLIReporter``."""
+
+
+class CLIReporter(ProgressReporter):
+    """Ray Tune's CLIReporter.
+
+    *metric_columns*: result keys to show (a list, or a dict key -> header; default: the run's
+    metric, iterations and total time). *parameter_columns*: config keys (default: those the
+    search space varies). *max_progress_rows* (20), *max_error_rows* (20), *max_column_length*
+    (20), *max_report_frequency* (5 s between tables while the run goes), *metric*/*mode*/
+    *sort_by_metric* (rows best first) as in Ray Tune. ``total_samples``, ``infer_limit`` and
+    ``print_intermediate_tables`` are accepted and change nothing.
+    """
+
+    def __init__(
+        self,
+        metric_columns: Sequence[str] | Mapping[str, str] | None = None,
+        parameter_columns: Sequence[str] | Mapping[str, str] | None = None,
+        total_samples: int | None = None,
+        max_progress_rows: int = 20,
+        max_error_rows: int = 20,
+        max_column_length: int = 20,
+        max_report_frequency: float = 5,
+        infer_limit: int = 3,
+        print_intermediate_tables: bool | None = None,
+        metric: str | None = None,
+        mode: str | None = None,
+        sort_by_metric: bool = False,
+    ) -> None:
+        self.metric_columns = _names(metric_columns, "metric_columns")
+        self.parameter_columns = _names(parameter_columns, "parameter_columns")
+        self.max_progress_rows = check_int("max_progress_rows", max_progress_rows, minimum=1)
+        self.max_error_rows = check_int("max_error_rows", max_error_rows, minimum=0)
+        self.max_column_length = check_int("max_column_length", max_column_length, minimum=4)
+        self.max_report_frequency = check_number(
+            "max_report_frequency", max_report_frequency, minimum=0
+        )
+        self.metric, self.mode, self.sort_by_metric = metric, mode, bool(sort_by_metric)
+
+    def add_metric_column(self, metric: str, representation: str | None = None) -> None:
+        self.metric_columns = dict(self.metric_columns or {})
+        self.metric_columns[metric] = representation or _SHORT.get(metric, metric)
+
+    def add_parameter_column(self, parameter: str, representation: str | None = None) -> None:
+        self.parameter_columns = dict(self.parameter_columns or {})
+        self.parameter_columns[parameter] = representation or parameter
+
+    def report(self, text: str) -> None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    # -- the table ------------------------------------------------------------------------------
+
+    def table(
+        self,
+        trials: Sequence[Trial],
+        *,
+        metric: str | None,
+        mode: str | None,
+        varying: Sequence[str],
+        header: str,
+        elapsed: float,
+        final: bool = False,
+    ) -> str:
+        """The status text for *trials* (see the module docstring)."""
+        metric, mode = self.metric or metric, self.mode or mode
+        metrics = self.metric_columns
+        if metrics is None:
+            shown = [metric] if metric else []
+            metrics = {k: _SHORT.get(k, k) for k in [*shown, "training_iteration", "time_total_s"]}
+        params = self.parameter_columns or {name: name for name in varying}
+        counts: dict[str, int] = {}
+        for trial in trials:
+            counts[trial.status] = counts.get(trial.status, 0) + 1
+        by_status = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=_by_order))
+        stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        lines = [
+            "== Status ==" + (" (final)" if final else ""),
+            f"Current time: {stamp} (running for {format_seconds(elapsed)})",
+            header,
+            f"Number of trials: {len(trials)} ({by_status or 'none yet'})",
+        ]
+        best = _best(trials, metric, mode)
+        if best is not None:
+            lines.append(f"Current best trial: {best[1].name} with {metric}={best[0]:.5g}")
+        rows = self._ordered(trials, metric, mode)
+        shown_rows = rows[: self.max_progress_rows]
+        columns = ["Trial name", "status", *params.values(), *metrics.values()]
+        cells = []
+        for trial in shown_rows:
+            config = flatten_result(trial.config)
+            result = flatten_result(trial.last_result)
+            cells.append(
+                [trial.name, trial.status]
+                + [config.get(k) for k in params]
+                + [result.get(k) for k in metrics]
+            )
+        lines += _grid(columns, cells, self.max_column_length)
+        if len(rows) > len(shown_rows):
+            lines.append(f"... {len(rows) - len(shown_rows)} more trials not shown")
+        errors = [t for t in trials if t.status == "ERROR"]
+        if errors and self.max_error_rows:
+            lines.append(f"Number of errored trials: {len(errors)}")
+            for trial in errors[: self.max_error_rows]:
+                lines.append(f"  {trial.name}: {_last_line(trial.error)}")
+        return "\n".join(lines)
+
+    def _ordered(self, trials: Sequence[Trial], metric: str | None, mode: str | None) -> list:
+        if self.sort_by_metric and metric and mode:
+            sign = 1.0 if mode == "min" else -1.0
+
+            def key(trial: Trial) -> float:
+                value = trial.last_result.get(metric)
+                ok = isinstance(value, (int, float)) and math.isfinite(value)
+                return sign * value if ok else math.inf
+
+            return sorted(trials, key=key)
+        return sorted(trials, key=lambda t: (_ORDER.get(t.status, 9), t.trial_id))
+
+
+class JupyterNotebookReporter(CLIReporter):
+    """Ray Tune's notebook reporter: the same table, printed (*overwrite* changes nothing)."""
+
+    def __init__(self, overwrite: bool = True, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+def _by_order(item: tuple[str, int]) -> int:
+    return _ORDER.get(item[0], 9)
+
+
+def _best(trials: Sequence[Trial], metric: str | None, mode: str | None) -> tuple | None:
+    if not metric or not mode:
+        return None
+    sign = 1.0 if mode == "min" else -1.0
+    best = None
+    for trial in trials:
+        value = trial.last_result.get(metric)
+        finite = isinstance(value, (int, float)) and math.isfinite(value)
+        if finite and (best is None or sign * value < sign * best[0]):
+            best = (float(value), trial)
+    return best
+
+
+def _last_line(error: str | None) -> str:
+    lines = [line for line in (error or "").strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "(no message)"
+
+
+def _grid(columns: list[str], cells: list[list[Any]], width: int) -> list[str]:
+    texts = [[_cell(v, width) for v in row] for row in cells]
+    widths = [max([len(c), *(len(row[i]) for row in texts)]) for i, c in enumerate(columns)]
+    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+
+    def line(values: list[str], numeric: list[bool]) -> str:
+        parts = [
+            (v.rjust(w) if right else v.ljust(w))
+            for v, w, right in zip(values, widths, numeric, strict=True)
+        ]
+        return "| " + " | ".join(parts) + " |"
+
+    numeric = [
+        i >= 2 and all(isinstance(row[i], (int, float)) or row[i] is None for row in cells)
+        for i in range(len(columns))
+    ]
+    out = [rule, line(columns, [False] * len(columns)), rule]
+    out += [line(row, numeric) for row in texts]
+    return [*out, rule]
+
+
+class LiveTable:
+    """The Tuner's progress display (``Tuner(progress=...)``): the reporter's table every
+    ``max_report_frequency`` seconds of wall-clock time while the run goes.
+
+    *trials*: a function giving the current trials (from the running Trace and the trial
+    directories); the rest goes to ``CLIReporter.table``.
+    """
+
+    def __init__(
+        self,
+        reporter: CLIReporter,
+        trials: Callable[[], list[Trial]],
+        *,
+        metric: str | None,
+        mode: str | None,
+        varying: Sequence[str],
+        header: str,
+        enabled: bool = True,
+    ) -> None:
+        self.reporter, self.trials = reporter, trials
+        self.options = {"metric": metric, "mode": mode, "varying": varying, "header": header}
+        self.enabled = enabled
+        self.started = self._last = time.monotonic()
+
+    def update(self, fraction: float | None, text: str, *, now: bool = False) -> None:
+        clock = time.monotonic()
+        due = now or clock - self._last >= self.reporter.max_report_frequency
+        if not self.enabled or not due:
+            return
+        self._last = clock
+        trials = self.trials()
+        if trials:
+            self.reporter.report(
+                self.reporter.table(trials, elapsed=clock - self.started, **self.options)
+            )
+
+    def final(self, trials: list[Trial]) -> None:
+        if self.enabled:
+            elapsed = time.monotonic() - self.started
+            self.reporter.report(
+                self.reporter.table(trials, elapsed=elapsed, final=True, **self.options)
+            )
+
+    def close(self) -> None:
+        """Nothing to tidy: tables are whole lines."""

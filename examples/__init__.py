@@ -1,0 +1,1 @@
+"""Runnable examples (``python -m examples.<name>``); the tests run them on small settings."""
