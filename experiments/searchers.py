@@ -1,9 +1,11 @@
 """Searchers compared in simulation: random, KDE and GP under ASHA, and BOHB sync vs async.
 
     python experiments/searchers.py [--seeds 20] [--workers 8 64] [--out experiments/figures]
+    python experiments/searchers.py --redraw experiments/figures/searchers.json
 
-Writes ``searchers.md`` (the table) and ``searchers.png/.svg`` (median best-so-far with the
-interquartile band) into --out. See ``ashasim.studies.searchers`` for the setup.
+Writes ``searchers.md`` (the table), ``searchers.png/.svg`` (median best-so-far with the
+interquartile band) and ``searchers.json`` (every run's steps, for --redraw) into --out. See
+``ashasim.studies.searchers`` for the setup.
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contenders", nargs="+", default=list(searchers.CONTENDERS))
     parser.add_argument("--processes", type=int)
     parser.add_argument("--out", type=Path, default=Path("experiments/figures"))
+    parser.add_argument("--redraw", type=Path, help="redraw from a saved searchers.json")
     args = parser.parse_args(argv)
+    if args.redraw is not None:
+        paths = searchers.write(args.out, searchers.load_curves(args.redraw))
+        print(paths["table"].read_text(encoding="utf-8"))
+        return 0
     total = len(args.workloads) * len(args.workers) * len(args.contenders) * args.seeds
     progress, done = Progress("searchers", force=True, lines=not sys.stderr.isatty()), [0]
 

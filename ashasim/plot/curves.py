@@ -119,9 +119,13 @@ def best_so_far_bands(
     to three times the target, where the contenders differ (the first seconds at chance level
     would flatten every difference).
     """
-    fig = Figure(figsize=(4.2 * len(panels), 3.8), layout="constrained")
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    for ax, (name, contenders) in zip(axes, panels.items(), strict=True):
+    columns = min(2, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    fig = Figure(figsize=(5.0 * columns, 3.6 * rows), layout="constrained")
+    axes = list(fig.subplots(rows, columns, squeeze=False).flat)
+    for ax in axes[len(panels) :]:
+        ax.set_visible(False)
+    for ax, (name, contenders) in zip(axes, panels.items(), strict=False):
         horizon = horizons[name]
         grid = np.geomspace(horizon / 1000, horizon, 300) if log_x else np.linspace(0, horizon, 300)
         for index, (contender, runs) in enumerate(contenders.items()):

@@ -17,11 +17,12 @@ far over simulated time; the summary gives, per cell, the median time to a targe
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,9 @@ __all__ = [
     "Cell",
     "RunCurve",
     "format_table",
+    "load_curves",
     "run",
+    "save_curves",
     "summarize",
     "write",
 ]
@@ -260,11 +263,26 @@ def format_table(cells: Sequence[Cell], targets: Mapping[str, float]) -> str:
     return "\n".join(lines)
 
 
+def save_curves(path: Path, curves: Sequence[RunCurve]) -> Path:
+    """Every run's best-so-far steps as JSON, so the table and figure can be redrawn."""
+    path.write_text(json.dumps([asdict(curve) for curve in curves]) + "\n", encoding="utf-8")
+    return path
+
+
+def load_curves(path: Path) -> list[RunCurve]:
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        RunCurve(**{**row, "steps": tuple(tuple(step) for step in row["steps"])}) for row in rows
+    ]
+
+
 def write(out: Path, curves: Sequence[RunCurve]) -> dict[str, Path]:
-    """The table (``searchers.md``) and the figure (``searchers.png/.svg``) under ``out``."""
+    """The table (``searchers.md``), the figure (``searchers.png/.svg``) and the runs
+    (``searchers.json``) under ``out``."""
     from ashasim.plot import best_so_far_bands, save
 
     out.mkdir(parents=True, exist_ok=True)
+    save_curves(out / "searchers.json", curves)
     budgets = {c.n_workers: BUDGETS.get(c.n_workers, max(t for t, _ in c.steps)) for c in curves}
     table = out / "searchers.md"
     table.write_text(format_table(summarize(curves, TARGETS, budgets), TARGETS) + "\n")
