@@ -1,7 +1,7 @@
 """Benchmark: one LeNet epoch with device-resident batching vs a DataLoader.
 
 Both sides train the chapter's LeNet (same seed, same SGD, same data) for one epoch per batch
-size. "resident" is :func:`ashasim.workloads.fashion_mnist.train_epoch`: the whole train split
+size. "resident" is :func:`ashasim.training.trial.train_epoch`: the whole train split
 lives on the device and each batch is ``train_x[permutation[i:i + b]]``. "dataloader" is the
 torchvision/d2l way: ``DataLoader(TensorDataset(x_cpu, y_cpu), batch_size, shuffle=True)`` with
 every batch copied to the device. Both draw the same permutation (the shuffle's sampler gets the
@@ -23,14 +23,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
-from ashasim.workloads.fashion_mnist import (
-    FashionData,
-    epoch_generator,
-    load_fashion_mnist,
-    make_trial,
-    set_threads,
-    train_epoch,
-)
+from ashasim.training.fashion_data import FashionData, load_fashion_mnist
+from ashasim.training.trial import epoch_generator, make_trial, set_threads, train_epoch
 
 CPU_SUBSET = 10_000
 WARM_UP_STEPS = 5
