@@ -46,12 +46,14 @@ def objective(
     data_dir: str | os.PathLike[str] | None = None,
     subset: int | None = None,
     seed: int = 0,
+    step: str = "auto",
 ) -> None:
     """The chapter's objective: train LeNet epoch by epoch, report the validation error.
 
     Runs on the worker's GPU when it has one (the executor sets CUDA_VISIBLE_DEVICES), else on
     the CPU. A promoted trial resumes from its checkpoint (saved before each report), so no epoch
-    is trained twice; the trial's seed derives from ``seed`` and its trial id.
+    is trained twice; the trial's seed derives from ``seed`` and its trial id. *step*: how the
+    epochs execute (:mod:`ashasim.training.steps`; "auto": CUDA graphs on a GPU, eager on CPU).
     """
     from ashasim.run import Reporter, checkpoint, current_job
 
@@ -60,12 +62,11 @@ def objective(
     job = current_job()
     state = checkpoint.load()
     if state is not None:
-        trial = restore_trial(state, data=data)
+        trial = restore_trial(state, data=data, step=step)
     else:
         config = {"learning_rate": learning_rate, "batch_size": batch_size}
-        trial = make_trial(
-            config, data=data, seed=derive_seed(seed, 0 if job is None else job.trial_id)
-        )
+        trial_seed = derive_seed(seed, 0 if job is None else job.trial_id)
+        trial = make_trial(config, data=data, seed=trial_seed, step=step)
     report = Reporter()
     while trial.epoch < max_epochs:
         trial.train_epoch()

@@ -1,11 +1,13 @@
 """One seeded LeNet trial: training epochs, validation, checkpoint and resume.
 
 - :func:`train_epoch` / :func:`validation_error`: batching by indexing device-resident tensors
-  with a seeded permutation (no ``DataLoader``);
-- :func:`derive_seed`, :func:`init_generator`, :func:`epoch_generator`: every random stream of a
-  trial derives from its seed, never from torch's global RNG;
+  with a seeded permutation (no ``DataLoader``), op by op: the reference semantics that every
+  step runner (:mod:`ashasim.training.steps`) is tested against;
+- :func:`derive_seed`, :func:`init_generator`, :func:`epoch_generator`, :func:`epoch_order`:
+  every random stream of a trial derives from its seed, never from torch's global RNG;
 - :func:`make_trial`, :class:`LeNetTrial`, :func:`trial_state`, :func:`restore_trial`: a trial
-  that can be checkpointed when paused and resumed bit-identically (on CPU).
+  that can be checkpointed when paused and resumed bit-identically (on CPU), executing its
+  epochs through a step runner (CUDA graphs on a GPU, eager on CPU).
 
 Typical use by an executor::
 
@@ -31,6 +33,7 @@ from torch import nn
 
 from ashasim.training.fashion_data import FashionData
 from ashasim.training.lenet import lenet
+from ashasim.training.steps import StepRunner, make_runner, resolve_step
 
 #: Batch size used by :func:`make_trial` when the config has none (d2l.FashionMNIST's default).
 DEFAULT_BATCH_SIZE = 64
@@ -147,7 +150,14 @@ def trial_state(
 
 @dataclass(eq=False)
 class LeNetTrial:
-    """One trial: its LeNet, its SGD optimizer and the number of epochs done so far."""
+    """One trial: its LeNet, its SGD optimizer and the number of epochs done so far.
+
+    *step* chooses how epochs are executed (:mod:`ashasim.training.steps`): "auto" (CUDA graphs
+    on a CUDA device, eager op-by-op elsewhere), "eager", "graph" or "compile". It is not part of
+    the checkpoint: a trial saved under one step resumes under any other. The runner is built at
+    the first epoch and rebuilt when the model or optimizer object is replaced or a checkpoint
+    is loaded.
+    """
 
     config: dict[str, Any]
     seed: int
@@ -156,16 +166,35 @@ class LeNetTrial:
     optimizer: torch.optim.Optimizer = field(repr=False)
     batch_size: int
     epoch: int = 0
+    step: str = "auto"
+    _runner: StepRunner | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        resolve_step(self.step, self.data.device)  # a bad step fails here, not at epoch 1
+
+    @property
+    def runner(self) -> StepRunner:
+        """The step runner for the current model and optimizer (built on first use)."""
+        runner = self._runner
+        if (
+            runner is None
+            or runner.model is not self.model
+            or runner.optimizer is not self.optimizer
+        ):
+            runner = make_runner(self.step, self.model, self.optimizer, self.data, self.batch_size)
+            self._runner = runner
+        return runner
 
     def train_epoch(self) -> float:
         """Train epoch ``self.epoch + 1`` (shuffled by :func:`epoch_generator`); mean loss."""
-        generator = epoch_generator(self.seed, self.epoch + 1)
-        loss = train_epoch(self.model, self.optimizer, self.data, self.batch_size, generator)
+        order = epoch_order(self.seed, self.epoch + 1, self.data)
+        loss = self.runner.train_epoch(order)
         self.epoch += 1
         return loss
 
-    def validation_error(self, batch_size: int = 4096) -> float:
-        return validation_error(self.model, self.data, batch_size)
+    def validation_error(self) -> float:
+        """1 - accuracy on the test split (the chapter's validation error)."""
+        return self.runner.validation_error()
 
     def state_dict(self) -> dict[str, Any]:
         """Everything :func:`restore_trial` needs, as a snapshot (see :func:`trial_state`)."""
@@ -175,21 +204,34 @@ class LeNetTrial:
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Load weights, optimizer state and epoch from :meth:`state_dict` output."""
+        self._runner = None  # the optimizer's state tensors are replaced: graphs would be stale
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.epoch = int(state["epoch"])
 
 
-def make_trial(config: Mapping[str, Any], *, data: FashionData, seed: int) -> LeNetTrial:
+def epoch_order(seed: int, epoch: int, data: FashionData) -> torch.Tensor:
+    """The permutation of the train indices for epoch ``epoch`` of a trial seeded ``seed``, on
+    ``data.device``: drawn on the CPU from :func:`epoch_generator`, so equal on every device."""
+    generator = epoch_generator(seed, epoch)
+    return torch.randperm(data.n_train, generator=generator).to(data.device)
+
+
+def make_trial(
+    config: Mapping[str, Any], *, data: FashionData, seed: int, step: str = "auto"
+) -> LeNetTrial:
     """A fresh trial: LeNet seeded from ``seed`` on ``data.device`` and SGD with the config's lr.
 
     ``config["learning_rate"]`` is required; ``config["batch_size"]`` defaults to
     :data:`DEFAULT_BATCH_SIZE`; other keys (such as ``max_epochs``) are kept but unused. The
-    global torch RNG is neither used nor changed, so a trial depends on ``seed`` alone.
+    global torch RNG is neither used nor changed, so a trial depends on ``seed`` alone. *step*:
+    see :class:`LeNetTrial`.
     """
     config = _plain(dict(config))
     learning_rate = float(config["learning_rate"])
     batch_size = int(config.get("batch_size", DEFAULT_BATCH_SIZE))
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     model = lenet(data.num_classes, generator=init_generator(seed), device=data.device)
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
     return LeNetTrial(
@@ -199,15 +241,17 @@ def make_trial(config: Mapping[str, Any], *, data: FashionData, seed: int) -> Le
         model=model,
         optimizer=optimizer,
         batch_size=batch_size,
+        step=step,
     )
 
 
-def restore_trial(state: Mapping[str, Any], *, data: FashionData) -> LeNetTrial:
-    """The trial that :meth:`LeNetTrial.state_dict` saved, on ``data.device``, ready to go on."""
+def restore_trial(state: Mapping[str, Any], *, data: FashionData, step: str = "auto") -> LeNetTrial:
+    """The trial that :meth:`LeNetTrial.state_dict` saved, on ``data.device``, ready to go on
+    (under *step*, whichever step saved it)."""
     missing = [key for key in ("config", "seed", "epoch", "model", "optimizer") if key not in state]
     if missing:
         raise ValueError(f"not a trial checkpoint: missing {', '.join(missing)}")
-    trial = make_trial(state["config"], data=data, seed=state["seed"])
+    trial = make_trial(state["config"], data=data, seed=state["seed"], step=step)
     trial.load_state_dict(state)
     return trial
 
