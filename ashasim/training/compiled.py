@@ -37,7 +37,12 @@ import torch
 from torch import nn
 
 from ashasim.training.batching import plan_epoch
-from ashasim.training.steps import EVAL_BATCH_SIZE, SGDUpdate, check_order, count_correct
+from ashasim.training.steps import (
+    SGDUpdate,
+    check_order,
+    count_correct,
+    default_eval_batch_size,
+)
 
 if TYPE_CHECKING:
     from ashasim.training.fashion_data import FashionData
@@ -78,13 +83,13 @@ class CompileRunner:
         *,
         mode: str | None = "reduce-overhead",
         backend: str = "inductor",
-        eval_batch_size: int = EVAL_BATCH_SIZE,
+        eval_batch_size: int | None = None,
     ) -> None:
         if mode is not None and backend != "inductor":
             raise ValueError(f"mode={mode!r} needs backend='inductor', got backend={backend!r}")
         self.model, self.optimizer, self.data = model, optimizer, data
         self.plan = plan_epoch(data.n_train, batch_size)
-        self.eval_batch_size = eval_batch_size
+        self.eval_batch_size = eval_batch_size or default_eval_batch_size(data.device)
         self.update = SGDUpdate(optimizer)
         self.graphs = mode == "reduce-overhead" and data.device.type == "cuda"
         for tensor in (data.train_x, data.train_y):

@@ -54,10 +54,10 @@ from torch import nn
 
 from ashasim.training.batching import Batch, BatchPlan, plan_epoch
 from ashasim.training.steps import (
-    EVAL_BATCH_SIZE,
     SGDUpdate,
     check_order,
     count_correct,
+    default_eval_batch_size,
 )
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class GraphRunner:
         data: FashionData,
         batch_size: int,
         *,
-        eval_batch_size: int = EVAL_BATCH_SIZE,
+        eval_batch_size: int | None = None,
         capture: bool | None = None,
         warmup: int | None = None,
     ) -> None:
@@ -123,7 +123,7 @@ class GraphRunner:
         _check_optimizer(optimizer)
         self.model, self.optimizer, self.data = model, optimizer, data
         self.plan = plan_epoch(data.n_train, batch_size)
-        self.eval_batch_size = eval_batch_size
+        self.eval_batch_size = eval_batch_size or default_eval_batch_size(data.device)
         self.warmup = warmup
         self.update = SGDUpdate(optimizer)
         self.indices = StaticIndices(self.plan, data.device)

@@ -25,7 +25,9 @@ parameter grouping, flag checks); for plain SGD (no momentum, weight decay, nest
 the update is ``param -= lr * grad``, which one ``torch._foreach_add_`` call does with the same
 arithmetic (:class:`SGDUpdate`). ``zero_grad`` becomes a loop that sets ``.grad = None``;
 batches are gathered with ``index_select`` rather than advanced indexing (the same copy, a
-cheaper dispatch); validation runs under ``torch.inference_mode``.
+cheaper dispatch). Validation runs under ``torch.inference_mode`` and, on CPU, in passes of 512
+test images instead of 4,096 (:data:`EVAL_BATCH_SIZE`): it does not touch the trial's state, and
+on this project's CPU the logits are bitwise those of 4,096-image passes.
 """
 
 from __future__ import annotations
@@ -46,14 +48,23 @@ __all__ = [
     "SGDUpdate",
     "StepRunner",
     "count_correct",
+    "default_eval_batch_size",
     "make_runner",
     "resolve_step",
 ]
 
 #: The accepted values of ``step``: "auto" is "graph" on CUDA devices and "eager" elsewhere.
 STEPS = ("auto", "eager", "graph", "compile")
-#: Test images per forward pass in validation (LeNet's activations for 4,096 images: ~80 MB).
-EVAL_BATCH_SIZE = 4096
+#: Test images per forward pass in validation, by device type. On a GPU large passes keep it
+#: busy (LeNet's activations for 4,096 images: ~80 MB); on CPU that much overflows the caches,
+#: and 512 validates 10,000 images 2.4x faster (0.33 s vs 0.81 s, one thread, this project's CPU).
+EVAL_BATCH_SIZE = {"cpu": 512}
+DEFAULT_EVAL_BATCH_SIZE = 4096
+
+
+def default_eval_batch_size(device: torch.device) -> int:
+    """The validation batch size for ``device`` (see :data:`EVAL_BATCH_SIZE`)."""
+    return EVAL_BATCH_SIZE.get(device.type, DEFAULT_EVAL_BATCH_SIZE)
 
 
 class StepRunner(Protocol):
@@ -156,7 +167,7 @@ def is_plain_sgd(optimizer: torch.optim.Optimizer) -> bool:
 
 
 def count_correct(
-    model: nn.Module, data: FashionData, correct: torch.Tensor, batch_size: int = EVAL_BATCH_SIZE
+    model: nn.Module, data: FashionData, correct: torch.Tensor, batch_size: int
 ) -> None:
     """Set ``correct`` (an int64 scalar on the device) to the number of test images ``model``
     classifies right, in batches of ``batch_size``; no host synchronization."""
@@ -177,11 +188,11 @@ class EagerRunner:
         data: FashionData,
         batch_size: int,
         *,
-        eval_batch_size: int = EVAL_BATCH_SIZE,
+        eval_batch_size: int | None = None,
     ) -> None:
         self.model, self.optimizer, self.data = model, optimizer, data
         self.plan = plan_epoch(data.n_train, batch_size)
-        self.eval_batch_size = eval_batch_size
+        self.eval_batch_size = eval_batch_size or default_eval_batch_size(data.device)
         self.update = SGDUpdate(optimizer)
 
     def train_epoch(self, order: torch.Tensor) -> float:

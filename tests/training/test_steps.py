@@ -8,13 +8,16 @@ import pytest
 torch = pytest.importorskip("torch", reason="needs the torch extra: pip install -e '.[torch]'")
 
 from ashasim.training import trial as tr  # noqa: E402
+from ashasim.training.fashion_data import load_fashion_mnist  # noqa: E402
 from ashasim.training.steps import (  # noqa: E402
     EagerRunner,
     SGDUpdate,
+    default_eval_batch_size,
     is_plain_sgd,
     make_runner,
     resolve_step,
 )
+from tests.lenet_data import write_dataset  # noqa: E402
 from tests.training.helpers import (  # noqa: E402
     assert_same_params,
     assert_same_state,
@@ -122,6 +125,17 @@ def test_the_fast_update_is_sgds_step():
         assert torch.equal(fast[1], weights[1])  # no gradient: untouched
         update.clear_grads()
         assert all(p.grad is None for p in fast)
+
+
+def test_validation_in_cache_sized_passes_on_cpu(tmp_path):
+    """On CPU the runner validates 512 images per pass; the error is the reference's (4,096)."""
+    data = load_fashion_mnist(write_dataset(tmp_path, n_train=64, n_test=1500))
+    trial = fresh(data, {"learning_rate": 0.5, "batch_size": 16})
+    reference_history(trial, 2)
+    runner = EagerRunner(trial.model, trial.optimizer, data, 16)
+    assert runner.eval_batch_size == default_eval_batch_size(torch.device("cpu")) == 512
+    assert default_eval_batch_size(torch.device("cuda")) == 4096
+    assert runner.validation_error() == tr.validation_error(trial.model, data)
 
 
 def test_validation_leaves_the_mode_and_weights_alone(data):
