@@ -101,18 +101,9 @@ NOT_ARITHMETIC = frozenset(
         "numpy_T",
     ]
 )
-#: CUDA runtime/driver calls that launch work on the GPU.
-LAUNCHES = frozenset(
-    {
-        "cudaLaunchKernel",
-        "cudaLaunchKernelExC",
-        "cuLaunchKernel",
-        "cuLaunchKernelEx",
-        "cudaGraphLaunch",
-        "cudaMemcpyAsync",
-        "cudaMemsetAsync",
-    }
-)
+#: Name prefixes of the CUDA runtime/driver calls that put work on the GPU (versions add
+#: suffixes such as ``cudaLaunchKernelExC_v11060``).
+LAUNCH_PREFIXES = ("cudaLaunch", "cuLaunch", "cudaGraphLaunch", "cudaMemcpy", "cudaMemset")
 
 
 @dataclass(frozen=True)
@@ -172,7 +163,7 @@ def breakdown(events, steps: int, wall_us: float, device: torch.device) -> dict[
     cpu = [e for e in events if e.device_type == DeviceType.CPU]
     top = [e for e in cpu if e.name.startswith("aten::") and not _has_aten_ancestor(e)]
     in_ops = sum(e.cpu_time_total for e in top)
-    launches = [e for e in cpu if e.name in LAUNCHES]
+    launches = [e for e in cpu if e.name.startswith(LAUNCH_PREFIXES)]
     outside_launch = sum(e.cpu_time_total for e in launches if not _has_aten_ancestor(e))
     if device.type == "cuda":
         on_gpu = [e for e in events if e.device_type == DeviceType.CUDA]
