@@ -66,3 +66,20 @@ def test_a_mode_needs_inductor(data):
     trial = fresh(data)
     with pytest.raises(ValueError, match="mode='reduce-overhead' needs backend='inductor'"):
         CompileRunner(trial.model, trial.optimizer, data, 64, backend="aot_eager")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graph trees need a CUDA GPU")
+def test_reduce_overhead_follows_the_eager_step_on_a_gpu(data):
+    """Inductor's kernels differ from eager ones in the last bits: close, not equal."""
+    from ashasim.training.fashion_data import FashionData
+    from ashasim.training.trial import make_trial
+
+    cuda = FashionData(*(t.cuda() for t in (data.train_x, data.train_y, data.test_x, data.test_y)))
+    config = {"learning_rate": 0.3, "batch_size": 64}
+    eager = make_trial(config, data=cuda, seed=4, step="eager")
+    compiled = make_trial(config, data=cuda, seed=4, step="compile")
+    assert type(compiled.runner) is CompileRunner and compiled.runner.graphs
+    for _ in range(2):
+        assert compiled.train_epoch() == pytest.approx(eager.train_epoch(), rel=1e-4)
+    assert compiled.validation_error() == pytest.approx(eager.validation_error(), abs=0.02)
