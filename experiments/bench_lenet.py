@@ -8,7 +8,9 @@ used) and the new one (``LeNetTrial`` with ``step="auto"``: the trimmed eager ru
 graphs on a GPU). A worker's epoch is what a tuner's epoch is: training, then validation on the
 test split. Old and new alternate in lock step (all workers start each timed epoch together
 behind a barrier, ``--repeats`` rounds of old then new), so both see the same machine; each
-worker's best epoch counts, and the table gives the mean over workers and the total. Both steps
+worker's best epoch counts, and the table gives the mean over workers and the total. On a
+machine shared with other jobs, pass ``--threads 1``: an OpenMP team of 2 threads on 2 busy
+cores can spin for 20x the work (measured here: 22.6 s for a 0.5 s epoch). Both steps
 train the same seeded trial, so on CPU their losses agree exactly: the last column is the
 largest relative difference between their epoch losses (0 on CPU; small on a GPU).
 
@@ -185,7 +187,7 @@ def _worker(rank: int, settings: dict[str, Any], barrier: Any, results: Any) -> 
         losses: dict[str, list[float]] = {step: [epochs[step]()] for step in STEPS}  # warm-up
         for _ in range(settings["repeats"]):
             for step in STEPS:
-                barrier.wait()
+                barrier.wait(timeout=600)
                 start = time.perf_counter()
                 losses[step].append(epochs[step]())  # ends with .item(): synchronized
                 results.put((rank, batch_size, step, time.perf_counter() - start))
@@ -199,9 +201,11 @@ def measure_steps(
     subset: int | None = None,
     repeats: int = 3,
     path: str | None = None,
+    threads: int | None = None,
 ) -> list[dict[str, Any]]:
     """Epochs/s per worker with the old and the new step, for each worker count and batch size
-    (one dict each; see the module docstring)."""
+    (one dict each; see the module docstring). *threads*: torch threads per worker (None:
+    ``cores // workers``, as the executor sets them)."""
     target = torch.device(device)
     if subset is None:
         subset = CPU_SUBSET if target.type == "cpu" else 0
@@ -214,7 +218,7 @@ def measure_steps(
             "subset": subset or None,
             "batch_sizes": tuple(batch_sizes),
             "repeats": repeats,
-            "threads": max(1, (os.cpu_count() or 1) // n_workers),
+            "threads": threads or max(1, (os.cpu_count() or 1) // n_workers),
         }
         barrier, results = context.Barrier(n_workers), context.Queue()
         processes = [
@@ -288,7 +292,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128, 256])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="(steps)")
     parser.add_argument("--repeats", type=int, default=None, help="timed epochs; best is kept")
-    parser.add_argument("--threads", type=int, default=None, help="(dataloader) torch threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads (steps: per worker, default cores // workers)",
+    )
     parser.add_argument("--data", default=None, help="directory of the IDX files")
     args = parser.parse_args(argv)
 
@@ -304,6 +313,7 @@ def main(argv: list[str] | None = None) -> None:
             args.subset,
             repeats,
             path=args.data,
+            threads=args.threads,
         )
         subset = args.subset if args.subset is not None else CPU_SUBSET
         images = f"{subset:,} train images" if subset else "all 60,000 train images"
