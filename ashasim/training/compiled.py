@@ -23,8 +23,9 @@ How recompilation is kept bounded in a long-lived worker that trains trial after
 - the data set's tensors are marked as static addresses, so the CUDA graphs read them in place
   instead of copying 188 MB of images into a graph input buffer at every step.
 
-On CPU "reduce-overhead" only compiles (no graphs); the CPU tests use ``backend="aot_eager"``,
-which runs the traced graph with eager kernels (fast to build, bit-identical on this model).
+On CPU "reduce-overhead" only compiles (no graphs). The CPU tests pass a backend that runs
+Dynamo's traced graph as it is (fast to build, bit-identical to eager on this model), which
+checks the tracing, the guards and the runner without Inductor.
 """
 
 from __future__ import annotations
