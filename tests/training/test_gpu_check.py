@@ -80,8 +80,9 @@ def test_best_packing():
 @pytest.mark.timeout(300)
 def test_a_tiny_cpu_run_end_to_end(tmp_path, capsys):
     """Real processes, real (subset) data, the real Tuner: every file the GPU run writes."""
-    argv = ["--device", "cpu", "--minutes", "0.1", "--subset", "500", "--workers", "1", "2",
-            "--window", "0.5", "--out", str(tmp_path)]  # fmt: skip
+    # 30 s for the tuner: on a busy 2-core machine its worker took more than 6 s to start
+    argv = ["--device", "cpu", "--minutes", "0.5", "--subset", "500", "--workers", "1", "2",
+            "--window", "0.5", "--tune-workers", "1", "--out", str(tmp_path)]  # fmt: skip
     assert gpu_check.main(argv) == 0
     rows = json.loads((tmp_path / "throughput.json").read_text())
     assert [(r["step"], r["workers"]) for r in rows] == [
@@ -91,7 +92,7 @@ def test_a_tiny_cpu_run_end_to_end(tmp_path, capsys):
     assert all(r["loss_vs_old"] == 0 for r in rows)  # on CPU the new step is bit-exact
     tuned = json.loads((tmp_path / "tune.json").read_text())
     assert tuned["step"] == "eager"
-    assert tuned["workers"] in (1, 2)
+    assert tuned["workers"] == 1
     assert tuned["trials_started"] >= 1
     assert tuned["epochs_trained"] >= 1
     assert 0 <= tuned["idle_fraction"] < 1
