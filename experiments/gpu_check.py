@@ -1,8 +1,10 @@
 """GPU check for issue 13 ("Saturate the GPU"), all in one run of at most 9 minutes.
 
-1. **Correctness** (main process, seconds): the same seeded trial for two epochs with the
-   eager step and the CUDA-graph step: loss and weight differences; a checkpoint made by the
-   graph step resumed by the eager one.
+1. **Correctness and profile** (main process, seconds): the same seeded trial for two epochs
+   with the eager step and the CUDA-graph step: loss and weight differences; a checkpoint made
+   by the graph step resumed by the eager one. Then ``experiments/profile_lenet.py``'s split of
+   a step (Python, dispatch and launches, GPU time) for the old, eager and graph steps at batch
+   32, 128 and 256 (``--no-profile`` skips it).
 2. **Throughput** (``--workers``, default 1 2 4 8 processes on one device): each worker holds
    the data set on the device and one trial per step kind (``--steps``: ``old`` = the reference
    ``train_epoch``, what the H100 run used; ``eager``, ``graph``, ``compile``), same seed and
@@ -20,8 +22,9 @@
    idle fraction; journal, Gantt chart and curves under ``tune-<time>/``.
 
 Everything is printed and saved under ``--out`` (default ``experiments/data/gpu_check/``):
-``environment.json``, ``correctness.json``, ``throughput.json``, ``tune.json``, ``report.md`` and
-``gpu_utilization.csv`` (nvidia-smi, when there is one), each written as soon as it is known.
+``environment.json``, ``correctness.json``, ``profile.md``, ``throughput.json``, ``tune.json``,
+``report.md`` and ``gpu_utilization.csv`` (nvidia-smi, when there is one), each written as soon
+as it is known.
 
     python experiments/gpu_check.py --dry-run                 # the plan; touches nothing
     python experiments/gpu_check.py --device cpu --minutes 0.1 --subset 500 --window 0.5
@@ -56,7 +59,7 @@ from typing import Any
 KINDS = ("old", "eager", "graph", "compile")
 OUT = Path(__file__).resolve().parent / "data" / "gpu_check"
 RESERVE_S = 45.0  # tuner start-up, writing its figures, shutting down
-STARTUP_S, WARMUP_S, COMPILE_S = 25.0, 10.0, 90.0  # rough, for the plan only
+STARTUP_S, WARMUP_S, COMPILE_S = 40.0, 10.0, 90.0  # rough, for the plan only
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -73,6 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--subset", type=int, default=None, help="train images (default all)")
     parser.add_argument("--data", default=None, help="directory of the IDX files")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--no-profile", action="store_true", help="skip the step profile")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and stop")
     args = parser.parse_args(argv)
     checks = [
@@ -348,6 +352,34 @@ def correctness(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def profile(
+    args: argparse.Namespace,
+    graph: bool,
+    steps: int = 40,
+    batch_sizes: tuple[int, ...] = (32, 128, 256),
+) -> str:
+    """experiments/profile_lenet.py's table on this device: the old, eager (and graph) steps,
+    ``steps`` steps per batch size (seconds on a GPU; compile is left out: it compiles long)."""
+    import torch
+
+    from ashasim.training.fashion_data import load_fashion_mnist
+    from experiments import profile_lenet
+
+    subset = steps * max(batch_sizes)
+    data = load_fashion_mnist(args.data, device=args.device, subset=subset)
+    kinds = ["old", "eager", "graph"] if graph else ["old", "eager"]
+    rows = [
+        profile_lenet.profile_step(kind, data, batch_size, steps=steps)
+        for batch_size in batch_sizes
+        for kind in kinds
+    ]
+    del data
+    torch.cuda.empty_cache()
+    table = profile_lenet.format_table(rows, f"profile on {args.device}, us per step:")
+    (args.out / "profile.md").write_text(table + "\n", encoding="utf-8")
+    return table
+
+
 def tune(args: argparse.Namespace, workers: int, seconds: float, step: str) -> dict[str, Any]:
     """The chapter's ASHA experiment on one device: ``workers`` workers, ``seconds``, ``step``.
 
@@ -479,6 +511,11 @@ def main(argv: list[str] | None = None) -> int:
                 report(f"correctness FAILED:\n{traceback.format_exc()}")
                 if args.tune_step == "auto":
                     step = "eager"  # the graph step is broken: tune eagerly
+            if not args.no_profile:
+                try:
+                    report(profile(args, graph=step == "graph"))
+                except Exception:
+                    report(f"profile FAILED:\n{traceback.format_exc()}")
         rows = []
         try:
             rows = throughput(args, report, budget_end - RESERVE_S - 60)

@@ -76,6 +76,17 @@ def test_best_packing():
     assert "| old | - | - | - | 30.00 |" in table
 
 
+def test_the_profile_phase_writes_its_table(tmp_path, synthetic_dir):
+    args = gpu_check.parse_args(["--device", "cpu", "--data", str(synthetic_dir)])
+    args.out = tmp_path
+    table = gpu_check.profile(args, graph=False, steps=2, batch_sizes=(32, 64))
+    assert (tmp_path / "profile.md").read_text() == table + "\n"
+    rows = [line for line in table.splitlines() if line.startswith(("| old", "| eager"))]
+    assert [row.split(" | ")[:2] for row in rows] == [
+        ["| old", "32"], ["| eager", "32"], ["| old", "64"], ["| eager", "64"]
+    ]  # fmt: skip
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_a_tiny_cpu_run_end_to_end(tmp_path, capsys):
