@@ -33,7 +33,7 @@ def quadrant_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def write_dataset(directory: Path, n_train: int = 600, n_test: int = 200, seed: int = 0) -> Path:
     """The four IDX files (train ones gzipped, test ones raw: both forms are read)."""
-    from ashasim.workloads.fashion_mnist import write_idx
+    from ashasim.training.fashion_data import write_idx
 
     directory.mkdir(parents=True, exist_ok=True)
     train_x, train_y = quadrant_images(n_train, seed)

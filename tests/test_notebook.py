@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from ashasim.workloads import fashion_mnist
+from ashasim.training import fashion_data
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "asha.ipynb"
 
@@ -27,14 +27,14 @@ def write_synthetic_fashion_mnist(directory, n_train=2000, n_test=500, seed=0):
         for index, label in enumerate(labels):
             row, col = divmod(int(label), 5)
             images[index, 4 + 10 * row : 12 + 10 * row, 2 + 5 * col : 6 + 5 * col] = 220
-        fashion_mnist.write_idx(directory / f"{split}-images-idx3-ubyte", images)
-        fashion_mnist.write_idx(directory / f"{split}-labels-idx1-ubyte", labels)
+        fashion_data.write_idx(directory / f"{split}-images-idx3-ubyte", images)
+        fashion_data.write_idx(directory / f"{split}-labels-idx1-ubyte", labels)
     return directory
 
 
 def real_data_available():
     try:
-        fashion_mnist.find_data(download=False)
+        fashion_data.find_data(download=False)
     except FileNotFoundError:
         return False
     return True
@@ -167,6 +167,6 @@ def test_the_committed_notebook_has_no_outputs():
 
 def test_the_synthetic_data_is_readable(tmp_path):
     directory = write_synthetic_fashion_mnist(tmp_path)
-    data = fashion_mnist.load_fashion_mnist(directory)
+    data = fashion_data.load_fashion_mnist(directory)
     assert (data.n_train, data.n_test) == (2000, 500)
-    assert os.fspath(fashion_mnist.find_data(directory)) == os.fspath(directory.resolve())
+    assert os.fspath(fashion_data.find_data(directory)) == os.fspath(directory.resolve())

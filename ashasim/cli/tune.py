@@ -129,7 +129,7 @@ def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]
     from ashasim.space import Domain, space_from_json
 
     if args.objective is None:
-        from ashasim.workloads.fashion_mnist import chapter_space, objective
+        from ashasim.training.fashion_mnist import chapter_space, objective
 
         if args.space is not None:
             raise ValueError("--space goes with --objective (the built-in workload has its own)")

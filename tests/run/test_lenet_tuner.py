@@ -10,7 +10,8 @@ torch = pytest.importorskip("torch", reason="needs the torch extra: pip install 
 
 from ashasim.core import RandomSearch, SyncSH  # noqa: E402
 from ashasim.run import Tuner  # noqa: E402
-from ashasim.workloads import fashion_mnist as fm  # noqa: E402
+from ashasim.training import fashion_mnist as fm  # noqa: E402
+from ashasim.training.fashion_data import DEBIAN_DIR  # noqa: E402
 from tests.lenet_data import write_dataset  # noqa: E402
 
 pytestmark = pytest.mark.timeout(600)
@@ -85,7 +86,7 @@ def test_a_promoted_lenet_trial_continues_exactly_from_its_checkpoint(tmp_path):
 
 
 @pytest.mark.skipif(
-    not fm.DEBIAN_DIR.exists(),
+    not DEBIAN_DIR.exists(),
     reason="the Debian package dataset-fashion-mnist is not installed (.ci/run installs it)",
 )
 def test_lenet_learns_on_the_real_fashion_mnist_files(tmp_path):
