@@ -27,3 +27,12 @@ def test_the_test_command_is_what_ci_runs():
     assert '    pip install -e ".[dev,torch,ray]" && python -m pytest\n' in text
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "README.md" in ci
+
+
+def test_the_searcher_example_runs():
+    (example,) = [block for block in python_blocks() if "BOHB(space" in block]
+    namespace: dict = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    assert type(namespace["asha_bo"].searcher).__name__ == "GPSearcher"
+    assert type(namespace["bohb"].searcher).__name__ == "KDESearcher"
+    assert namespace["async_bohb"].searcher.top_fraction == 0.15
