@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import os
+import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import simpy
 from simpy.events import NORMAL
@@ -33,9 +37,12 @@ from ashasim.core.jobs import Decision, Job, Scheduler
 from ashasim.driver import Driver, check_bounded, check_scheduler, run_header
 from ashasim.events import JOURNAL, Trace
 from ashasim.progress import Progress
-from ashasim.sim.costs import CostModel
+from ashasim.sim.costs import CostModel, CostModelError
 
-__all__ = ["simulate"]
+__all__ = ["MANY_TRIALS", "PROGRESS_LINE_SECONDS", "simulate"]
+
+#: seconds between progress lines when stderr is not a terminal
+PROGRESS_LINE_SECONDS = 5.0
 
 
 def simulate(
@@ -55,7 +62,13 @@ def simulate(
     epoch is lost). *max_trials*: start at most this many trials (lowers the scheduler's budget).
     The run also ends when the scheduler is done; one of the three must bound it. *seed* seeds the
     cost model's noise (the scheduler has its own seed). *journal*: an experiment directory (or a
-    ``.jsonl`` path) to journal every event to as it happens. *progress*: a status line on stderr.
+    ``.jsonl`` path) to journal every event to as it happens. *progress*: a status line on stderr
+    (redrawn on a terminal; elsewhere a line every ``PROGRESS_LINE_SECONDS``).
+
+    Before the run: the scheduler's max_t must be a level the workload has (``CostModelError``),
+    and a time budget that could start more than ``MANY_TRIALS`` trials (no trial budget, very
+    short jobs) gives a warning. Levels that are not epochs (``costs.fidelity_values``) and the
+    config keys that name a config (``costs.config_label``) go into the journal's header.
     """
     check_scheduler(scheduler)
     check_int("n_workers", n_workers, minimum=1)
@@ -67,12 +80,18 @@ def simulate(
     if max_trials is not None:
         scheduler.limit_trials(check_int("max_trials", max_trials, minimum=1))
     check_bounded(scheduler, time_limit=max_time, what="max_time")
-    extra = {
+    _check_levels(scheduler, costs)
+    _warn_if_absurd(scheduler, costs, n_workers, max_time)
+    extra: dict[str, Any] = {
         "workload": costs.describe(),
         "seed": seed,
         "max_time": max_time,
         "max_trials": scheduler.max_trials,
     }
+    if costs.fidelity_values is not None:  # levels are not epochs: say what they are
+        extra["fidelity"] = {"name": costs.fidelity_name, "values": list(costs.fidelity_values)}
+    if costs.config_label is not None:
+        extra["config_label"] = list(costs.config_label)
     header = run_header(scheduler, n_workers, "simulated", extra)
     trace = Trace(header, journal=_journal_path(journal))
     try:
@@ -81,6 +100,46 @@ def simulate(
     finally:
         trace.close()
     return trace
+
+
+#: a time budget that could start more trials than this is probably a mistake (a warning says so)
+MANY_TRIALS = 10**7
+
+
+def _check_levels(scheduler: Scheduler, costs: CostModel) -> None:
+    """The scheduler's largest level must be one the workload has: refused before the run rather
+    than in its middle. Read from ``describe()`` (a protocol member), so a scheduler that does
+    not state its max_t is not checked."""
+    settings = scheduler.describe()
+    top = settings.get("max_t") if isinstance(settings, dict) else None
+    if costs.max_epochs is not None and isinstance(top, int) and top > costs.max_epochs:
+        levels = settings.get("rung_levels")
+        raise CostModelError(
+            f"the scheduler's max_t={top} (rung levels {levels}) exceeds what the workload "
+            f"{type(costs).__name__} has (max_epochs={costs.max_epochs}): lower max_t or choose "
+            f"rung levels within the workload's"
+        )
+
+
+def _warn_if_absurd(
+    scheduler: Scheduler, costs: CostModel, n_workers: int, max_time: float | None
+) -> None:
+    """Millisecond jobs on a budget of hours start hundreds of millions of trials (and fill the
+    memory with their trace): say so before the run, with what to change."""
+    if max_time is None or scheduler.max_trials is not None:
+        return
+    hint = costs.seconds_hint()
+    if hint is None:
+        return
+    could = math.inf if hint <= 0 else n_workers * max_time / hint
+    if could > MANY_TRIALS:
+        shown = "unboundedly many" if math.isinf(could) else f"about {could:.2g}"
+        warnings.warn(
+            f"max_time={max_time:g} s on {n_workers} workers with jobs of ~{hint:.3g} s "
+            f"({type(costs).__name__}) could start {shown} trials; give max_trials (or a finite "
+            f"searcher, e.g. a table's) or a smaller max_time",
+            stacklevel=3,
+        )
 
 
 @contextlib.contextmanager
@@ -126,7 +185,15 @@ class _Clock:
         self.epoch = costs.epoch_fn(seed)
         self.plan = costs.job_plan
         self.dispatch_pending = False
-        self.progress = Progress("simulate", quiet=not progress)
+        # On a terminal a redrawn line; elsewhere (a log, CI) a plain line every few seconds.
+        tty = sys.stderr.isatty()
+        self.progress = Progress(
+            "simulate",
+            quiet=not progress,
+            lines=not tty,
+            interval=0.5 if tty else PROGRESS_LINE_SECONDS,
+            wait_first=not tty,
+        )
         self.max_time: float | None = None
         self.workers = [_Worker(self, worker) for worker in range(driver.n_workers)]
         self.request_dispatch()
@@ -261,6 +328,8 @@ class _Worker:
         clock, driver, env = self.clock, self.driver, self.env
         alone = not driver.idle
         driver.end_job(self.worker, env.now)
+        if clock.progress.enabled:  # (throttled) jobs end even when no deferred dispatch runs
+            clock.show_progress()
         # The only free worker, and nothing else happens at this instant: the deferred dispatch
         # would run next and give this worker exactly this job. Asking now saves two SimPy
         # events per job on the common path.
