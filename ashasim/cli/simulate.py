@@ -4,7 +4,8 @@ A run replays a built-in workload (``--workload``) or the user's own learning-cu
 (``--table PATH`` with its column roles). With a table, ``--grace-period``, ``--max-t`` and
 ``--rung-levels`` are in the fidelity's own units (training-set sizes, fractions, epochs), its
 configs are drawn without replacement unless ``--searcher`` says otherwise, and the table's size
-bounds the run. Everything is checked before the run directory is touched, and a run that fails
+bounds the run. Everything is checked before the run directory is touched, a time budget that could
+start absurdly many trials is refused (``BudgetWarning``: give --max-trials), and a run that fails
 half-way leaves no journal behind, so the same command runs again without ``--force``.
 """
 
@@ -167,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
     from ashasim.core import make_scheduler
     from ashasim.outputs import format_summary, write_outputs
     from ashasim.sim import CostModelError, Tabular, simulate
+    from ashasim.sim.simulator import BudgetWarning
 
     with usage_errors(CostModelError, ImportError):
         costs = _workload(args)
@@ -188,8 +190,9 @@ def run(args: argparse.Namespace) -> int:
     journal = out / "journal.jsonl"
     workload = args.table.name if args.table is not None else args.workload
     try:
-        with usage_errors(CostModelError), warnings.catch_warnings():
+        with usage_errors(CostModelError, BudgetWarning), warnings.catch_warnings():
             warnings.simplefilter("always")
+            warnings.simplefilter("error", BudgetWarning)  # refused before the run starts
             warnings.showwarning = _show_warning
             trace = simulate(
                 scheduler,

@@ -39,7 +39,7 @@ from ashasim.events import JOURNAL, Trace
 from ashasim.progress import Progress
 from ashasim.sim.costs import CostModel, CostModelError
 
-__all__ = ["MANY_TRIALS", "PROGRESS_LINE_SECONDS", "simulate"]
+__all__ = ["MANY_TRIALS", "PROGRESS_LINE_SECONDS", "BudgetWarning", "simulate"]
 
 #: seconds between progress lines when stderr is not a terminal
 PROGRESS_LINE_SECONDS = 5.0
@@ -106,6 +106,10 @@ def simulate(
 MANY_TRIALS = 10**7
 
 
+class BudgetWarning(UserWarning):
+    """A time budget that could start absurdly many trials (the command line refuses it)."""
+
+
 def _check_levels(scheduler: Scheduler, costs: CostModel) -> None:
     """The scheduler's largest level must be one the workload has: refused before the run rather
     than in its middle. Read from ``describe()`` (a protocol member), so a scheduler that does
@@ -138,6 +142,7 @@ def _warn_if_absurd(
             f"max_time={max_time:g} s on {n_workers} workers with jobs of ~{hint:.3g} s "
             f"({type(costs).__name__}) could start {shown} trials; give max_trials (or a finite "
             f"searcher, e.g. a table's) or a smaller max_time",
+            BudgetWarning,
             stacklevel=3,
         )
 
