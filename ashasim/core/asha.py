@@ -108,6 +108,7 @@ class _AsyncSuccessiveHalving(SchedulerBase):
         self._minimize = self.mode == "min"
         self._promotes, self._stops = self.type == "promotion", self.type == "stopping"
         self._points: dict[tuple[int, int, int], tuple[int, ...]] = {}
+        self._fresh_points: list[tuple[int, ...] | None] = [None] * len(self._brackets)
 
     @property
     def rung_levels(self) -> tuple[int, ...]:
@@ -169,8 +170,7 @@ class _AsyncSuccessiveHalving(SchedulerBase):
         return trial
 
     def _on_report(self, trial: Trial, resource: int, metric: float) -> Decision:
-        if resource < trial.next_rung:
-            return Decision.CONTINUE  # between rung levels: nothing to record or decide
+        # (``report`` calls this only at or past ``trial.next_rung``: a rung level or the milestone)
         bracket = self._brackets[trial.bracket]
         trial_score = metric if self._minimize else -metric
         if trial_score != trial_score or trial_score in _INFINITE:
@@ -203,12 +203,18 @@ class _AsyncSuccessiveHalving(SchedulerBase):
         at its milestone (which is a rung level, or max_t)."""
         if self._promotes:
             return (trial.milestone,)
+        if trial.resume_from == 0 and trial.milestone == self.max_t:  # a new trial: by bracket
+            points = self._fresh_points[trial.bracket]
+            if points is not None:
+                return points
         key = (trial.bracket, trial.resume_from, trial.milestone)
         points = self._points.get(key)
         if points is None:
             levels = self._brackets[trial.bracket].levels
             inside = [lv for lv in levels if trial.resume_from < lv < trial.milestone]
             points = self._points[key] = (*inside, trial.milestone)
+            if trial.resume_from == 0 and trial.milestone == self.max_t:
+                self._fresh_points[trial.bracket] = points
         return points
 
     def _on_fail(self, trial: Trial) -> None:

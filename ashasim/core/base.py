@@ -105,6 +105,8 @@ class SchedulerBase:
             )
         learns = type(self.searcher).on_result is not Searcher.on_result
         self._observe = self.searcher.on_result if learns else None  # skipped when a no-op
+        ends = type(self.searcher).on_end is not Searcher.on_end
+        self._on_end = self.searcher.on_end if ends else None  # likewise
         self._searcher_exhausted = False
         self._trials: dict[int, Trial] = {}
         self._n_running = 0
@@ -160,12 +162,14 @@ class SchedulerBase:
         if decision is _STOP:
             trial.state = _STOPPED
             self._n_running -= 1
-            self.searcher.on_end(trial_id)
+            if self._on_end is not None:
+                self._on_end(trial_id)
         elif resource == trial.milestone:
             self._n_running -= 1
             if resource >= self.max_t:
                 trial.state = _COMPLETED
-                self.searcher.on_end(trial_id)
+                if self._on_end is not None:
+                    self._on_end(trial_id)
             else:
                 trial.state = _PAUSED_AT_MILESTONE
         return decision
@@ -275,16 +279,16 @@ class SchedulerBase:
     def _new_trial(self, milestone: int, bracket: int = 0) -> Trial | None:
         """Create a trial with the searcher's next config, to train up to ``milestone``; None
         when the trial budget is spent or the searcher has no new config."""
-        if self.trials_exhausted:
-            return None
-        config = self.searcher.suggest(len(self._trials))
+        trials = self._trials
+        n = len(trials)
+        if self._searcher_exhausted or (self.max_trials is not None and n >= self.max_trials):
+            return None  # (``trials_exhausted``, inlined: once per new trial)
+        config = self.searcher.suggest(n)
         if config is None:
             self._searcher_exhausted = True
             return None
-        trial = Trial(len(self._trials), config, TrialState.RUNNING, 0, milestone, 0, bracket)
-        if not self._sees_every_report:
-            trial.next_rung = milestone
-        self._trials[trial.trial_id] = trial
+        next_rung = 0 if self._sees_every_report else milestone
+        trial = trials[n] = Trial(n, config, _RUNNING, 0, milestone, 0, bracket, 0, next_rung)
         self._n_running += 1
         return trial
 
