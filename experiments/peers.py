@@ -148,7 +148,15 @@ def syne_tune_trials_per_second(n_trials: int, n_workers: int, *, max_t: int) ->
     callback_module = _need("syne_tune.backend.simulator_backend.simulator_callback", "Syne Tune")
     baselines = _need("syne_tune.optimizer.baselines", "Syne Tune")
     config_space = _need("syne_tune.config_space", "Syne Tune")
+    tuner_logger = _need("syne_tune.tuner_logger", "Syne Tune")
     epochs = np.arange(1, max_t + 1)
+    # Syne Tune prints a line per trial start and end: silenced, so the terminal is not timed
+    silent = {
+        name: (lambda self, *args, **kwargs: None)
+        for name in dir(tuner_logger.TunerLogger)
+        if not name.startswith("_")
+    }
+    quiet_logger = type("QuietLogger", (tuner_logger.TunerLogger,), silent)()
 
     class Work(blackbox_module.Blackbox):
         def __init__(self) -> None:
@@ -196,6 +204,7 @@ def syne_tune_trials_per_second(n_trials: int, n_workers: int, *, max_t: int) ->
             print_update_interval=1e9,
             save_tuner=False,
             trial_backend_path=folder,
+            output_logger=quiet_logger,
         )
         start = time.process_time()
         tuner.run()

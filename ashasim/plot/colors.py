@@ -79,7 +79,7 @@ def label_function(
     text."""
     if callable(label):
         chosen = label
-        return lambda trial_id, config: [str(chosen(trial_id, config)), str(trial_id)]
+        return lambda trial_id, config: [str(chosen(trial_id, config)), f"T{trial_id}"]
     keys: list[str] | None
     if label is None:
         header = trace.info.get("config_label")
@@ -94,11 +94,11 @@ def label_function(
             return [f"Trial-{trial_id}", f"T{trial_id}", str(trial_id)]
         values = [_short(config[k]) for k in keys]
         if len(keys) == 1:
-            return [values[0], str(trial_id)]
+            return [values[0], f"T{trial_id}"]
         return [
             " ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True)),
             " ".join(values),
-            str(trial_id),
+            f"T{trial_id}",
         ]
 
     return texts

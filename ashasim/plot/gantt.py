@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from ashasim.events import JobStarted, Segment, Trace
-from ashasim.plot.colors import ConfigColors, label_function
+from ashasim.plot.colors import ConfigColors, label_function, lighten
 
 __all__ = ["gantt"]
 
@@ -202,7 +202,7 @@ def gantt(
     if title is None:
         title = f"{name or 'Run'}: {n_workers} workers, idle {trace.idle_fraction:.0%}"
     ax.set_title(title, pad=14 if show_boundaries else 6)  # room for the rung labels
-    _legend(ax, segments, promoted, show_idle and trace.idle_time > 0)
+    _legend(ax, segments, promoted, show_idle and trace.idle_time > 0, color_of)
     return fig
 
 
@@ -301,20 +301,26 @@ def _draw_boundaries(
         )
 
 
-def _legend(ax: Any, segments: Sequence[Segment], promoted: set[int], idle: bool) -> None:
-    """Shades, failures and idle time (a legend of configs would not fit; labels name them)."""
+def _legend(
+    ax: Any,
+    segments: Sequence[Segment],
+    promoted: set[int],
+    idle: bool,
+    color_of: ConfigColors,
+) -> None:
+    """Shades, failures and idle time (a legend of configs would not fit; labels name them).
+    Past ten configs the shades are shown in grey: no one hue stands for the others."""
     trials = {s.trial_id for s in segments}
+    dark, light = _trial_color(0, True), _trial_color(0, False)
+    if color_of.n_configs > 10:
+        dark, light = (0.35, 0.35, 0.35), lighten((0.35, 0.35, 0.35))
     handles = []
     if trials & promoted:
-        handles.append(Patch(facecolor=_trial_color(0, True), label="promoted later"))
+        handles.append(Patch(facecolor=dark, label="promoted later"))
     if trials - promoted:
-        handles.append(Patch(facecolor=_trial_color(0, False), label="not promoted"))
+        handles.append(Patch(facecolor=light, label="not promoted"))
     if any(s.reason == "failed" for s in segments):
-        handles.append(
-            Patch(
-                facecolor=_trial_color(0, False), edgecolor=FAILED_EDGE, hatch="xx", label="failed"
-            )
-        )
+        handles.append(Patch(facecolor=light, edgecolor=FAILED_EDGE, hatch="xx", label="failed"))
     if idle:
         handles.append(Patch(facecolor=IDLE_FACE, edgecolor=IDLE_EDGE, hatch="///", label="idle"))
     if handles:

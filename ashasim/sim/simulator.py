@@ -19,13 +19,11 @@ report while some worker is free, a job end). Nothing polls.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ from ashasim.core.jobs import Decision, Job, Scheduler
 from ashasim.driver import Driver, check_bounded, check_scheduler, run_header
 from ashasim.events import JOURNAL, Trace
 from ashasim.progress import Progress
+from ashasim.sim._gc import cyclic_gc_paused
 from ashasim.sim.costs import CostModel, CostModelError
 
 __all__ = ["MANY_TRIALS", "PROGRESS_LINE_SECONDS", "BudgetWarning", "simulate"]
@@ -95,7 +94,7 @@ def simulate(
     header = run_header(scheduler, n_workers, "simulated", extra)
     trace = Trace(header, journal=_journal_path(journal))
     try:
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():  # a simulation makes no cycles; see ashasim.sim._gc
             _Clock(Driver(scheduler, trace, n_workers), costs, seed, progress).run(max_time)
     finally:
         trace.close()
@@ -145,25 +144,6 @@ def _warn_if_absurd(
             BudgetWarning,
             stacklevel=3,
         )
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while the clock runs (reference counting still frees
-    everything that is not a cycle).
-
-    Why: each full collection walks every event the trace holds, so on long runs it took 35-60%
-    of the time (10^6 epochs, ``experiments/bench_sim.py``). Nothing is lost by pausing it: a
-    simulation makes no cycles per epoch or job (measured: the same few thousand objects, the
-    SimPy environment's own, are collected after a run whether the collector ran or not).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _journal_path(journal: str | os.PathLike[str] | None) -> Path | None:

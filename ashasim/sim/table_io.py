@@ -121,12 +121,14 @@ def _from_csv(handle: io.TextIOBase, source: str) -> Columns:
     header = next(reader, None)
     if header is None:
         raise ValueError(f"Tabular: {source} is empty (no header line)")
-    rows = [row for row in reader if row]  # blank lines are not rows
+    rows = list(reader)
+    if [] in rows:
+        rows = [row for row in rows if row]  # blank lines are not rows
     width = len(header)
     if len(set(header)) != width:
         repeated = sorted({name for name in header if header.count(name) > 1})
         raise ValueError(f"Tabular: {source} repeats column(s) {repeated} in its header")
-    if any(len(row) != width for row in rows):
+    if set(map(len, rows)) - {width}:
         for number, row in enumerate(rows, start=1):
             if len(row) != width:
                 more = "more" if len(row) > width else "fewer"

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ashasim.checks import check_choice
+from ashasim.sim._gc import cyclic_gc_paused
 from ashasim.sim.costs import CostModel, CostModelError, EpochFn
 from ashasim.sim.table_io import ABSENT, Columns, read_columns
 from ashasim.space import choice, randint
@@ -83,12 +84,13 @@ class Tabular(CostModel):
         self.metric = metric
         self.label = label
         self.explicit_columns = config_columns is not None
-        table = read_columns(source)
-        self.source = table.source
-        if table.n_rows == 0:
-            raise ValueError(f"Tabular: {self.source} has no rows")
-        self._roles(table, config_columns)
-        self._load(table)
+        with cyclic_gc_paused():  # a million rows are millions of objects, and no cycles
+            table = read_columns(source)
+            self.source = table.source
+            if table.n_rows == 0:
+                raise ValueError(f"Tabular: {self.source} has no rows")
+            self._roles(table, config_columns)
+            self._load(table)
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -158,9 +160,12 @@ class Tabular(CostModel):
         levels = self._levels(table, row_config)
         seconds = self._numbers(table, self.time_attr, row_config)
         metrics = self._numbers(table, self.metric, row_config, allow_non_finite=True)
-        for row, value in enumerate(seconds):
-            if not value >= 0 or value == math.inf:
-                self._row_error(row, row_config[row], f"{self.time_attr} must be finite and >= 0")
+        if seconds and min(seconds) < 0:  # (finite already checked)
+            for row, value in enumerate(seconds):
+                if value < 0:
+                    self._row_error(
+                        row, row_config[row], f"{self.time_attr} must be finite and >= 0"
+                    )
         n_levels = self.max_epochs
         curves: list[_Curve] = [[None] * (n_levels + 1) for _ in index]
         for row, (config, level) in enumerate(zip(row_config, levels, strict=True)):
@@ -278,7 +283,7 @@ class Tabular(CostModel):
                     )
                     self._row_error(row, row_config[row], f"{column} {what}")
             raise  # pragma: no cover - the loop above finds the cell
-        if not allow_non_finite:
+        if not allow_non_finite and not all(map(math.isfinite, values)):
             for row, value in enumerate(values):
                 if not math.isfinite(value):
                     self._row_error(row, row_config[row], f"{column} = {value} is not finite")
