@@ -12,9 +12,15 @@ Jobs are handed out by a *dispatch* that runs after every event of the current i
 processed (a zero-delay timeout scheduled behind them). So when several workers become free at
 once, all their reports reach the scheduler first, and the lowest-index free worker gets the first
 job: the worker that just finished does not jump the queue, as in the chapter's figures, and a run
-is a deterministic function of its seed. A free worker waits on its own SimPy event, which only a
-dispatch triggers; a dispatch is requested whenever the scheduler's state may have changed (a
-report while some worker is free, a job end). Nothing polls.
+is a deterministic function of its seed. A free worker waits until a dispatch hands it a job
+(through an event at that same instant); a dispatch is requested whenever the scheduler's state may
+have changed (a report while some worker is free, a job end). Nothing polls.
+
+Workers are state machines driven by SimPy event callbacks rather than SimPy processes: the same
+events in the same order (so the same ties and the same traces), without a generator to resume per
+epoch. Epochs are not batched into one timeout per job: SimPy orders simultaneous events by when
+they were created, so a batch would reorder reports that tie in time with other workers' events
+(every epoch of a constant workload does) and change seeded traces.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ashasim.checks import check_choice
+from ashasim.search import GridSearcher
 from ashasim.sim._gc import cyclic_gc_paused
 from ashasim.sim.costs import CostModel, CostModelError, EpochFn
 from ashasim.sim.table_io import ABSENT, Columns, read_columns
@@ -386,11 +387,9 @@ class Tabular(CostModel):
             levels.append(matches[0])
         return levels
 
-    def searcher(self) -> Any:
+    def searcher(self) -> GridSearcher:
         """A searcher over the table's configs: each once, in a seeded random order, with its
         named values; the run ends cleanly when all are used."""
-        from ashasim.search import GridSearcher
-
         return GridSearcher(configs=self.named_configs)
 
     def describe(self) -> dict[str, Any]:
