@@ -22,6 +22,7 @@ __all__ = [
     "check_int",
     "check_number",
     "check_optional_int",
+    "check_rung_levels",
     "check_text",
     "is_int",
     "is_real",
@@ -124,3 +125,23 @@ def check_text(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} must be a non-empty string, got {value!r}")
     return value
+
+
+def check_rung_levels(name: str, value: Any, *, maximum: int) -> tuple[int, ...]:
+    """Explicit rung levels: integers >= 1, strictly increasing, at least one below ``maximum``
+    (max_t) and none above it."""
+    wanted = f"strictly increasing integers in 1..{maximum}, at least one below {maximum}"
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
+        raise ValueError(f"{name} must be a non-empty list of {wanted}, got {value!r}")
+    levels = []
+    for index, level in enumerate(value):
+        if not is_int(level) or not 1 <= level <= maximum:
+            raise ValueError(f"{name}[{index}] must be an integer in 1..{maximum}, got {level!r}")
+        if levels and level <= levels[-1]:
+            raise ValueError(
+                f"{name} must be {wanted}; {name}[{index}] = {level} follows {levels[-1]}"
+            )
+        levels.append(int(level))
+    if levels[0] >= maximum:
+        raise ValueError(f"{name} must be {wanted}, got {list(value)!r}")
+    return tuple(levels)

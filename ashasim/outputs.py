@@ -28,13 +28,16 @@ def write_results(trace: Trace, out: Path) -> list[Path]:
 
 
 def write_figures(trace: Trace, out: Path, *, title: str | None = None) -> list[Path]:
-    """Write the Gantt chart and the learning curves (PNG + SVG)."""
+    """Write the Gantt chart and the learning curves (PNG + SVG); when the run's levels are not
+    epochs, also the curves against the fidelity's real values (``curves_fidelity``)."""
     from ashasim.plot import gantt, learning_curves, save
 
     out.mkdir(parents=True, exist_ok=True)
-    return save(gantt(trace, title=title), out / "gantt") + save(
-        learning_curves(trace), out / "curves"
-    )
+    written = save(gantt(trace, title=title), out / "gantt")
+    written += save(learning_curves(trace), out / "curves")
+    if trace.fidelity is not None:
+        written += save(learning_curves(trace, x="fidelity"), out / "curves_fidelity")
+    return written
 
 
 def write_outputs(trace: Trace, out: Path, *, title: str | None = None) -> list[Path]:
@@ -54,9 +57,12 @@ def format_summary(summary: dict[str, Any], *, header: str) -> str:
     if summary["best_metric"] is None:
         lines.append(f"  best       no finite {summary['metric']} reported")
     else:
+        where = f"resource {summary['best_resource']}"
+        if summary.get("fidelity") is not None:  # levels that are not epochs: say the real value
+            where = f"{summary['fidelity']} {summary['best_fidelity']}"
         lines.append(
             f"  best       {summary['metric']} = {summary['best_metric']:.4g} (trial "
-            f"{summary['best_trial']} at resource {summary['best_resource']})"
+            f"{summary['best_trial']} at {where})"
         )
         lines.append(f"  time to best {summary['time_to_best']:,.1f} s")
     return "\n".join(lines)

@@ -3,7 +3,7 @@
 It redraws a single status line on stderr at most every ``interval`` seconds, with a bar when the
 fraction done is known. ``quiet`` (or a non-terminal stderr, unless ``force``) turns it off, so
 logs and CI output stay clean. With ``lines`` it prints a plain line per update instead, which is
-what a notebook or a log file can show.
+what a notebook or a log file can show; ``wait_first`` holds the first line back one interval.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class Progress:
         stream: TextIO | None = None,
         width: int = 24,
         lines: bool = False,
+        wait_first: bool = False,
     ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.lines = lines  # one plain line per update (notebooks, logs) instead of a redraw
@@ -44,7 +45,8 @@ class Progress:
         self.label = label
         self.interval = interval
         self.width = width
-        self._last = -float("inf")
+        # wait_first: nothing before the first interval has passed, so a short run prints nothing
+        self._last = time.monotonic() if wait_first else -float("inf")
         self._drawn = False
 
     def update(self, fraction: float | None, text: str, *, now: bool = False) -> None:

@@ -1,18 +1,27 @@
-"""Benchmark: simulated epochs per second, beside bare SimPy timeouts (the floor), in one run.
+"""Benchmark: simulated epochs per second beside bare SimPy timeouts (the floor), in one run.
 
-Two scenarios, each for 4, 64 and 1024 workers:
+Scenarios, each for 4, 64 and 1024 workers:
 
-* ``clock``: random search on a constant workload (1 s per epoch, long jobs): what the SimPy
-  clock itself costs per epoch (a worker process step, a report, an event record) on top of a
-  bare ``env.timeout``. The goal is a rate >= half the floor's.
-* ``asha``: ASHA (promotion type, eta = 3, grace 1, max_t 81) on the LeNet-calibrated
-  ``LearningCurves`` workload: a realistic run, where most jobs last one or two epochs, so the
-  scheduler's O(log n) rung bookkeeping and the per-job events weigh in too.
+* ``clock``: random search on a constant workload (1 s per epoch, jobs of 1000 epochs): what the
+  SimPy clock itself costs per epoch (a worker step, a report, an event record) on top of a bare
+  ``env.timeout``. The goal is a rate >= 0.5 of the floor's.
+* ``asha``: ASHA (promotion type, eta = 3, grace 1, max_t 81) on a simple curve workload (epoch
+  times and metrics from a hash of the trial: ``experiments.peers.work``), where most jobs last
+  1-2 epochs, so trial creation, the rung store and the per-job events weigh in. Goal: >= 0.35.
+* ``asha-lc``: the same ASHA on the LeNet-calibrated ``LearningCurves`` workload (whose own
+  per-epoch and per-trial arithmetic is part of the time).
 
 The floor is the same number of bare timeouts spread over as many SimPy processes, timed in the
-same run. "journal" repeats the run writing every event to ``journal.jsonl`` as it happens.
+same run. Times are CPU time of this process (``time.process_time``): the machines these run on
+are shared, and wall-clock time would count the other processes' load. ``--journal`` repeats each
+run writing every event to ``journal.jsonl`` as it happens.
 
-    python experiments/bench_sim.py [--epochs 100000 1000000] [--workers 4 64 1024]
+``--peers`` adds simulators side by side on the same work (``experiments/peers.py``, skipped with a
+message when not installed): trials per CPU second until 10^4 trials have finished, ashasim's ASHA
+(both types), Syne Tune's simulator backend with its ASHA (stopping type) and mfhpo-simulator
+(ashasim's ASHA as its optimizer), on 4 and 64 workers.
+
+    python experiments/bench_sim.py [--epochs 100000 1000000] [--workers 4 64 1024] [--peers]
 """
 
 from __future__ import annotations
@@ -20,12 +29,16 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from typing import Any
 
 import simpy
 
 from ashasim.core import ASHA, RandomSearch
 from ashasim.sim import LearningCurves, simulate
 from ashasim.sim.costs import CostModel, EpochFn
+from experiments.peers import PeerMissingError, work
+
+MAX_T = 81
 
 
 class Constant(CostModel):
@@ -35,8 +48,15 @@ class Constant(CostModel):
         return lambda trial_id, config, epoch: (1.0, 0.5)
 
 
+class Work(CostModel):
+    """``experiments.peers.work``: the simple curves every simulator in the peer table runs."""
+
+    def epoch_fn(self, seed: int) -> EpochFn:
+        return lambda trial_id, config, epoch: work(trial_id, epoch)
+
+
 def bare_simpy(n_workers: int, n_timeouts: int) -> float:
-    """Seconds for n_timeouts zero-work timeouts over n_workers processes."""
+    """CPU seconds for n_timeouts zero-work timeouts over n_workers processes."""
     env = simpy.Environment()
     per_worker = n_timeouts // n_workers
 
@@ -46,62 +66,102 @@ def bare_simpy(n_workers: int, n_timeouts: int) -> float:
 
     for _ in range(n_workers):
         env.process(process(env))
-    start = time.perf_counter()
+    start = time.process_time()
     env.run()
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
-def scenario(name: str, n_workers: int, n_epochs: int):
+def asha(space: dict[str, Any], kind: str = "promotion", **options: Any) -> ASHA:
+    return ASHA(space, type=kind, max_t=MAX_T, grace_period=1, reduction_factor=3, **options)
+
+
+def scenario(name: str, n_workers: int, n_epochs: int) -> tuple[Any, CostModel, float]:
     """(scheduler, workload, max_time) that simulate about n_epochs epochs."""
     if name == "clock":
         return RandomSearch({"x": 0}, max_t=1000), Constant(), n_epochs / n_workers + 0.5
-    workload = LearningCurves(max_epochs=81)
-
-    def asha() -> ASHA:
-        return ASHA(
-            workload.config_space, type="promotion", max_t=81, grace_period=1, reduction_factor=3
-        )
-
-    probe = simulate(asha(), workload, n_workers, max_time=100.0)
+    workload = LearningCurves(max_epochs=MAX_T) if name == "asha-lc" else Work()
+    space = workload.config_space or {"x": 0}
+    probe = simulate(asha(space), workload, n_workers, max_time=100.0)
     rate = len(probe.results) / 100.0  # epochs per simulated second, all workers together
-    return asha(), workload, n_epochs / rate
+    return asha(space), workload, n_epochs / rate
 
 
 def timed(name: str, n_workers: int, n_epochs: int, journal: bool) -> tuple[int, float]:
     scheduler, workload, max_time = scenario(name, n_workers, n_epochs)
     with tempfile.TemporaryDirectory() as directory:
-        start = time.perf_counter()
+        start = time.process_time()
         path = directory if journal else None
         trace = simulate(scheduler, workload, n_workers, max_time=max_time, journal=path)
-        seconds = time.perf_counter() - start
+        seconds = time.process_time() - start
     return len(trace.results), seconds
+
+
+def peer_table(n_trials: int, workers: list[int]) -> None:
+    from experiments.peers import mfhpo_trials_per_second, syne_tune_trials_per_second
+
+    header = "simulator (the same work, until the trials finish)"
+    print(f"\n{header:<52} {'workers':>7} {'trials':>7} {'trials/s':>9}")
+    rows = [
+        ("ashasim ASHA (stopping)", lambda w: ashasim_trials_per_second("stopping", w, n_trials)),
+        ("ashasim ASHA (promotion)", lambda w: ashasim_trials_per_second("promotion", w, n_trials)),
+        (
+            "Syne Tune simulator backend, its ASHA (stopping)",
+            lambda w: syne_tune_trials_per_second(n_trials, w, max_t=MAX_T),
+        ),
+        (
+            "mfhpo-simulator, ashasim ASHA (promotion)",
+            lambda w: mfhpo_trials_per_second(n_trials, w, max_t=MAX_T),
+        ),
+    ]
+    for n_workers in workers:
+        for label, measure in rows:
+            try:
+                rate = measure(n_workers)
+            except PeerMissingError as missing:
+                print(f"{label:<52} {n_workers:>7} {n_trials:>7}  skipped: {missing}")
+                continue
+            print(f"{label:<52} {n_workers:>7} {n_trials:>7} {rate:>9,.0f}", flush=True)
+
+
+def ashasim_trials_per_second(kind: str, n_workers: int, n_trials: int) -> float:
+    """ashasim until n_trials trials have finished: trials per CPU second."""
+    scheduler = asha({"x": 0}, kind, max_trials=n_trials)
+    start = time.process_time()
+    trace = simulate(scheduler, Work(), n_workers)
+    return len(trace.trial_ids) / (time.process_time() - start)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--workers", type=int, nargs="+", default=[4, 64, 1024])
-    parser.add_argument("--scenarios", nargs="+", default=["clock", "asha"])
-    parser.add_argument("--no-journal", action="store_true", help="skip the journaled runs")
+    parser.add_argument("--scenarios", nargs="+", default=["clock", "asha", "asha-lc"])
+    parser.add_argument("--journal", action="store_true", help="also time journaled runs")
+    parser.add_argument("--peers", action="store_true", help="Syne Tune and mfhpo-simulator")
+    parser.add_argument("--peer-trials", type=int, default=10_000)
+    parser.add_argument("--peer-workers", type=int, nargs="+", default=[4, 64])
     args = parser.parse_args()
-    print(
+    line = (
         f"{'scenario':<8} {'workers':>7} {'epochs':>9} {'floor ep/s':>11} {'sim ep/s':>10} "
-        f"{'ratio':>6} {'sim s':>6} {'journal ep/s':>13} {'ratio':>6}"
+        f"{'ratio':>6} {'sim s':>6}"
     )
+    print(line + (f" {'journal ep/s':>13} {'ratio':>6}" if args.journal else ""))
     for n_epochs in args.epochs:
         for name in args.scenarios:
             for n_workers in args.workers:
-                floor_rate = n_epochs / bare_simpy(n_workers, n_epochs)
                 done, seconds = timed(name, n_workers, n_epochs, journal=False)
+                floor_rate = done / bare_simpy(n_workers, done)
                 line = (
                     f"{name:<8} {n_workers:>7} {done:>9,} {floor_rate:>11,.0f} "
                     f"{done / seconds:>10,.0f} {done / seconds / floor_rate:>6.2f} {seconds:>6.1f}"
                 )
-                if not args.no_journal:
+                if args.journal:
                     done_j, seconds_j = timed(name, n_workers, n_epochs, journal=True)
                     rate_j = done_j / seconds_j
                     line += f" {rate_j:>13,.0f} {rate_j / floor_rate:>6.2f}"
                 print(line, flush=True)
+    if args.peers:
+        peer_table(args.peer_trials, args.peer_workers)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ __all__ = [
     "SCHEDULER_NAMES",
     "UsageError",
     "add_ladder",
+    "non_negative_float",
     "non_negative_int",
     "positive_float",
     "positive_int",
@@ -44,6 +45,9 @@ FLAGS = {
     "max_trials": "--max-trials",
     "n_workers": "--workers",
     "max_time": "--max-time",
+    "rung_levels": "--rung-levels",
+    "missing": "--missing",
+    "config_columns": "--config-columns",
 }
 
 
@@ -82,6 +86,7 @@ def _number(cast: type, minimum: float, *, strict: bool = False) -> Any:
 positive_int = _number(int, 1)
 non_negative_int = _number(int, 0)
 positive_float = _number(float, 0, strict=True)
+non_negative_float = _number(float, 0)
 
 
 def add_ladder(parser: argparse.ArgumentParser) -> None:
@@ -91,9 +96,12 @@ def add_ladder(parser: argparse.ArgumentParser) -> None:
         "--eta", type=positive_int, default=REDUCTION_FACTOR, help="reduction factor η >= 2"
     )
     group.add_argument(
-        "--grace-period", type=positive_int, default=GRACE_PERIOD, help="r_min (epochs)"
+        "--grace-period",
+        type=positive_int,
+        default=GRACE_PERIOD,
+        help=f"r_min (epochs; default {GRACE_PERIOD})",
     )
-    group.add_argument("--max-t", type=positive_int, default=10, help="r_max (epochs)")
+    group.add_argument("--max-t", type=positive_int, default=10, help="r_max (epochs; default 10)")
     group.add_argument(
         "--overlap",
         choices=OVERLAPS,

@@ -27,16 +27,20 @@ Where ashasim differs from the libraries users compare it with:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ashasim.checks import check_choice, check_int
 from ashasim.core.base import SchedulerBase, Trial
-from ashasim.core.defaults import GRACE_PERIOD, REDUCTION_FACTOR
+from ashasim.core.defaults import REDUCTION_FACTOR
 from ashasim.core.jobs import Decision
-from ashasim.core.rungs import Rung, continues_at_rung, rung_levels, score
+from ashasim.core.rungs import Rung
+
+_STOP, _CONTINUE = Decision.STOP, Decision.CONTINUE
+_INFINITE = (math.inf, -math.inf)
 
 __all__ = ["ASHA", "ASHA_TYPES", "AshaBracket", "check_brackets"]
 
@@ -59,6 +63,10 @@ class AshaBracket:
     def __init__(self, levels: tuple[int, ...], reduction_factor: int) -> None:
         self.levels = levels
         self.rungs = [Rung(level, reduction_factor) for level in levels[:-1]]
+        # level -> (its rung, the next level): a report at a rung level is found without a scan
+        self.at_level = {
+            rung.level: (rung, levels[index + 1]) for index, rung in enumerate(self.rungs)
+        }
 
 
 class _AsyncSuccessiveHalving(SchedulerBase):
@@ -75,18 +83,16 @@ class _AsyncSuccessiveHalving(SchedulerBase):
         *,
         type: str,  # noqa: A002 - the name users know from Syne Tune and the chapter
         max_t: int,
-        grace_period: int = GRACE_PERIOD,
+        grace_period: int | None = None,
         reduction_factor: int = REDUCTION_FACTOR,
+        rung_levels: Sequence[int] | None = None,
         brackets: int | None = None,
         **common: Any,
     ) -> None:
         check_choice("type", type, ASHA_TYPES)
         super().__init__(config_space, max_t=max_t, **common)
         self.type = type
-        self.grace_period, self.reduction_factor = self._check_ladder(
-            grace_period, reduction_factor
-        )
-        self._levels = rung_levels(self.grace_period, self.max_t, self.reduction_factor)
+        self._levels = self._ladder(grace_period, reduction_factor, rung_levels)
         self._brackets = [
             AshaBracket(self._levels[b:], self.reduction_factor)
             for b in range(check_brackets(brackets, len(self._levels)))
@@ -99,6 +105,10 @@ class _AsyncSuccessiveHalving(SchedulerBase):
             for b in range(len(self._brackets))
         ]
         self.bracket_probabilities = np.array(weights) / sum(weights)
+        self._minimize = self.mode == "min"
+        self._promotes, self._stops = self.type == "promotion", self.type == "stopping"
+        self._points: dict[tuple[int, int, int], tuple[int, ...]] = {}
+        self._fresh_points: list[tuple[int, ...] | None] = [None] * len(self._brackets)
 
     @property
     def rung_levels(self) -> tuple[int, ...]:
@@ -125,6 +135,14 @@ class _AsyncSuccessiveHalving(SchedulerBase):
 
     def _find_promotable(self) -> tuple[Trial, AshaBracket, int] | None:
         """Scan rung levels from the top (across brackets); first promotable trial wins."""
+        if len(self._brackets) == 1:  # ASHA: one bracket, its rungs from the top
+            bracket = self._brackets[0]
+            rungs = bracket.rungs
+            for k in range(len(rungs) - 1, -1, -1):
+                trial_id = rungs[k].promotable()
+                if trial_id is not None:
+                    return self._trials[trial_id], bracket, k
+            return None
         for level_index in reversed(range(len(self._levels) - 1)):
             for bracket in self._brackets[: level_index + 1]:
                 rung_index = level_index - (len(self._levels) - len(bracket.levels))
@@ -136,7 +154,7 @@ class _AsyncSuccessiveHalving(SchedulerBase):
         return None
 
     def _next_job(self) -> Trial | None:
-        if self.type == "promotion":
+        if self._promotes:
             found = self._find_promotable()
             if found is not None:
                 trial, bracket, k = found
@@ -146,27 +164,58 @@ class _AsyncSuccessiveHalving(SchedulerBase):
             return None
         b = self._choose_bracket()
         levels = self._brackets[b].levels
-        trial = self._new_trial(levels[0] if self.type == "promotion" else self.max_t, bracket=b)
+        trial = self._new_trial(levels[0] if self._promotes else self.max_t, bracket=b)
         if trial is not None:
             trial.next_rung = levels[0]
         return trial
 
     def _on_report(self, trial: Trial, resource: int, metric: float) -> Decision:
-        if resource < trial.next_rung:
-            return Decision.CONTINUE  # between rung levels: nothing to record or decide
-        decision = Decision.CONTINUE
-        trial_score = score(metric, self.mode)
-        pauses_here = self.type == "promotion" and resource == trial.milestone
-        for rung in self._brackets[trial.bracket].rungs:
+        # (``report`` calls this only at or past ``trial.next_rung``: a rung level or the milestone)
+        bracket = self._brackets[trial.bracket]
+        trial_score = metric if self._minimize else -metric
+        if trial_score != trial_score or trial_score in _INFINITE:
+            trial_score = math.inf  # NaN and +-inf rank last (``score``)
+        found = bracket.at_level.get(resource)
+        if found is not None and resource == trial.next_rung:
+            # the common case: a report exactly at the trial's next rung level
+            rung, after = found
+            continues = rung.add(
+                trial.trial_id,
+                trial_score,
+                candidate=self._promotes and resource == trial.milestone,
+            )
+            trial.recorded = resource
+            trial.next_rung = after
+            return _STOP if self._stops and not continues else _CONTINUE
+        decision = _CONTINUE
+        pauses_here = self._promotes and resource == trial.milestone
+        for rung in bracket.rungs:  # a report that passed one rung level or more unreported
             if trial.recorded < rung.level <= resource:
-                rank = rung.add(trial.trial_id, trial_score, candidate=pauses_here)
+                continues = rung.add(trial.trial_id, trial_score, candidate=pauses_here)
                 trial.recorded = rung.level
                 trial.next_rung = self._next_rung_after(trial.bracket, rung.level)
-                if self.type == "stopping" and not continues_at_rung(
-                    rank, len(rung), self.reduction_factor
-                ):
-                    decision = Decision.STOP
+                if self._stops and not continues:
+                    decision = _STOP
         return decision
+
+    def _decision_points(self, trial: Trial) -> tuple[int, ...]:
+        """The stopping type judges a job at every rung level it passes, the promotion type only
+        at its milestone (which is a rung level, or max_t)."""
+        if self._promotes:
+            return (trial.milestone,)
+        if trial.resume_from == 0 and trial.milestone == self.max_t:  # a new trial: by bracket
+            points = self._fresh_points[trial.bracket]
+            if points is not None:
+                return points
+        key = (trial.bracket, trial.resume_from, trial.milestone)
+        points = self._points.get(key)
+        if points is None:
+            levels = self._brackets[trial.bracket].levels
+            inside = [lv for lv in levels if trial.resume_from < lv < trial.milestone]
+            points = self._points[key] = (*inside, trial.milestone)
+            if trial.resume_from == 0 and trial.milestone == self.max_t:
+                self._fresh_points[trial.bracket] = points
+        return points
 
     def _on_fail(self, trial: Trial) -> None:
         for rung in self._brackets[trial.bracket].rungs:
@@ -182,9 +231,11 @@ class ASHA(_AsyncSuccessiveHalving):
     *type*: ``"promotion"`` (pause at each rung, promote later) or ``"stopping"`` (run towards
     max_t, stop at a rung when outside the top 1/eta). No default here: the two behave very
     differently; the chapter-compatible ``ashasim.ASHA`` defaults to ``"stopping"`` like Syne Tune.
-    *grace_period*: r_min, the first rung level. *reduction_factor*: eta >= 2. *max_t*: r_max.
-    Other options as in ``SchedulerBase`` (mode, metric, resource_attr, points_to_evaluate,
-    max_trials, seed).
+    *grace_period*: r_min, the first rung level (default 1). *reduction_factor*: eta >= 2.
+    *max_t*: r_max. *rung_levels*: explicit rung levels instead of r_min * eta**k (increasing
+    integers below max_t, e.g. the levels of a table whose fidelities are not epochs; eta still sets
+    the quota, floor(n/eta)). Other options as in ``SchedulerBase`` (mode, metric, resource_attr,
+    points_to_evaluate, max_trials, seed).
     """
 
     def __init__(
@@ -193,8 +244,9 @@ class ASHA(_AsyncSuccessiveHalving):
         *,
         type: str,  # noqa: A002
         max_t: int,
-        grace_period: int = GRACE_PERIOD,
+        grace_period: int | None = None,
         reduction_factor: int = REDUCTION_FACTOR,
+        rung_levels: Sequence[int] | None = None,
         **common: Any,
     ) -> None:
         super().__init__(
@@ -203,6 +255,7 @@ class ASHA(_AsyncSuccessiveHalving):
             max_t=max_t,
             grace_period=grace_period,
             reduction_factor=reduction_factor,
+            rung_levels=rung_levels,
             brackets=1,
             **common,
         )

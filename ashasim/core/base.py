@@ -14,21 +14,37 @@ journal's calls again, one by one, on the scheduler saved before the first call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ashasim.checks import MODES, check_choice, check_int, check_optional_int, check_text
+from ashasim.checks import (
+    MODES,
+    check_choice,
+    check_int,
+    check_optional_int,
+    check_rung_levels,
+    check_text,
+)
+from ashasim.core.defaults import GRACE_PERIOD
 from ashasim.core.jobs import Decision, Job, TrialState
 from ashasim.core.lifecycle import Move, next_state
+from ashasim.core.rungs import rung_levels
 from ashasim.search import RandomSearcher, Searcher, make_searcher
 from ashasim.space import check_space
 
 # Enum members looked up once: report() runs once per epoch, and each ``TrialState.RUNNING``
 # costs a class-attribute lookup that is a fifth of its fast path on CPython 3.11.
 _RUNNING, _STOP, _CONTINUE = TrialState.RUNNING, Decision.STOP, Decision.CONTINUE
+_PAUSED = TrialState.PAUSED
+# where the hot paths' moves lead, read from the lifecycle table once
+_STOPPED = next_state(-1, _RUNNING, Move.STOP)
+_COMPLETED = next_state(-1, _RUNNING, Move.COMPLETE)
+_PAUSED_AT_MILESTONE = next_state(-1, _RUNNING, Move.PAUSE)
+_RESUMED = next_state(-1, _PAUSED, Move.RESUME)
+_make_job = Job._make
 
 __all__ = ["SchedulerBase", "Trial"]
 
@@ -89,6 +105,8 @@ class SchedulerBase:
             )
         learns = type(self.searcher).on_result is not Searcher.on_result
         self._observe = self.searcher.on_result if learns else None  # skipped when a no-op
+        ends = type(self.searcher).on_end is not Searcher.on_end
+        self._on_end = self.searcher.on_end if ends else None  # likewise
         self._searcher_exhausted = False
         self._trials: dict[int, Trial] = {}
         self._n_running = 0
@@ -101,13 +119,14 @@ class SchedulerBase:
         if trial is None:
             return None
         milestone = trial.milestone
-        return Job(
+        return _make_job(
             trial.trial_id,
             dict(trial.config),
             trial.resume_from,
             milestone,
             trial.bracket,
             milestone < self.max_t and self.resumes_promoted,
+            None if self._sees_every_report else self._decision_points(trial),
         )
 
     def report(self, trial_id: int, resource: int, metric: float) -> Decision:
@@ -138,15 +157,21 @@ class SchedulerBase:
         if resource < trial.next_rung:
             return _CONTINUE  # below the trial's next decision point: nothing to record or decide
         decision = self._on_report(trial, resource, metric)
+        # The trial is running (checked above), so these moves are legal: their targets come
+        # from the lifecycle table, looked up once at import.
         if decision is _STOP:
-            self._move(trial, Move.STOP)
-            self.searcher.on_end(trial_id)
+            trial.state = _STOPPED
+            self._n_running -= 1
+            if self._on_end is not None:
+                self._on_end(trial_id)
         elif resource == trial.milestone:
+            self._n_running -= 1
             if resource >= self.max_t:
-                self._move(trial, Move.COMPLETE)
-                self.searcher.on_end(trial_id)
+                trial.state = _COMPLETED
+                if self._on_end is not None:
+                    self._on_end(trial_id)
             else:
-                self._move(trial, Move.PAUSE)
+                trial.state = _PAUSED_AT_MILESTONE
         return decision
 
     def fail(self, trial_id: int) -> None:
@@ -246,25 +271,34 @@ class SchedulerBase:
         """Work that could still be suggested without creating a trial."""
         return False
 
+    def _decision_points(self, trial: Trial) -> tuple[int, ...]:
+        """``Job.decision_points`` of the trial's next job, for a scheduler that does not see
+        every report: by default only the milestone (where the job pauses or completes)."""
+        return (trial.milestone,)
+
     def _new_trial(self, milestone: int, bracket: int = 0) -> Trial | None:
         """Create a trial with the searcher's next config, to train up to ``milestone``; None
         when the trial budget is spent or the searcher has no new config."""
-        if self.trials_exhausted:
-            return None
-        config = self.searcher.suggest(len(self._trials))
+        trials = self._trials
+        n = len(trials)
+        if self._searcher_exhausted or (self.max_trials is not None and n >= self.max_trials):
+            return None  # (``trials_exhausted``, inlined: once per new trial)
+        config = self.searcher.suggest(n)
         if config is None:
             self._searcher_exhausted = True
             return None
-        trial = Trial(len(self._trials), config, TrialState.RUNNING, 0, milestone, 0, bracket)
-        if not self._sees_every_report:
-            trial.next_rung = milestone
-        self._trials[trial.trial_id] = trial
+        next_rung = 0 if self._sees_every_report else milestone
+        trial = trials[n] = Trial(n, config, _RUNNING, 0, milestone, 0, bracket, 0, next_rung)
         self._n_running += 1
         return trial
 
     def _resume(self, trial: Trial, resume_from: int, milestone: int) -> Trial:
         """Start the next job of a paused trial."""
-        self._move(trial, Move.RESUME)
+        if trial.state is _PAUSED:
+            trial.state = _RESUMED
+            self._n_running += 1
+        else:
+            self._move(trial, Move.RESUME)  # raises: only a paused trial resumes
         trial.resume_from, trial.resource, trial.milestone = resume_from, resume_from, milestone
         if not self._sees_every_report:
             trial.next_rung = milestone
@@ -291,12 +325,32 @@ class SchedulerBase:
         trial.state = next_state(trial.trial_id, trial.state, move)
         self._n_running += int(trial.state is TrialState.RUNNING) - int(was_running)
 
-    def _check_ladder(self, grace_period: int, reduction_factor: int) -> tuple[int, int]:
-        grace_period = check_int("grace_period", grace_period, minimum=1)
-        reduction_factor = check_int("reduction_factor", reduction_factor, minimum=2)
-        if grace_period >= self.max_t:
-            raise ValueError(f"grace_period must be < max_t (={self.max_t}), got {grace_period}")
-        return grace_period, reduction_factor
+    def _ladder(
+        self,
+        grace_period: int | None,
+        reduction_factor: int,
+        levels: Sequence[int] | None,
+    ) -> tuple[int, ...]:
+        """Check the ladder's settings; set ``grace_period`` and ``reduction_factor``; return the
+        rung levels, max_t last: r_min * eta**k below max_t, or the explicit *levels*."""
+        if levels is None:
+            grace_period = GRACE_PERIOD if grace_period is None else grace_period
+            self.grace_period = check_int("grace_period", grace_period, minimum=1)
+            self.reduction_factor = check_int("reduction_factor", reduction_factor, minimum=2)
+            if self.grace_period >= self.max_t:
+                raise ValueError(
+                    f"grace_period must be < max_t (={self.max_t}), got {self.grace_period}"
+                )
+            return rung_levels(self.grace_period, self.max_t, self.reduction_factor)
+        self.reduction_factor = check_int("reduction_factor", reduction_factor, minimum=2)
+        ladder = check_rung_levels("rung_levels", levels, maximum=self.max_t)
+        if grace_period is not None and grace_period != ladder[0]:
+            raise ValueError(
+                f"grace_period must be the first of rung_levels ({ladder[0]}) or left out, "
+                f"got {grace_period!r}"
+            )
+        self.grace_period = ladder[0]
+        return ladder if ladder[-1] == self.max_t else (*ladder, self.max_t)
 
     def __repr__(self) -> str:
         return (

@@ -11,12 +11,12 @@ combination fixes its own and refuses another.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ashasim.core.asha import ASHA
 from ashasim.core.base import SchedulerBase
-from ashasim.core.defaults import GRACE_PERIOD, OVERLAP, REDUCTION_FACTOR
+from ashasim.core.defaults import OVERLAP, REDUCTION_FACTOR
 from ashasim.core.hyperband import AsyncHyperband, SyncHyperband
 from ashasim.core.random_search import RandomSearch
 from ashasim.core.sync_sh import SyncSH
@@ -44,8 +44,9 @@ def make_scheduler(
     config_space: Mapping[str, Any],
     *,
     max_t: int,
-    grace_period: int = GRACE_PERIOD,
+    grace_period: int | None = None,
     reduction_factor: int = REDUCTION_FACTOR,
+    rung_levels: Sequence[int] | None = None,
     overlap: str = OVERLAP,
     resume: bool = True,
     n0: int | None = None,
@@ -53,7 +54,10 @@ def make_scheduler(
     searcher: str | Searcher | None = None,
     **common: Any,
 ) -> SchedulerBase:
-    """Build the scheduler called ``name``; ``common`` goes to every scheduler (mode, seed, ...)."""
+    """Build the scheduler called ``name``; ``common`` goes to every scheduler (mode, seed, ...).
+
+    *grace_period* (default 1) or explicit *rung_levels* set the ladder of the schedulers that
+    have one; random search has none and ignores both."""
     if name in COMBINATIONS:
         fixed = COMBINATIONS[name]
         if searcher is not None and searcher != fixed:
@@ -64,7 +68,12 @@ def make_scheduler(
         searcher = fixed
         name = {"bohb": "sync-hyperband", "async-bohb": "async-hyperband", "asha-bo": "asha"}[name]
     common["searcher"] = "random" if searcher is None else searcher
-    ladder = {"max_t": max_t, "grace_period": grace_period, "reduction_factor": reduction_factor}
+    ladder = {
+        "max_t": max_t,
+        "grace_period": grace_period,
+        "reduction_factor": reduction_factor,
+        "rung_levels": rung_levels,
+    }
     if name == "asha":
         return ASHA(config_space, type="promotion", **ladder, **common)
     if name == "asha-stopping":
@@ -78,5 +87,5 @@ def make_scheduler(
             config_space, overlap=overlap, resume=resume, brackets=brackets, **ladder, **common
         )
     if name == "random":
-        return RandomSearch(config_space, max_t=max_t, **common)
+        return RandomSearch(config_space, max_t=max_t, **common)  # no rungs: no ladder
     raise ValueError(f"scheduler must be one of {', '.join(SCHEDULER_NAMES)}; got {name!r}")

@@ -2,9 +2,11 @@
 
 A *trial* is one sampled config; a *job* is one stretch of training of a trial on one worker, from
 ``resume_from`` (resource already trained, 0 for a fresh start) up to ``milestone``. Resource is
-counted in epochs. The one driver (``ashasim.driver``) loops: a free worker gets ``suggest()``,
-trains epochs ``resume_from + 1 .. milestone`` with a ``report()`` after each, and ends the job
-early on STOP.
+an integer: epochs, or the 1-based index of a level of a table whose fidelities are not epochs
+(training-set sizes, fractions); the cost model and the trace carry the real fidelity value, the
+core only counts levels. The one driver (``ashasim.driver``) loops: a free worker gets
+``suggest()``, trains epochs ``resume_from + 1 .. milestone`` with a ``report()`` after each, and
+ends the job early on STOP.
 
 ``Scheduler`` is the whole contract between a driver and a scheduler: drivers use these members
 and nothing else, so a scheduler written against it (not necessarily a ``SchedulerBase``) runs on
@@ -29,6 +31,13 @@ class Job:
     *save_checkpoint*: the trial may later resume from this job's milestone, so the job must save
     a checkpoint before its milestone report (a scheduler that retrains promoted trials, or a job
     that ends at max_t, says False and spares the save).
+    *decision_points*: the resources in (resume_from, milestone] at which the scheduler may act on
+    a report (stop the trial, record it at a rung, pause it), ascending, the milestone last; None
+    (the default, and what a scheduler that looks at every report says) means every resource.
+    Reports in between still go to the scheduler (its searcher sees them); the points tell a clock
+    what it may skip: the SimPy clock under ``cost="restart"`` trains only these levels (a learner
+    refit from scratch at each). Advice derived from the scheduler's rules, not part of what the
+    job is: two jobs that differ only here compare equal.
     """
 
     trial_id: int
@@ -37,11 +46,40 @@ class Job:
     milestone: int
     bracket: int = 0
     save_checkpoint: bool = True
+    decision_points: tuple[int, ...] | None = field(default=None, compare=False)
 
     @property
     def is_fresh(self) -> bool:
         """True when the job starts training from scratch (a new trial, or a retrain)."""
         return self.resume_from == 0
+
+    @classmethod
+    def _make(
+        cls,
+        trial_id: int,
+        config: dict[str, Any],
+        resume_from: int,
+        milestone: int,
+        bracket: int,
+        save_checkpoint: bool,
+        decision_points: tuple[int, ...] | None,
+    ) -> Job:
+        """A Job without the frozen dataclass's checks, for schedulers' hot paths (one per job):
+        the generated ``__init__`` sets each field through ``object.__setattr__``, which cost
+        more than the rest of a decision. Arguments are trusted: pass every field, in order."""
+        job = _new_object(cls)
+        fields = job.__dict__
+        fields["trial_id"] = trial_id
+        fields["config"] = config
+        fields["resume_from"] = resume_from
+        fields["milestone"] = milestone
+        fields["bracket"] = bracket
+        fields["save_checkpoint"] = save_checkpoint
+        fields["decision_points"] = decision_points
+        return job
+
+
+_new_object = object.__new__
 
 
 class Decision(Enum):

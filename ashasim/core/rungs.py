@@ -7,22 +7,25 @@ final milestone. Every rule in ashasim compares a trial with the other results *
 and only by rank, so everything here works on a normalized *score*: lower is better, the mode is
 folded in once (``score``), and NaN/inf rank last. Ties break by trial_id (older wins).
 
-Each rung keeps two sorted lists of ``(score, trial_id)`` keys:
+Each rung splits its results at the promotion quota q = floor(n/eta): the q best in one heap
+(worst on top), the rest in another (best on top), and keeps the paused trials it may promote
+(*candidates*) in a third heap. Every question the rules ask is a comparison with a heap's top:
 
-* ``results``: every result recorded at the rung, and
-* ``candidates``: the results whose trial is paused at this rung and was not promoted from it.
+* the promotion rule (Li et al., Algorithm 2, ``get_job``) promotes a candidate iff it is among the
+  top floor(n/eta) of the rung; the best candidate is the only one worth checking, and it is in the
+  top q iff it is no worse than the worst of the q best;
+* the stopping rule continues a new result iff fewer than n/eta results beat it, i.e. iff it is
+  among the ceil(n/eta) best: the q best, or the best of the rest when eta does not divide n.
 
-The paper's rule (Li et al., Algorithm 2, ``get_job``) promotes a candidate iff it is among the top
-floor(n/eta) of the rung. The best candidate is the only one worth checking: if it is not in the
-top floor(n/eta), no candidate is. So one promotion check costs a lookup of ``candidates[0]`` and a
-binary search for its rank in ``results``: O(log n), not a scan of the rung.
+An insert moves at most one key between the heaps, so a decision costs O(log n) in ``heapq``'s C
+code (a bisect into a sorted list pays an O(n) move per insert instead, and a pure-Python sorted
+container several microseconds). Ranks and sorted listings are for inspection and cost O(n log n).
 """
 
 from __future__ import annotations
 
 import math
-
-from sortedcontainers import SortedList
+from heapq import heappop, heappush
 
 __all__ = [
     "Rung",
@@ -85,13 +88,16 @@ def hyperband_bracket(s: int, s_max: int, reduction_factor: int) -> int:
 
 
 class Rung:
-    """One rung: the results recorded at ``level``, sorted, and the paused trials it may promote."""
+    """One rung: the results recorded at ``level``, split at the promotion quota, and the paused
+    trials it may promote (see the module docstring)."""
 
     __slots__ = (
+        "_best",
+        "_candidate_ids",
         "_candidates",
         "_keys",
         "_promotable",
-        "_results",
+        "_rest",
         "_stale",
         "level",
         "reduction_factor",
@@ -100,33 +106,53 @@ class Rung:
     def __init__(self, level: int, reduction_factor: int) -> None:
         self.level = level
         self.reduction_factor = reduction_factor
-        self._results: SortedList = SortedList()
-        self._candidates: SortedList = SortedList()
+        self._best: list[Key] = []  # the floor(n/eta) best, negated: the worst of them on top
+        self._rest: list[Key] = []  # the others: the best of them on top
+        self._candidates: list[Key] = []  # may hold withdrawn keys (dropped when they surface)
+        self._candidate_ids: set[int] = set()
         self._keys: dict[int, Key] = {}
         self._promotable: int | None = None  # cached answer, valid until the rung changes
         self._stale = True
 
     def __len__(self) -> int:
-        return len(self._results)
+        return len(self._keys)
 
     def __contains__(self, trial_id: int) -> bool:
         return trial_id in self._keys
 
-    def add(self, trial_id: int, trial_score: float, *, candidate: bool) -> int:
-        """Record a result; return its 0-based rank in the rung (ties: lower trial_id first)."""
-        if trial_id in self._keys:
+    def add(self, trial_id: int, trial_score: float, *, candidate: bool) -> bool:
+        """Record a result; return the stopping rule's verdict on it: True iff it is in the top
+        1/eta of the rung so far (rank < n/eta, ties by trial_id: ``continues_at_rung``)."""
+        keys = self._keys
+        if trial_id in keys:
             raise ValueError(f"trial {trial_id} already has a result at rung level {self.level}")
         key = (trial_score, trial_id)
-        self._keys[trial_id] = key
+        keys[trial_id] = key
         self._stale = True
-        self._results.add(key)
+        best, rest = self._best, self._rest
+        if best and (-trial_score, -trial_id) > best[0]:  # better than the worst of the best
+            heappush(best, (-trial_score, -trial_id))
+        else:
+            heappush(rest, key)
+        quota = len(keys) // self.reduction_factor
+        if len(best) > quota:
+            score_, tid = heappop(best)
+            heappush(rest, (-score_, -tid))
+        elif len(best) < quota:
+            score_, tid = heappop(rest)
+            heappush(best, (-score_, -tid))
         if candidate:
-            self._candidates.add(key)
-        return self._results.bisect_left(key)
+            heappush(self._candidates, key)
+            self._candidate_ids.add(trial_id)
+        if best and (-trial_score, -trial_id) >= best[0]:
+            return True  # among the floor(n/eta) best
+        # among the ceil(n/eta) best: the best of the rest, when eta does not divide n
+        return len(keys) % self.reduction_factor != 0 and rest[0] == key
 
     def rank(self, trial_id: int) -> int:
-        """0-based rank of the trial's result among the rung's results."""
-        return self._results.bisect_left(self._keys[trial_id])
+        """0-based rank of the trial's result among the rung's results (O(n); for inspection)."""
+        key = self._keys[trial_id]
+        return sum(1 for other in self._keys.values() if other < key)
 
     def promotable(self) -> int | None:
         """The paper's rule: the best candidate if it is in the top floor(n/eta), else None.
@@ -137,24 +163,25 @@ class Rung:
         if self._stale:
             self._stale = False
             self._promotable = None
-            if self._candidates:
-                key = self._candidates[0]
-                quota = promotion_quota(len(self._results), self.reduction_factor)
-                if self._results.bisect_left(key) < quota:
-                    self._promotable = key[1]
+            candidates, ids = self._candidates, self._candidate_ids
+            while candidates and candidates[0][1] not in ids:
+                heappop(candidates)  # withdrawn since it was pushed
+            if candidates and self._best:
+                score_, tid = candidates[0]
+                if (-score_, -tid) >= self._best[0]:
+                    self._promotable = tid
         return self._promotable
 
     def withdraw(self, trial_id: int) -> None:
         """Take a trial out of the candidates (promoted, or failed); its result still counts."""
-        key = self._keys.get(trial_id)
-        if key is not None and key in self._candidates:
-            self._candidates.remove(key)
+        if trial_id in self._candidate_ids:
+            self._candidate_ids.discard(trial_id)
             self._stale = True
 
     def top(self, count: int) -> list[int]:
         """Trial ids of the ``count`` best results, best first."""
-        return [trial_id for _, trial_id in self._results[:count]]
+        return [trial_id for _, trial_id in sorted(self._keys.values())[:count]]
 
     def trial_ids(self) -> list[int]:
         """All trial ids with a result here, best first."""
-        return [trial_id for _, trial_id in self._results]
+        return [trial_id for _, trial_id in sorted(self._keys.values())]

@@ -24,14 +24,14 @@ promoted, so n_k counts the trials that reported at rung k and did not fail befo
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ashasim.checks import check_choice, check_flag, check_int
 from ashasim.core.base import SchedulerBase, Trial
-from ashasim.core.defaults import GRACE_PERIOD, OVERLAP, OVERLAPS, REDUCTION_FACTOR
+from ashasim.core.defaults import OVERLAP, OVERLAPS, REDUCTION_FACTOR
 from ashasim.core.jobs import Decision
-from ashasim.core.rungs import promotion_quota, rung_levels, score
+from ashasim.core.rungs import promotion_quota, score
 
 __all__ = ["OVERLAPS", "ShBracket", "SyncSH"]
 
@@ -66,8 +66,9 @@ class ShBracket:
 class SyncSH(SchedulerBase):
     """Synchronous successive halving; see the module docstring.
 
-    *grace_period*: r_min. *reduction_factor*: eta >= 2. *max_t*: r_max. *n0*: trials per bracket
-    at r_min (default eta**K, K = number of rung levels above r_min). *overlap*: "none",
+    *grace_period*: r_min (default 1). *reduction_factor*: eta >= 2. *max_t*: r_max.
+    *rung_levels*: explicit rung levels instead of r_min * eta**k (as in ``ASHA``). *n0*: trials
+    per bracket at r_min (default eta**K, K = number of rung levels above r_min). *overlap*: "none",
     "top-rung" (default) or "always". *resume*: continue promoted trials (True) or retrain them
     (False).
     Other options as in ``SchedulerBase``.
@@ -80,18 +81,16 @@ class SyncSH(SchedulerBase):
         config_space: Mapping[str, Any],
         *,
         max_t: int,
-        grace_period: int = GRACE_PERIOD,
+        grace_period: int | None = None,
         reduction_factor: int = REDUCTION_FACTOR,
+        rung_levels: Sequence[int] | None = None,
         n0: int | None = None,
         overlap: str = OVERLAP,
         resume: bool = True,
         **common: Any,
     ) -> None:
         super().__init__(config_space, max_t=max_t, **common)
-        self.grace_period, self.reduction_factor = self._check_ladder(
-            grace_period, reduction_factor
-        )
-        self._levels = rung_levels(self.grace_period, self.max_t, self.reduction_factor)
+        self._levels = self._ladder(grace_period, reduction_factor, rung_levels)
         self.n0 = (
             self.reduction_factor ** (len(self._levels) - 1)
             if n0 is None

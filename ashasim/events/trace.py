@@ -92,7 +92,7 @@ class Trace:
 
         Events must come in time order: every view (makespan, idle time) relies on it.
         """
-        t = event.t
+        t = event[0]  # .t: a tuple index is cheaper than the NamedTuple property (once per event)
         if t < self._last_t:
             raise ValueError(f"events must be recorded in time order: t={t} after t={self._last_t}")
         self._last_t = t
@@ -126,6 +126,22 @@ class Trace:
     @property
     def metric(self) -> str:
         return str(self.info["metric"])
+
+    @property
+    def fidelity(self) -> tuple[str, list[Any]] | None:
+        """(name, value of each level 1..L) when the run's levels are not epochs (a table of
+        training-set sizes, ...: the header's "fidelity"), else None."""
+        fidelity = self.info.get("fidelity")
+        if not isinstance(fidelity, dict):
+            return None
+        return str(fidelity.get("name")), list(fidelity.get("values") or [])
+
+    def fidelity_of(self, resource: int) -> Any:
+        """The real fidelity value of a level (the level itself when levels are epochs)."""
+        fidelity = self.fidelity
+        if fidelity is None or not 1 <= resource <= len(fidelity[1]):
+            return resource
+        return fidelity[1][resource - 1]
 
     @property
     def makespan(self) -> float:
@@ -316,7 +332,7 @@ class Trace:
     def summary(self) -> dict[str, Any]:
         """The one-screen numbers: trials, makespan, idle fraction, best metric, time to best."""
         best = self.best
-        return {
+        summary = {
             "trials": len(self.trial_ids),
             "jobs": len(self.segments),
             "reports": len(self.results),
@@ -331,15 +347,41 @@ class Trace:
             "time_to_best": None if best is None else best.t,
             "failed_jobs": sum(1 for s in self.segments if s.reason == "failed"),
         }
+        fidelity = self.fidelity
+        if fidelity is not None:  # levels are not epochs: the best result's real fidelity too
+            summary["fidelity"] = fidelity[0]
+            summary["best_fidelity"] = None if best is None else self.fidelity_of(best.resource)
+        return summary
 
     # -- export ---------------------------------------------------------------------------------
 
+    def _fixed_columns(self) -> tuple[str, ...]:
+        """t, worker, trial_id, the resource, [the real fidelity,] the metric."""
+        fidelity = self.fidelity
+        if fidelity is None:
+            return ("t", "worker", "trial_id", self.info.get("resource_attr", "epoch"), self.metric)
+        level = "level" if fidelity[0] != "level" else "level_index"
+        return ("t", "worker", "trial_id", level, fidelity[0], self.metric)
+
     def result_rows(self) -> Iterator[dict[str, Any]]:
-        """Results as flat dicts: t, worker, trial_id, resource, metric, then the config keys."""
-        resource_attr = self.info.get("resource_attr", "epoch")
-        fixed = ("t", "worker", "trial_id", resource_attr, self.metric)
+        """Results as flat dicts: t, worker, trial_id, resource, metric, then the config keys.
+
+        When levels are not epochs, the resource column is "level" (the core's integer) and the
+        fidelity's own column (e.g. "train_size") follows it with the real value."""
+        fixed = self._fixed_columns()
+        mapped = len(fixed) == 6
         for row in self.results:
-            values = (row.t, row.worker, row.trial_id, row.resource, row.metric)
+            if mapped:
+                values: tuple[Any, ...] = (
+                    row.t,
+                    row.worker,
+                    row.trial_id,
+                    row.resource,
+                    self.fidelity_of(row.resource),
+                    row.metric,
+                )
+            else:
+                values = (row.t, row.worker, row.trial_id, row.resource, row.metric)
             flat = dict(zip(fixed, values, strict=True))
             for key, value in row.config.items():
                 # a hyperparameter named like a fixed column must not overwrite it
@@ -367,8 +409,7 @@ class Trace:
 
     def _columns(self, rows: list[dict[str, Any]]) -> list[str]:
         """The fixed columns (even with no rows), then every config key in order of appearance."""
-        resource_attr = self.info.get("resource_attr", "epoch")
-        columns = dict.fromkeys(["t", "worker", "trial_id", resource_attr, self.metric])
+        columns = dict.fromkeys(self._fixed_columns())
         for row in rows:
             columns.update(dict.fromkeys(row))
         return list(columns)

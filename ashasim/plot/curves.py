@@ -18,40 +18,60 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator, PercentFormatter
 
 from ashasim.events import Trace
-from ashasim.plot.gantt import _scheduler_name, _time_label, _trial_color
+from ashasim.plot.colors import ConfigColors
+from ashasim.plot.gantt import _scheduler_name, _time_label
 
 __all__ = ["best_so_far", "best_so_far_bands", "idle_comparison", "learning_curves", "save"]
 
 
-def learning_curves(trace: Trace, *, title: str | None = None, max_legend: int = 12) -> Figure:
-    """Each trial's metric against the time it was reported, one coloured line per trial.
+def learning_curves(
+    trace: Trace,
+    *,
+    title: str | None = None,
+    max_legend: int = 12,
+    x: str = "time",
+) -> Figure:
+    """Each trial's metric against the time it was reported, one line per trial in its config's
+    colour (as in the Gantt chart).
 
     The x axis is time rather than resource so that the plot shows what the scheduler spent its
-    budget on: early-stopped trials are short stubs, promoted ones keep going. Non-finite metrics
-    (diverged trials) are skipped; a legend is drawn only for at most *max_legend* trials.
+    budget on: early-stopped trials are short stubs, promoted ones keep going. ``x="fidelity"``
+    plots against the fidelity instead (its real values, e.g. training-set sizes, on a log axis
+    when they span a factor of 10 or more). Non-finite metrics (diverged trials) are skipped; a
+    legend is drawn only for at most *max_legend* trials.
     """
+    if x not in ("time", "fidelity"):
+        raise ValueError(f"x must be 'time' or 'fidelity', got {x!r}")
     by_trial: dict[int, tuple[list[float], list[float]]] = {}
     for row in trace.results:
         if math.isfinite(row.metric):
-            ts, values = by_trial.setdefault(row.trial_id, ([], []))
-            ts.append(row.t)
+            xs, values = by_trial.setdefault(row.trial_id, ([], []))
+            xs.append(row.t if x == "time" else trace.fidelity_of(row.resource))
             values.append(row.metric)
 
     fig = Figure(figsize=(7.0, 4.2), layout="constrained")
     ax = fig.add_subplot()
-    for trial_id, (ts, values) in by_trial.items():
+    color_of = ConfigColors(trace)
+    for trial_id, (xs, values) in by_trial.items():
         ax.plot(
-            ts,
+            xs,
             values,
             marker="o",
             markersize=3.5,
             linewidth=1.2,
-            color=_trial_color(trial_id),
+            color=color_of(trial_id),
             label=f"trial {trial_id}",
         )
-    ax.set_xlabel(_time_label(trace))
+    if x == "time":
+        ax.set_xlabel(_time_label(trace))
+        ax.set_xlim(left=0.0)
+    else:
+        fidelity = trace.fidelity
+        ax.set_xlabel(fidelity[0] if fidelity else trace.info.get("resource_attr", "epoch"))
+        points = [v for xs, _ in by_trial.values() for v in xs]
+        if points and min(points) > 0 and max(points) >= 10 * min(points):
+            ax.set_xscale("log")
     ax.set_ylabel(trace.metric)
-    ax.set_xlim(left=0.0)
     ax.grid(alpha=0.3)
     if title is None:
         title = f"{_scheduler_name(trace) or 'Run'}: learning curves ({len(by_trial)} trials)"

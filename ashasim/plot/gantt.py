@@ -13,7 +13,7 @@ hatching thousands of slivers is slow and invisible anyway.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -22,7 +22,8 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ashasim.events import Segment, Trace
+from ashasim.events import JobStarted, Segment, Trace
+from ashasim.plot.colors import ConfigColors, label_function, lighten
 
 __all__ = ["gantt"]
 
@@ -42,15 +43,14 @@ FAILED_GID = "ashasim-failed-jobs"
 IDLE_GID = "ashasim-idle"
 BOUNDARY_GID = "ashasim-rung-boundary"
 
+LONG_RUN_BARRIERS = 40  # beyond this many barrier lines, draw them thin and light
 _PAIRS = colormaps["tab20"].colors  # (dark, light) pairs of 10 hues
 
 
 def _trial_color(trial_id: int, promoted: bool = True) -> tuple[float, float, float]:
-    """The trial's hue (stable across plots); the dark shade if it was promoted, else the light.
-
-    tab20 lists each tab10 hue as a (dark, light) pair, so promotion changes only the shade and a
-    trial keeps its hue between the Gantt chart and the learning curves.
-    """
+    """A hue by trial id alone (tab10; for legends and plots without a trace's configs); the dark
+    shade if it was promoted, else the light. Plots of a trace colour by config:
+    ``ashasim.plot.colors.ConfigColors``."""
     hue = trial_id % (len(_PAIRS) // 2)
     return tuple(_PAIRS[2 * hue + (0 if promoted else 1)])  # type: ignore[return-value]
 
@@ -113,14 +113,20 @@ def gantt(
     show_idle: bool = True,
     rung_boundaries: bool | Literal["auto"] = "auto",
     max_labels: int = MAX_LABELS,
+    label: str | Sequence[str] | Callable[[int, dict], str] | None = None,
 ) -> Figure:
     """One lane per worker (Worker-0 on top), one bar per job, idle time and barriers explicit.
 
-    Bars of trials that were later promoted are the dark shade of the trial's hue, the others the
-    light one; failed jobs are hatched and outlined red. ``rung_boundaries="auto"`` draws dashed
-    lines where the barriers of a synchronous scheduler (SyncSH, SyncHyperband) opened; ``True``
-    forces them for any trace, ``False`` turns them off. Bars are labelled "Trial-k" only when
-    there are at most *max_labels* of them and the label fits inside the bar.
+    Bars take their config's colour (``ashasim.plot.colors``: distinct for any number of
+    configs), the dark shade for trials that were later promoted, the light one for the others;
+    failed jobs are hatched and outlined red. ``rung_boundaries="auto"`` draws dashed lines where
+    the barriers of a synchronous scheduler (SyncSH, SyncHyperband) opened (thin and light on long
+    runs); ``True`` forces them for any trace, ``False`` turns them off.
+
+    Labels: *label* names a bar (None: the config's names when the run has them, e.g. a table's
+    hyperparameters, else "Trial-k"; "trial"; a config key or keys; or a callable (trial_id,
+    config) -> text). Each bar gets the longest form of its name that fits inside it; with more
+    than *max_labels* bars only the *max_labels* widest are labelled.
     """
     n_workers = trace.n_workers
     segments = trace.segments
@@ -151,7 +157,8 @@ def gantt(
             ax.add_collection(idle, autolim=False)
 
     promoted = trace.promoted
-    colors = [_trial_color(s.trial_id, s.trial_id in promoted) for s in segments]
+    color_of = ConfigColors(trace)
+    colors = [color_of(s.trial_id, s.trial_id in promoted) for s in segments]
     for failed, gid in ((False, JOBS_GID), (True, FAILED_GID)):
         chosen = [i for i, s in enumerate(segments) if (s.reason == "failed") == failed]
         if not chosen:
@@ -173,8 +180,9 @@ def gantt(
         )
         ax.add_collection(bars, autolim=False)
 
-    if 0 < len(segments) <= max_labels:
-        _label_bars(ax, fig, segments, colors, x_max)
+    if segments and max_labels > 0:
+        names = label_function(trace, label)
+        _label_bars(ax, fig, trace, segments, colors, x_max, names, max_labels)
 
     show_boundaries = (
         name in SYNC_SCHEDULERS if rung_boundaries == "auto" else bool(rung_boundaries)
@@ -194,7 +202,7 @@ def gantt(
     if title is None:
         title = f"{name or 'Run'}: {n_workers} workers, idle {trace.idle_fraction:.0%}"
     ax.set_title(title, pad=14 if show_boundaries else 6)  # room for the rung labels
-    _legend(ax, segments, promoted, show_idle and trace.idle_time > 0)
+    _legend(ax, segments, promoted, show_idle and trace.idle_time > 0, color_of)
     return fig
 
 
@@ -208,14 +216,38 @@ def _seconds_per_inch(fig: Figure, x_max: float) -> float:
 
 
 def _label_bars(
-    ax: Any, fig: Figure, segments: Sequence[Segment], colors: Sequence[Any], x_max: float
+    ax: Any,
+    fig: Figure,
+    trace: Trace,
+    segments: Sequence[Segment],
+    colors: Sequence[Any],
+    x_max: float,
+    names: Callable[[int, dict], list[str]],
+    max_labels: int,
 ) -> None:
-    """'Trial-k' inside each bar wide enough to hold it."""
+    """Inside each bar, the longest of its names that fits; past *max_labels* bars, only the
+    widest bars are labelled (thinned rather than dropped)."""
     seconds_per_inch = _seconds_per_inch(fig, x_max)
-    for segment, color in zip(segments, colors, strict=True):
-        text = f"Trial-{segment.trial_id}"
-        if (segment.end - segment.start) / seconds_per_inch < _text_inches(text, LABEL_FONTSIZE):
+    configs: dict[int, dict] = {}
+    for event in trace.events:
+        if type(event) is JobStarted:
+            configs.setdefault(event.trial_id, event.config)
+    order = sorted(range(len(segments)), key=lambda i: segments[i].start - segments[i].end)
+    placed = 0
+    for i in order:
+        if placed >= max_labels:
+            break
+        segment, color = segments[i], colors[i]
+        inches = (segment.end - segment.start) / seconds_per_inch
+        fitting = [
+            t
+            for t in names(segment.trial_id, configs.get(segment.trial_id, {}))
+            if _text_inches(t, LABEL_FONTSIZE) <= inches
+        ]
+        if not fitting:
             continue
+        text = fitting[0]
+        placed += 1
         ax.text(
             (segment.start + segment.end) / 2,
             segment.worker,
@@ -244,9 +276,12 @@ def _draw_boundaries(
         levels = sorted({s.milestone for s in segments})
     several = len({bracket for _, bracket, _ in boundaries}) > 1
     seconds_per_inch = _seconds_per_inch(fig, x_max)
+    # A long run has hundreds of barriers: thin, light lines keep the bars readable beneath them.
+    long_run = len(boundaries) > LONG_RUN_BARRIERS
+    style = {"linewidth": 0.5, "alpha": 0.4} if long_run else {"linewidth": 0.9, "alpha": 1.0}
     free_from = -math.inf  # inches: where the previous label ends
     for t, bracket, milestone in boundaries:
-        ax.axvline(t, color="0.25", linestyle="--", linewidth=0.9, zorder=4, gid=BOUNDARY_GID)
+        ax.axvline(t, color="0.25", linestyle="--", zorder=4, gid=BOUNDARY_GID, **style)
         rung = _rung_index(milestone, levels)
         text = f" b{bracket} rung {rung}" if several else f" rung {rung}"
         at = t / seconds_per_inch
@@ -266,19 +301,26 @@ def _draw_boundaries(
         )
 
 
-def _legend(ax: Any, segments: Sequence[Segment], promoted: set[int], idle: bool) -> None:
+def _legend(
+    ax: Any,
+    segments: Sequence[Segment],
+    promoted: set[int],
+    idle: bool,
+    color_of: ConfigColors,
+) -> None:
+    """Shades, failures and idle time (a legend of configs would not fit; labels name them).
+    Past ten configs the shades are shown in grey: no one hue stands for the others."""
     trials = {s.trial_id for s in segments}
+    dark, light = _trial_color(0, True), _trial_color(0, False)
+    if color_of.n_configs > 10:
+        dark, light = (0.35, 0.35, 0.35), lighten((0.35, 0.35, 0.35))
     handles = []
     if trials & promoted:
-        handles.append(Patch(facecolor=_trial_color(0, True), label="promoted later"))
+        handles.append(Patch(facecolor=dark, label="promoted later"))
     if trials - promoted:
-        handles.append(Patch(facecolor=_trial_color(0, False), label="not promoted"))
+        handles.append(Patch(facecolor=light, label="not promoted"))
     if any(s.reason == "failed" for s in segments):
-        handles.append(
-            Patch(
-                facecolor=_trial_color(0, False), edgecolor=FAILED_EDGE, hatch="xx", label="failed"
-            )
-        )
+        handles.append(Patch(facecolor=light, edgecolor=FAILED_EDGE, hatch="xx", label="failed"))
     if idle:
         handles.append(Patch(facecolor=IDLE_FACE, edgecolor=IDLE_EDGE, hatch="///", label="idle"))
     if handles:

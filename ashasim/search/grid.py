@@ -5,7 +5,7 @@ more trials)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -112,23 +112,50 @@ class GridSearcher(Searcher):
     parameter. The order is one permutation drawn at ``configure``, so a seed fixes it, and
     shuffling means a run cut short has still spread over the grid instead of sweeping one corner.
 
+    *configs*: the grid as an explicit list of configs instead of a product (e.g. the rows of a
+    learning-curve table, ``Tabular.searcher()``): each is handed out once, as given (keys the
+    space does not name included), in the same seeded shuffled order.
+
     ``points_to_evaluate`` come first, in order. A point is completed (its missing keys filled in)
     from the first unused grid point, in the shuffled order, that agrees with it on every key it
     gives; that grid point is then used up, so it is not proposed again. A point with a value off
     the grid uses up nothing; its missing keys come from the next unused grid point.
     """
 
-    def __init__(self, num: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        num: Mapping[str, int] | None = None,
+        *,
+        configs: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
         if num is None:
             num = {}
         if not isinstance(num, Mapping):
             raise ValueError(f"num must be a dict of parameter name -> count, got {num!r}")
         self.num = {str(name): check_int(f"num[{name!r}]", n, minimum=1) for name, n in num.items()}
+        self.configs: list[dict[str, Any]] | None = None
+        if configs is not None:
+            if self.num:
+                raise ValueError("give num (a product grid) or configs (a list), not both")
+            if isinstance(configs, (str, bytes, Mapping)) or not isinstance(configs, Sequence):
+                raise ValueError(f"configs must be a list of config dicts, got {configs!r}")
+            if not configs or not all(isinstance(c, Mapping) for c in configs):
+                raise ValueError("configs must be a non-empty list of config dicts")
+            self.configs = [dict(config) for config in configs]
 
     def describe(self) -> dict[str, Any]:
+        if self.configs is not None:
+            return {"name": type(self).__name__, "configs": len(self.configs)}
         return {"name": type(self).__name__, "num": dict(self.num)}
 
     def _setup(self) -> None:
+        if self.configs is not None:  # an explicit list: no axes, no size limit
+            self.size = len(self.configs)
+            self._order = self.rng.permutation(self.size)
+            self._used = set()
+            self._next = 0
+            self.max_configs = self.size + len(self._points)
+            return
         unknown = sorted(set(self.num) - set(self.config_space))
         if unknown:
             space = sorted(self.config_space)
@@ -171,28 +198,41 @@ class GridSearcher(Searcher):
         return self.size - len(self._used)
 
     def _config(self, index: int) -> dict[str, Any]:
+        if self.configs is not None:
+            return dict(self.configs[index])
         return {
             name: axis[(index // stride) % len(axis)]
             for name, axis, stride in zip(self._names, self._axes, self._strides, strict=True)
         }
 
-    def _complete(self, point: dict[str, Any]) -> dict[str, Any]:
+    def _agrees(self, point: dict[str, Any]) -> Any:
+        """A test of grid indices: the config there agrees with the point on every key it gives;
+        None when no grid config can (a value off the grid)."""
+        if self.configs is not None:
+            configs = self.configs
+            return lambda index: all(
+                key in configs[index] and configs[index][key] == value
+                for key, value in point.items()
+            )
         wanted: dict[int, int] = {}  # axis -> position of the point's value on it
-        on_grid = True
         for axis_index, (name, axis) in enumerate(zip(self._names, self._axes, strict=True)):
             if name in point:
                 where = [i for i, value in enumerate(axis) if value == point[name]]
-                if where:
-                    wanted[axis_index] = where[0]
-                else:
-                    on_grid = False
+                if not where:
+                    return None
+                wanted[axis_index] = where[0]
+        strides, axes = self._strides, self._axes
+        return lambda index: all(
+            (index // strides[a]) % len(axes[a]) == v for a, v in wanted.items()
+        )
+
+    def _complete(self, point: dict[str, Any]) -> dict[str, Any]:
+        agrees = self._agrees(point)
         filler = None
-        if on_grid:
+        if agrees is not None:
             for position in range(self._next, self.size):
                 index = int(self._order[position])
-                if index not in self._used and all(
-                    (index // self._strides[a]) % len(self._axes[a]) == v for a, v in wanted.items()
-                ):
+                if index not in self._used and agrees(index):
                     self._used.add(index)
                     filler = index
                     break

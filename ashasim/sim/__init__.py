@@ -2,10 +2,11 @@
 
 from ashasim.sim.costs import CostModel, CostModelError, Scripted
 from ashasim.sim.learning_curves import LearningCurves
-from ashasim.sim.simulator import simulate
+from ashasim.sim.simulator import BudgetWarning, simulate
 from ashasim.sim.tabular import Tabular
 
 __all__ = [
+    "BudgetWarning",
     "CostModel",
     "CostModelError",
     "LearningCurves",

@@ -6,6 +6,8 @@ and ``ashasim.studies.chapter_story`` tells it with both schedulers.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ashasim.sim.costs import CostModel, Scripted
 from ashasim.sim.learning_curves import LearningCurves
 from ashasim.sim.tabular import Tabular
@@ -37,25 +39,28 @@ STORY_METRICS = {
 STORY_SPACE = {"x": uniform(0.0, 1.0), "max_epochs": 4}
 
 
-def story_costs() -> Scripted:
-    """The chapter's schematic story as a cost model (its space: ``STORY_SPACE``)."""
-    costs = Scripted(STORY_EPOCH_SECONDS, STORY_METRICS)
+def story_costs(**model: Any) -> Scripted:
+    """The chapter's schematic story as a cost model (its space: ``STORY_SPACE``); *model*: the
+    cost model and overheads, as in ``CostModel``."""
+    costs = Scripted(STORY_EPOCH_SECONDS, STORY_METRICS, **model)
     costs.config_space = dict(STORY_SPACE)
     costs.max_epochs = 4
     return costs
 
 
-def make_workload(spec: str, *, max_epochs: int) -> CostModel:
-    """Build a cost model from its command-line name.
+def make_workload(spec: str, *, max_epochs: int, **model: Any) -> CostModel:
+    """Build a cost model from its command-line name; *model* (``cost`` and the overheads) goes
+    to the cost model's constructor.
 
     * ``d2l``: LeNet on FashionMNIST as in the chapter (calibrated learning curves and epoch times;
       learning_rate loguniform(1e-2, 1), batch_size randint(32, 256)).
     * ``synthetic``: the same curves with heavy-tailed epoch times and 20% stragglers.
     * ``story``: the chapter's schematic two-worker story (needs max_t <= 4).
-    * ``tabular:PATH``: replay a CSV/JSON table, e.g. a recorded real run.
+    * ``tabular:PATH``: replay a CSV/JSON table of epochs, e.g. a recorded real run (any other
+      table: ``Tabular`` with its column roles, or ``ashasim simulate --table``).
     """
     if spec == "d2l":
-        return LearningCurves(max_epochs=max_epochs)
+        return LearningCurves(max_epochs=max_epochs, **model)
     if spec == "synthetic":
         return LearningCurves(
             max_epochs=max_epochs,
@@ -63,9 +68,10 @@ def make_workload(spec: str, *, max_epochs: int) -> CostModel:
             trial_speed_spread=0.3,
             straggler_prob=0.2,
             straggler_factor=4.0,
+            **model,
         )
     if spec == "story":
-        return story_costs()
+        return story_costs(**model)
     if spec.startswith("tabular:") and len(spec) > len("tabular:"):
-        return Tabular(spec[len("tabular:") :])
+        return Tabular(spec[len("tabular:") :], **model)
     raise ValueError(f"workload must be one of {', '.join(WORKLOAD_NAMES)}; got {spec!r}")

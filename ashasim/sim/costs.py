@@ -1,20 +1,33 @@
-"""Cost models for the SimPy clock: how long an epoch takes, and the metric it reaches.
+"""Cost models for the SimPy clock: how long a level (an epoch) takes, and the metric it reaches.
 
-A cost model answers ``epoch(trial_id, config, epoch) -> (seconds, metric)``. It must be a pure
-function of its arguments and the run's seed, so that a trial retrained from scratch, or replayed
-in another run, sees the same numbers; this is what makes simulated traces bit-for-bit
-reproducible. The simulator asks for ``epoch_fn(seed)`` once and calls the returned function in
-its hot loop.
+A cost model answers ``epoch(trial_id, config, level) -> (seconds, metric)``: level k's own time and
+the metric the trial reaches there. It must be a pure function of its arguments and the run's
+seed, so that a trial retrained from scratch, or replayed in another run, sees the same numbers;
+this is what makes simulated traces bit-for-bit reproducible. The simulator asks for
+``epoch_fn(seed)`` once and calls the returned function in its hot loop.
 
-Per-job overheads (``startup_seconds`` for a fresh start, ``restore_seconds`` to load a checkpoint
-when a paused trial resumes, ``checkpoint_seconds`` to save one when a job pauses below max_t) are
-charged by the simulator to the job's worker. The save happens before the milestone report: the
-scheduler may resume the trial on another worker as soon as it hears of it.
+What a *job* costs (``job_plan``) depends on where it starts, the model's ``cost``:
 
-* ``Scripted`` (here): explicit epoch times and metrics per trial (the chapter's figures).
-* ``LearningCurves`` (``learning_curves``): synthetic, config-dependent curves and epoch times,
-  calibrated to LeNet on FashionMNIST.
-* ``Tabular`` (``tabular``): a table of (config, epoch) -> (seconds, metric), e.g. a recorded run.
+* ``cost="resume"`` (every built-in's default): a job from level j to k continues from a
+  checkpoint and pays levels j+1..k, reporting each: epochs of a network.
+* ``cost="restart"``: a learner refit from scratch at each fidelity (trained on n samples, ...):
+  reaching level k costs level k's time alone, whatever was done before. A job trains and reports
+  only the levels where its scheduler may decide (``Job.decision_points``: the milestone, and for
+  stopping-type ASHA the rung levels on the way); the levels in between are never trained.
+
+Per-job overheads: ``startup_seconds`` for a fresh start, ``restore_seconds`` to load a checkpoint
+when a paused trial resumes, ``checkpoint_seconds`` to save one when a job pauses below max_t; the
+simulator charges them to the job's worker. The save happens before the milestone report: the
+scheduler may resume the trial on another worker as soon as it hears of it. A restarted job
+neither saves nor loads a checkpoint: it pays ``startup_seconds`` every time.
+
+Built-in models: ``Scripted`` (here: explicit times and metrics per trial, the chapter's figures),
+``LearningCurves`` (``learning_curves``: synthetic LeNet curves; under ``"restart"`` level k costs
+the k epochs retrained from scratch) and ``Tabular`` (``tabular``: a table replayed; its seconds
+column is each level's own time under both models). All default to ``"resume"``.
+
+Extending: a subclass changes what one level costs through ``epoch_fn``, and what a job does
+through ``job_plan`` (overheads, the levels it trains); a clock calls nothing else.
 """
 
 from __future__ import annotations
@@ -22,11 +35,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ashasim.checks import check_number
+from ashasim.checks import check_choice, check_number
+from ashasim.core.jobs import Job
 
-__all__ = ["CostModel", "CostModelError", "EpochFn", "Scripted"]
+__all__ = ["COSTS", "CostModel", "CostModelError", "EpochFn", "JobPlan", "Scripted"]
 
 EpochFn = Callable[[int, dict, int], tuple[float, float]]
+#: (seconds before the first level, seconds added to the milestone level, the levels trained)
+JobPlan = tuple[float, float, Sequence[int]]
+COSTS = ("resume", "restart")
 
 
 class CostModelError(ValueError):
@@ -34,27 +51,59 @@ class CostModelError(ValueError):
 
 
 class CostModel:
-    """Base class: overheads, an optional default search space, and the epoch function."""
+    """Base class: the cost model (*cost*: "resume" or "restart", see the module docstring),
+    overheads, an optional default search space, and the epoch function."""
 
     #: the search space this workload is meant to be tuned over (None: any)
     config_space: dict[str, Any] | None = None
-    #: the largest epoch the workload can answer (None: any)
+    #: the largest level (epoch) the workload can answer (None: any)
     max_epochs: int | None = None
+    #: name and value of each level 1..L when levels are not epochs (a table's training-set
+    #: sizes, ...): the trace and the plots show these; None when level k is epoch k
+    fidelity_name: str | None = None
+    fidelity_values: tuple[float, ...] | None = None
+    #: config keys that name a config in plots (a table's hyperparameters or its label column);
+    #: None: plots say "Trial-k"
+    config_label: tuple[str, ...] | None = None
 
     def __init__(
         self,
         *,
+        cost: str = "resume",
         startup_seconds: float = 0.0,
         checkpoint_seconds: float = 0.0,
         restore_seconds: float = 0.0,
     ) -> None:
+        self.cost = check_choice("cost", cost, COSTS)
         self.startup_seconds = check_number("startup_seconds", startup_seconds, minimum=0)
         self.checkpoint_seconds = check_number("checkpoint_seconds", checkpoint_seconds, minimum=0)
         self.restore_seconds = check_number("restore_seconds", restore_seconds, minimum=0)
 
     def epoch_fn(self, seed: int) -> EpochFn:
-        """The function the simulator calls per epoch, bound to the run's seed."""
+        """The function the simulator calls per level, bound to the run's seed."""
         raise NotImplementedError
+
+    def job_plan(self, job: Job) -> JobPlan:
+        """What ``job`` costs besides its levels, and which levels it trains, in order:
+        ``(setup seconds, seconds to save a checkpoint with the milestone, levels)``.
+
+        Resume: a fresh job pays ``startup_seconds`` and a resumed one ``restore_seconds``; one
+        that may be resumed later saves a checkpoint; it trains resume_from+1..milestone. Restart:
+        ``startup_seconds`` every time, no checkpoint, and only the job's decision points.
+        """
+        if self.cost == "restart":
+            levels = job.decision_points
+            if levels is None:
+                levels = range(job.resume_from + 1, job.milestone + 1)
+            return self.startup_seconds, 0.0, levels
+        setup = self.startup_seconds if job.resume_from == 0 else self.restore_seconds
+        save = self.checkpoint_seconds if job.save_checkpoint else 0.0
+        return setup, save, range(job.resume_from + 1, job.milestone + 1)
+
+    def seconds_hint(self) -> float | None:
+        """A typical time of the cheapest job (one level at the bottom of a ladder), to tell how
+        many trials a time budget could start; None when the model cannot say."""
+        return None
 
     def epoch(
         self, trial_id: int, config: dict, epoch: int, *, seed: int = 0
@@ -63,13 +112,17 @@ class CostModel:
         return self.epoch_fn(seed)(trial_id, config, epoch)
 
     def describe(self) -> dict[str, Any]:
-        """Name and settings, JSON-able, for journal headers."""
-        return {
+        """Name and settings, JSON-able, for journal headers (the cost model only when it is not
+        the default, so journals of resumed-cost runs read as they always did)."""
+        described: dict[str, Any] = {
             "name": type(self).__name__,
             "startup_seconds": self.startup_seconds,
             "checkpoint_seconds": self.checkpoint_seconds,
             "restore_seconds": self.restore_seconds,
         }
+        if self.cost != "resume":
+            described["cost"] = self.cost
+        return described
 
 
 class Scripted(CostModel):
@@ -77,7 +130,8 @@ class Scripted(CostModel):
 
     *epoch_seconds*: ``epoch_seconds[trial_id]`` is one number (every epoch of that trial) or a
     sequence (per epoch). A sequence or a mapping keyed by trial id. *metrics*:
-    ``metrics[trial_id][epoch - 1]``, or a callable ``(trial_id, epoch) -> float``.
+    ``metrics[trial_id][epoch - 1]``, or a callable ``(trial_id, epoch) -> float``. Under
+    ``cost="restart"`` a level's time is what the script gives for it.
     """
 
     def __init__(
@@ -109,6 +163,10 @@ class Scripted(CostModel):
     @property
     def trial_ids(self) -> list[int]:
         return sorted(self._seconds)
+
+    def seconds_hint(self) -> float | None:
+        firsts = [v if isinstance(v, (int, float)) else v[0] for v in self._seconds.values() if v]
+        return min(firsts) if firsts else None
 
     def epoch_fn(self, seed: int) -> EpochFn:
         return self._epoch

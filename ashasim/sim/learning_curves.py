@@ -73,6 +73,8 @@ class LearningCurves(CostModel):
     ``straggler_prob`` a trial is a straggler whose epochs take ``straggler_factor`` times longer.
     The metric noise is logistic with standard deviation ``metric_noise``. The defaults are
     calibrated to a real run on an H100 (README, "How the cost models were calibrated").
+    ``cost="restart"`` (no checkpoints: every job retrains from scratch) makes level k cost its k
+    epochs, each with the jitter it has under ``"resume"``.
 
     Randomness is counter-based (a hash of seed, trial, epoch), so a trial's curve is the same
     however the scheduler interleaves it with others, and costs no generator per trial: the
@@ -212,9 +214,22 @@ class LearningCurves(CostModel):
             )
             error += noise_scale * math.log(u_metric / (1.0 - u_metric))
             error = 0.0 if error < 0.0 else 1.0 if error > 1.0 else error
+            if restart:  # level k from scratch: epochs 1..k, each with its own jitter
+                total = 0.0
+                for e in range(1, epoch + 1):
+                    u = _uniforms(key, e + 1)[1]
+                    total += seconds * (u / (1.0 - u)) ** jitter
+                return total, error
             return seconds * (u_time / (1.0 - u_time)) ** jitter, error
 
+        restart = self.cost == "restart"
         return epoch
+
+    def seconds_hint(self) -> float | None:
+        """One epoch at the largest batch size of the default space (the cheapest epoch)."""
+        p = self.params
+        steps = math.ceil(p["n_samples"] / 256)
+        return p["seconds_per_step"] * steps + p["seconds_per_epoch"]
 
     def curve(self, trial_id: int, config: Mapping[str, Any], *, seed: int = 0) -> list[tuple]:
         """(seconds, error) for epochs 1..max_epochs of one trial (for plots and calibration)."""

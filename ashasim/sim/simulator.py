@@ -4,38 +4,50 @@ Theory of operation
 -------------------
 The loop itself is the one driver's (``ashasim.driver``): dispatch, reports, the held milestone
 report, the stall check, cancellation and journaling all live there. This clock only says how a
-job's epochs happen in simulated time. Each worker is a SimPy process: it waits for a job, trains
-its epochs (one ``timeout`` per epoch, the cost model says how long), hands each report to the
-driver, and ends the job at its milestone or on STOP.
+job's levels happen in simulated time. Each worker waits for a job, trains the levels the cost
+model's ``job_plan`` names (one ``timeout`` per level, the cost model says how long), hands each
+report to the driver, and ends the job at its milestone or on STOP.
 
 Jobs are handed out by a *dispatch* that runs after every event of the current instant has been
 processed (a zero-delay timeout scheduled behind them). So when several workers become free at
 once, all their reports reach the scheduler first, and the lowest-index free worker gets the first
 job: the worker that just finished does not jump the queue, as in the chapter's figures, and a run
-is a deterministic function of its seed. A free worker waits on its own SimPy event, which only a
-dispatch triggers; a dispatch is requested whenever the scheduler's state may have changed (a
-report while some worker is free, a job end). Nothing polls.
+is a deterministic function of its seed. A free worker waits until a dispatch hands it a job
+(through an event at that same instant); a dispatch is requested whenever the scheduler's state may
+have changed (a report while some worker is free, a job end). Nothing polls.
+
+Workers are state machines driven by SimPy event callbacks rather than SimPy processes: the same
+events in the same order (so the same ties and the same traces), without a generator to resume per
+epoch. Epochs are not batched into one timeout per job: SimPy orders simultaneous events by when
+they were created, so a batch would reorder reports that tie in time with other workers' events
+(every epoch of a constant workload does) and change seeded traces.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
+import math
 import os
-from collections.abc import Iterator
+import sys
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import simpy
+from simpy.events import NORMAL
 
 from ashasim.checks import check_int, check_number
 from ashasim.core.jobs import Decision, Job, Scheduler
 from ashasim.driver import Driver, check_bounded, check_scheduler, run_header
 from ashasim.events import JOURNAL, Trace
 from ashasim.progress import Progress
-from ashasim.sim.costs import CostModel
+from ashasim.sim._gc import cyclic_gc_paused
+from ashasim.sim.costs import CostModel, CostModelError
 
-__all__ = ["simulate"]
+__all__ = ["MANY_TRIALS", "PROGRESS_LINE_SECONDS", "BudgetWarning", "simulate"]
+
+#: seconds between progress lines when stderr is not a terminal
+PROGRESS_LINE_SECONDS = 5.0
 
 
 def simulate(
@@ -55,7 +67,13 @@ def simulate(
     epoch is lost). *max_trials*: start at most this many trials (lowers the scheduler's budget).
     The run also ends when the scheduler is done; one of the three must bound it. *seed* seeds the
     cost model's noise (the scheduler has its own seed). *journal*: an experiment directory (or a
-    ``.jsonl`` path) to journal every event to as it happens. *progress*: a status line on stderr.
+    ``.jsonl`` path) to journal every event to as it happens. *progress*: a status line on stderr
+    (redrawn on a terminal; elsewhere a line every ``PROGRESS_LINE_SECONDS``).
+
+    Before the run: the scheduler's max_t must be a level the workload has (``CostModelError``),
+    and a time budget that could start more than ``MANY_TRIALS`` trials (no trial budget, very
+    short jobs) gives a warning. Levels that are not epochs (``costs.fidelity_values``) and the
+    config keys that name a config (``costs.config_label``) go into the journal's header.
     """
     check_scheduler(scheduler)
     check_int("n_workers", n_workers, minimum=1)
@@ -67,39 +85,71 @@ def simulate(
     if max_trials is not None:
         scheduler.limit_trials(check_int("max_trials", max_trials, minimum=1))
     check_bounded(scheduler, time_limit=max_time, what="max_time")
-    extra = {
+    _check_levels(scheduler, costs)
+    _warn_if_absurd(scheduler, costs, n_workers, max_time)
+    extra: dict[str, Any] = {
         "workload": costs.describe(),
         "seed": seed,
         "max_time": max_time,
         "max_trials": scheduler.max_trials,
     }
+    if costs.fidelity_values is not None:  # levels are not epochs: say what they are
+        extra["fidelity"] = {"name": costs.fidelity_name, "values": list(costs.fidelity_values)}
+    if costs.config_label is not None:
+        extra["config_label"] = list(costs.config_label)
     header = run_header(scheduler, n_workers, "simulated", extra)
     trace = Trace(header, journal=_journal_path(journal))
     try:
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():  # a simulation makes no cycles; see ashasim.sim._gc
             _Clock(Driver(scheduler, trace, n_workers), costs, seed, progress).run(max_time)
     finally:
         trace.close()
     return trace
 
 
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while the clock runs (reference counting still frees
-    everything that is not a cycle).
+#: a time budget that could start more trials than this is probably a mistake (a warning says so)
+MANY_TRIALS = 10**7
 
-    Why: each full collection walks every event the trace holds, so on long runs it took 35-60%
-    of the time (10^6 epochs, ``experiments/bench_sim.py``). Nothing is lost by pausing it: a
-    simulation makes no cycles per epoch or job (measured: the same few thousand objects, the
-    SimPy environment's own, are collected after a run whether the collector ran or not).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+
+class BudgetWarning(UserWarning):
+    """A time budget that could start absurdly many trials (the command line refuses it)."""
+
+
+def _check_levels(scheduler: Scheduler, costs: CostModel) -> None:
+    """The scheduler's largest level must be one the workload has: refused before the run rather
+    than in its middle. Read from ``describe()`` (a protocol member), so a scheduler that does
+    not state its max_t is not checked."""
+    settings = scheduler.describe()
+    top = settings.get("max_t") if isinstance(settings, dict) else None
+    if costs.max_epochs is not None and isinstance(top, int) and top > costs.max_epochs:
+        levels = settings.get("rung_levels")
+        raise CostModelError(
+            f"the scheduler's max_t={top} (rung levels {levels}) exceeds what the workload "
+            f"{type(costs).__name__} has (max_epochs={costs.max_epochs}): lower max_t or choose "
+            f"rung levels within the workload's"
+        )
+
+
+def _warn_if_absurd(
+    scheduler: Scheduler, costs: CostModel, n_workers: int, max_time: float | None
+) -> None:
+    """Millisecond jobs on a budget of hours start hundreds of millions of trials (and fill the
+    memory with their trace): say so before the run, with what to change."""
+    if max_time is None or scheduler.max_trials is not None:
+        return
+    hint = costs.seconds_hint()
+    if hint is None:
+        return
+    could = math.inf if hint <= 0 else n_workers * max_time / hint
+    if could > MANY_TRIALS:
+        shown = "unboundedly many" if math.isinf(could) else f"about {could:.2g}"
+        warnings.warn(
+            f"max_time={max_time:g} s on {n_workers} workers with jobs of ~{hint:.3g} s "
+            f"({type(costs).__name__}) could start {shown} trials; give max_trials (or a finite "
+            f"searcher, e.g. a table's) or a smaller max_time",
+            BudgetWarning,
+            stacklevel=3,
+        )
 
 
 def _journal_path(journal: str | os.PathLike[str] | None) -> Path | None:
@@ -110,19 +160,33 @@ def _journal_path(journal: str | os.PathLike[str] | None) -> Path | None:
 
 
 class _Clock:
-    """SimPy processes, one per worker, around the driver."""
+    """One worker state machine per worker, driven by SimPy events, around the driver.
+
+    A worker is not a SimPy process: each of its events carries the worker's next step as its
+    callback (start a job, end a level), so an epoch costs one timeout and one plain call, without
+    a generator to resume. The events are created in exactly the order a process per worker would
+    create them (a dispatch hands a job over through an event at the same instant, as a process
+    would be woken), so ties between workers break the same way and seeded traces do not change.
+    """
 
     def __init__(self, driver: Driver, costs: CostModel, seed: int, progress: bool) -> None:
         self.env = simpy.Environment()
         self.driver = driver
         self.costs = costs
         self.epoch = costs.epoch_fn(seed)
-        self.wakeups: list[Any] = [None] * driver.n_workers
+        self.plan = costs.job_plan
         self.dispatch_pending = False
-        self.progress = Progress("simulate", quiet=not progress)
+        # On a terminal a redrawn line; elsewhere (a log, CI) a plain line every few seconds.
+        tty = sys.stderr.isatty()
+        self.progress = Progress(
+            "simulate",
+            quiet=not progress,
+            lines=not tty,
+            interval=0.5 if tty else PROGRESS_LINE_SECONDS,
+            wait_first=not tty,
+        )
         self.max_time: float | None = None
-        for worker in range(driver.n_workers):
-            self.env.process(self.work(worker))
+        self.workers = [_Worker(self, worker) for worker in range(driver.n_workers)]
         self.request_dispatch()
 
     def run(self, max_time: float | None) -> None:
@@ -141,7 +205,7 @@ class _Clock:
     def dispatch(self, _: simpy.Event) -> None:
         self.dispatch_pending = False
         for worker, job in self.driver.dispatch(self.env.now):
-            self.wakeups[worker].succeed(job)
+            self.workers[worker].wake(job)
         if self.progress.enabled:
             self.show_progress()
 
@@ -154,39 +218,119 @@ class _Clock:
         events = len(self.driver.trace)
         self.progress.update(fraction, f"t={now:,.0f}s trials={trials} events={events}")
 
-    def work(self, worker: int):  # a SimPy process
-        env, epoch, costs, driver = self.env, self.epoch, self.costs, self.driver
-        timeout, report, idle = env.timeout, driver.report, driver.idle
-        stop = Decision.STOP
-        job: Job | None = None
-        while True:
-            if job is None:
-                wakeup = self.wakeups[worker] = env.event()
-                job = yield wakeup
-            trial_id, config = job.trial_id, job.config
-            resource, milestone = job.resume_from, job.milestone
-            overhead = costs.startup_seconds if resource == 0 else costs.restore_seconds
-            if overhead:
-                yield timeout(overhead)
-            # A pausing job saves its checkpoint before its milestone report: the scheduler may
-            # resume the trial elsewhere as soon as it hears of it, so the checkpoint must exist.
-            save = costs.checkpoint_seconds if job.save_checkpoint else 0.0
-            while resource < milestone:
-                resource += 1
-                seconds, metric = epoch(trial_id, config, resource)
-                yield timeout(seconds + save if resource == milestone else seconds)
-                if report(worker, env.now, resource, metric) is stop:
-                    break
-                if idle:  # the scheduler's state changed and a worker is waiting
-                    self.request_dispatch()
-            alone = not idle
-            driver.end_job(worker, env.now)
-            # The only free worker, and nothing else happens at this instant: the deferred
-            # dispatch would run next and give this worker exactly this job. Asking now saves two
-            # SimPy events per job on the common path.
-            if alone and not self.dispatch_pending and env.peek() > env.now:
-                assignment = driver.dispatch_one(env.now)
-                job = None if assignment is None else assignment[1]
-            else:
-                job = None
-                self.request_dispatch()
+
+class _Worker:
+    """One simulated worker: waits for a job, trains its levels, hands each report to the driver,
+    ends the job at its milestone or on STOP (the driver's loop, in callbacks).
+
+    Its timed waits reuse one SimPy event (``tick``), re-armed with ``Environment.schedule`` each
+    time it fires: the same queue entry a fresh ``Timeout`` would make, without building one.
+    """
+
+    __slots__ = (
+        "clock",
+        "config",
+        "driver",
+        "due",
+        "env",
+        "epoch",
+        "levels",
+        "metric",
+        "n_levels",
+        "next_index",
+        "on_set_up",
+        "on_trained",
+        "resource",
+        "save",
+        "schedule",
+        "tick",
+        "trial_id",
+        "worker",
+    )
+
+    def __init__(self, clock: _Clock, worker: int) -> None:
+        self.clock, self.worker = clock, worker
+        self.env, self.driver, self.epoch = clock.env, clock.driver, clock.epoch
+        self.schedule = clock.env.schedule
+        # Triggered once here (it fires at t=0 with nothing to call, before the first dispatch),
+        # then re-armed: callbacks set, ``schedule`` called, as often as the worker waits.
+        self.tick = clock.env.event().succeed()
+        self.on_trained, self.on_set_up = [self._trained], [self._set_up]
+        self.trial_id, self.config = 0, {}
+        self.levels: Sequence[int] = ()
+        self.n_levels = self.next_index = self.resource = 0
+        self.metric = self.save = self.due = 0.0
+
+    def wake(self, job: Job) -> None:
+        """The dispatch gave this worker a job: it starts at this instant, after the events already
+        due now (as a process woken by an event would)."""
+        event = self.env.event()
+        event.callbacks.append(self._woken)
+        event.succeed(job)
+
+    def _woken(self, event: simpy.Event) -> None:
+        self.start(event.value)
+
+    def start(self, job: Job) -> None:
+        self.trial_id, self.config = job.trial_id, job.config
+        setup, self.save, levels = self.clock.plan(job)
+        self.levels, self.n_levels, self.next_index = levels, len(levels), 0
+        if setup:
+            self.tick.callbacks = self.on_set_up[:]
+            self.schedule(self.tick, _NORMAL, setup)
+        else:
+            self._train_next()
+
+    def _set_up(self, _: simpy.Event) -> None:
+        self._train_next()
+
+    def _train_next(self) -> None:
+        """Start the next level: ask the cost model, wait its seconds (and the checkpoint save
+        with the last one)."""
+        index = self.next_index
+        resource = self.resource = self.levels[index]
+        self.next_index = index + 1
+        seconds, self.metric = self.epoch(self.trial_id, self.config, resource)
+        if index + 1 == self.n_levels:
+            seconds += self.save
+        self.tick.callbacks = self.on_trained[:]
+        self.due = self.env.now + seconds  # what ``schedule`` computes: the time it fires
+        self.schedule(self.tick, _NORMAL, seconds)
+
+    def _trained(self, _: simpy.Event) -> None:
+        driver = self.driver
+        if driver.report(self.worker, self.due, self.resource, self.metric) is not _STOP:
+            if driver.idle:  # the scheduler's state changed and a worker is waiting
+                self.clock.request_dispatch()
+            index = self.next_index
+            if index < self.n_levels:  # the next level (``_train_next``, inlined: once per epoch)
+                resource = self.resource = self.levels[index]
+                self.next_index = index + 1
+                seconds, self.metric = self.epoch(self.trial_id, self.config, resource)
+                if index + 1 == self.n_levels:
+                    seconds += self.save
+                self.tick.callbacks = self.on_trained[:]
+                self.due += seconds
+                self.schedule(self.tick, _NORMAL, seconds)
+                return
+        self._end()
+
+    def _end(self) -> None:
+        clock, driver, env = self.clock, self.driver, self.env
+        alone = not driver.idle
+        driver.end_job(self.worker, env.now)
+        if clock.progress.enabled:  # (throttled) jobs end even when no deferred dispatch runs
+            clock.show_progress()
+        # The only free worker, and nothing else happens at this instant: the deferred dispatch
+        # would run next and give this worker exactly this job. Asking now saves two SimPy
+        # events per job on the common path.
+        if alone and not clock.dispatch_pending and env.peek() > env.now:
+            assignment = driver.dispatch_one(env.now)
+            if assignment is not None:
+                self.start(assignment[1])
+        else:
+            clock.request_dispatch()
+
+
+_STOP = Decision.STOP
+_NORMAL = NORMAL

@@ -1,5 +1,6 @@
 """The command line through its real entry point (``python -m ashasim``)."""
 
+import gzip
 import json
 import subprocess
 import sys
@@ -135,6 +136,15 @@ def test_compare_prints_a_table_and_writes_a_figure(tmp_path):
             ["simulate", "--workload", "story", "--max-t", "10", "--max-time", "5"],
             "--max-t 10 exceeds",
         ),
+        (["simulate", "--fidelity", "size", "--max-time", "5"], "--fidelity describe a table"),
+        (
+            ["simulate", "--table", "/no/such.csv.gz", "--max-time", "5"],
+            "Tabular: no file /no/such.csv.gz",
+        ),
+        (["simulate", "--missing", "skip"], "argument --missing: invalid choice"),
+        (["simulate", "--cost", "refit"], "argument --cost: invalid choice"),
+        (["simulate", "--startup-seconds", "-1"], "argument --startup-seconds: expected"),
+        (["simulate", "--rung-levels", "2.5", "--max-time", "5"], "--rung-levels must be whole"),
         (["plot", "/no/such/run"], "no journal at /no/such/run"),
         (["compare", "--seeds", "0"], "argument --seeds: expected an integer >= 1"),
         ([], "usage: ashasim"),
@@ -160,27 +170,70 @@ def test_simulate_with_a_model_based_searcher_journals_it(tmp_path):
     assert load_experiment(tmp_path / "gp").info["scheduler"]["searcher"]["name"] == "GPSearcher"
 
 
-def test_a_table_that_lacks_what_the_scheduler_asks_for_is_a_usage_error(tmp_path):
+def test_a_table_that_lacks_what_the_scheduler_asks_for_fails_and_leaves_nothing(tmp_path):
+    """The run stops with one line naming the config; it leaves no journal, so the same command
+    fails the same way again instead of asking for --force."""
     table = tmp_path / "table.csv"
-    # config 1 was recorded for 3 epochs, config 0 only for 1: a promotion of config 0 fails
+    # config 0 (the best at epoch 1) was recorded for 1 epoch only: its promotion fails
     table.write_text(
         "lr,epoch,seconds,metric\n0.1,1,1.0,0.3\n0.2,1,1.0,0.4\n0.2,2,1.0,0.35\n0.2,3,1.0,0.3\n"
     )
+    args = ["simulate", "--workload", f"tabular:{table}", "--max-t", 3, "--eta", 2]
+    args += ["--out", tmp_path / "run", "--quiet"]
+    for _ in range(2):
+        done = ashasim(*args)
+        assert done.returncode == 2
+        assert "config 0 (lr=0.1) has no row for epoch=2 (recorded: 1..1)" in done.stderr
+        assert "Traceback" not in done.stderr and "already holds a run" not in done.stderr
+        assert not (tmp_path / "run").exists()
+
+
+LCDB = "learner,C,train_size,fit_time,error,noise\n" + "".join(
+    f"{learner},{c},{size},{0.001 * size * (k + 1):.6f},{0.6 * size**-0.3 + 0.01 * k:.6f},{k}\n"
+    for k, (learner, c) in enumerate([(a, b) for a in ("svm", "knn", "tree") for b in (1, 10)])
+    for size in (16, 23, 32, 45, 64, 91, 128, 181)
+)
+
+
+def test_simulate_your_own_table_with_its_column_roles(tmp_path):
+    table = tmp_path / "lcdb.csv.gz"
+    with gzip.open(table, "wt") as handle:
+        handle.write(LCDB)
+    out = tmp_path / "run"
     done = ashasim(
-        "simulate",
-        "--workload",
-        f"tabular:{table}",
-        "--max-t",
-        3,
-        "--max-time",
-        50,
-        "--out",
-        tmp_path / "run",
-        "--quiet",
-    )
+        "simulate", "--table", table, "--config-columns", "learner", "C",
+        "--fidelity", "train_size", "--seconds", "fit_time", "--metric", "error",
+        "--cost", "restart", "--missing", "hold", "--rung-levels", 16, 45,
+        "--eta", 2, "--workers", 3, "--startup-seconds", 0.5, "--out", out, "--quiet",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "(trial" in done.stdout and "at train_size " in done.stdout
+    trace = load_experiment(out)
+    assert trace.info["fidelity"]["values"] == [16, 23, 32, 45, 64, 91, 128, 181]
+    assert trace.info["config_label"] == ["learner", "C"]
+    assert trace.info["workload"]["cost"] == "restart"
+    assert trace.info["workload"]["startup_seconds"] == 0.5
+    assert trace.info["scheduler"]["rung_levels"] == [1, 4, 8]
+    assert len(trace.trial_ids) == 6  # each config once, and the run ended by itself
+    header = (out / "results.csv").read_text().splitlines()[0].split(",")
+    assert header[:6] == ["t", "worker", "trial_id", "level", "train_size", "error"]
+    assert "noise" not in header and {"learner", "C", "config_id"} <= set(header)
+    assert {r.resource for r in trace.results} <= {1, 4, 8}  # restart: rung levels only
+    for name in ("gantt.png", "curves.png", "curves_fidelity.png"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_an_absurd_budget_is_refused_before_the_run(tmp_path):
+    table = tmp_path / "lcdb.csv"
+    table.write_text(LCDB)
+    done = ashasim(
+        "simulate", "--table", table, "--fidelity", "train_size", "--seconds", "fit_time",
+        "--metric", "error", "--config-columns", "learner", "C", "--searcher", "random",
+        "--max-time", 20000, "--workers", 64, "--out", tmp_path / "run",
+    )  # fmt: skip
     assert done.returncode == 2
-    assert "config 0 has no row for epoch=2 (recorded: [1])" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert "could start about" in done.stderr and "give max_trials" in done.stderr
+    assert not (tmp_path / "run").exists()
 
 
 OBJECTIVE = """

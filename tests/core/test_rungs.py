@@ -54,15 +54,18 @@ def test_quota_and_small_sample_policy():
 
 @given(metric_values, st.integers(2, 4), st.data())
 def test_rung_promotable_matches_brute_force(values, eta, data):
-    """promotable() is the best non-withdrawn result iff it is in the top floor(n/eta)."""
+    """promotable() is the best non-withdrawn result iff it is in the top floor(n/eta); add()
+    answers the stopping rule (rank < n/eta) for the new result; rank() is its sorted position."""
     rung = Rung(level=1, reduction_factor=eta)
     results: dict[int, float] = {}
     withdrawn: set[int] = set()
     for trial_id, value in enumerate(values):
-        rank = rung.add(trial_id, score(value, "min"), candidate=True)
+        continues = rung.add(trial_id, score(value, "min"), candidate=True)
         results[trial_id] = score(value, "min")
         ranked = sorted((s, t) for t, s in results.items())
-        assert rank == ranked.index((results[trial_id], trial_id))
+        rank = ranked.index((results[trial_id], trial_id))
+        assert continues == continues_at_rung(rank, len(ranked), eta)
+        assert all(rung.rank(t) == ranked.index((s, t)) for t, s in results.items())
         if data.draw(st.booleans()) and results:
             victim = data.draw(st.sampled_from(sorted(results)))
             rung.withdraw(victim)
@@ -79,6 +82,17 @@ def test_rung_rejects_a_second_result_for_a_trial():
     rung.add(0, 0.5, candidate=True)
     with pytest.raises(ValueError, match="trial 0 already has a result at rung level 2"):
         rung.add(0, 0.1, candidate=True)
+
+
+@given(st.lists(st.sampled_from([0.1, 0.2, 0.3, math.inf]), max_size=60), st.integers(2, 4))
+def test_the_stopping_verdict_matches_brute_force_with_ties(values, eta):
+    """Many equal scores: ranks break ties by trial_id, in the heaps as in a sorted list."""
+    rung = Rung(level=1, reduction_factor=eta)
+    for trial_id, value in enumerate(values):
+        continues = rung.add(trial_id, value, candidate=False)
+        ranked = sorted((v, t) for t, v in enumerate(values[: trial_id + 1]))
+        assert continues == continues_at_rung(ranked.index((value, trial_id)), len(ranked), eta)
+    assert rung.trial_ids() == [t for _, t in sorted((v, t) for t, v in enumerate(values))]
 
 
 def test_ties_break_by_trial_id():

@@ -328,3 +328,50 @@ def test_exports_of_an_empty_trace_still_have_the_fixed_columns(tmp_path):
     pytest.importorskip("pandas")
     frame = trace.to_pandas()
     assert list(frame.columns) == ["t", "worker", "trial_id", "step", "acc"] and len(frame) == 0
+
+
+def test_results_carry_the_real_fidelity_when_levels_are_not_epochs(tmp_path):
+    """With a fidelity in the header, the resource column is "level" and the fidelity's own
+    column (its real values) follows it, in rows, CSV and the summary; a journal keeps it."""
+    header = {
+        "n_workers": 1,
+        "metric": "error",
+        "resource_attr": "epoch",
+        "fidelity": {"name": "train_size", "values": [16, 32, 64]},
+    }
+    trace = Trace(header, journal=tmp_path / "journal.jsonl")
+    for event in [
+        JobStarted(0.0, 0, 0, {"learner": "svm", "train_size": "x"}, 0, 3),
+        Reported(1.0, 0, 0, 1, 0.5, "continue"),
+        Reported(2.0, 0, 0, 3, 0.2, "continue"),
+        JobEnded(2.0, 0, 0, 3, "milestone"),
+    ]:
+        trace.record(event)
+    trace.close()
+    rows = list(trace.result_rows())
+    assert list(rows[0]) == [
+        "t",
+        "worker",
+        "trial_id",
+        "level",
+        "train_size",
+        "error",
+        "learner",
+        "config_train_size",
+    ]
+    assert [(row["level"], row["train_size"]) for row in rows] == [(1, 16), (3, 64)]
+    assert trace.fidelity_of(2) == 32 and trace.fidelity_of(9) == 9
+    summary = trace.summary()
+    assert (summary["best_resource"], summary["fidelity"], summary["best_fidelity"]) == (
+        3,
+        "train_size",
+        64,
+    )
+    loaded = load_experiment(tmp_path)
+    assert loaded.fidelity == ("train_size", [16, 32, 64])
+    trace.to_csv(tmp_path / "results.csv")
+    assert (tmp_path / "results.csv").read_text().splitlines()[0] == (
+        "t,worker,trial_id,level,train_size,error,learner,config_train_size"
+    )
+    plain = Trace({"n_workers": 1})
+    assert plain.fidelity is None and "fidelity" not in plain.summary()

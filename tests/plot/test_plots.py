@@ -163,16 +163,122 @@ def test_gantt_labels_trials_inside_bars(sh_trace):
             )
 
 
-def test_gantt_skips_labels_for_many_bars():
-    # 31 workers x 2 jobs of half the makespan each: every label would fit, but 62 bars is too many
-    jobs = [(w, 2 * w + i, 5.0 * i, 5.0 * (i + 1), 0, 1, [0.5]) for w in range(31) for i in (0, 1)]
+def test_gantt_thins_labels_past_max_labels():
+    """Past max_labels bars the labels do not vanish: the widest bars keep theirs (at most
+    max_labels of them), the others go without."""
+    # 31 workers x 2 jobs, one of each pair three times as wide: every label would fit
+    jobs = [
+        job
+        for w in range(31)
+        for job in ((w, 2 * w, 0.0, 7.5, 0, 1, [0.5]), (w, 2 * w + 1, 7.5, 10.0, 0, 1, [0.5]))
+    ]
     trace = make_trace(jobs, n_workers=31, scheduler="ASHA")
     assert len(trace.segments) == 62
-    ax = gantt(trace).axes[0]
-    assert not [t for t in texts(ax) if t.startswith("Trial-")]
+    ax = gantt(trace, max_labels=31).axes[0]
+    labels = [t for t in texts(ax) if t.startswith("Trial-")]
+    assert sorted(labels) == sorted(f"Trial-{2 * w}" for w in range(31))  # the wide ones
     assert len(rects(ax, JOBS_GID)) == 62
-    labelled = gantt(trace, max_labels=100).axes[0]
-    assert len([t for t in texts(labelled) if t.startswith("Trial-")]) == 62
+    default = gantt(trace).axes[0]
+    assert len(texts(default)) == 60  # MAX_LABELS: the 60 widest, not none
+    everything = gantt(trace, max_labels=100).axes[0]
+    assert len([t for t in texts(everything) if t.startswith("Trial-")]) == 62
+    assert texts(gantt(trace, max_labels=0).axes[0]) == []
+
+
+def test_gantt_shortens_labels_that_do_not_fit():
+    """A bar too narrow for "Trial-12" gets a shorter name; one too narrow for any gets none."""
+    jobs = [
+        (0, 12, 0.0, 100.0, 0, 1, [0.5]),  # wide
+        (1, 13, 0.0, 4.0, 0, 1, [0.5]),  # room for "T13" (~0.25 in) but not "Trial-13"
+        (1, 14, 4.0, 4.1, 0, 1, [0.5]),  # room for nothing
+        (1, 15, 4.1, 100.0, 0, 1, [0.5]),
+    ]
+    ax = gantt(make_trace(jobs, scheduler="ASHA")).axes[0]
+    assert sorted(texts(ax)) == ["T13", "Trial-12", "Trial-15"]
+
+
+def test_gantt_labels_speak_the_configs_names():
+    """A run whose header names its config keys (a table's) labels bars with their values."""
+    events = [
+        JobStarted(0.0, 0, 0, {"config_id": 7, "learner": "svm", "C": 0.1}, 0, 1),
+        Reported(50.0, 0, 0, 1, 0.3, "continue"),
+        JobEnded(50.0, 0, 0, 1, "milestone"),
+        JobStarted(50.0, 0, 1, {"config_id": 3, "learner": "knn", "C": 10}, 0, 1),
+        Reported(100.0, 0, 1, 1, 0.4, "continue"),
+        JobEnded(100.0, 0, 1, 1, "milestone"),
+    ]
+    trace = Trace({"n_workers": 1, "config_label": ["learner", "C"]}, events=events)
+    assert sorted(texts(gantt(trace).axes[0])) == ["learner=knn C=10", "learner=svm C=0.1"]
+    assert sorted(texts(gantt(trace, label="learner").axes[0])) == ["knn", "svm"]
+    assert sorted(texts(gantt(trace, label="trial").axes[0])) == ["Trial-0", "Trial-1"]
+    named = gantt(trace, label=lambda trial_id, config: f"#{config['config_id']}")
+    assert sorted(texts(named.axes[0])) == ["#3", "#7"]
+
+
+def test_gantt_colours_stay_distinct_past_ten_configs():
+    """40 configs: 40 distinct dark colours; a config drawn twice keeps its colour; up to ten
+    configs keep tab10's hues (the chapter's figures)."""
+    jobs = [(t % 8, t, float(t), t + 1.0, 0, 1, [0.5]) for t in range(40)]
+    trace = make_trace(jobs, n_workers=8, scheduler="ASHA")
+    faces = {x0: face for _, x0, _, face in rects(gantt(trace).axes[0], JOBS_GID)}
+    assert len({tuple(np.round(face, 4)) for face in faces.values()}) == 40
+    events = [
+        JobStarted(0.0, 0, 0, {"config_id": 1}, 0, 1),
+        JobEnded(1.0, 0, 0, 0, "milestone"),
+        JobStarted(1.0, 0, 1, {"config_id": 2}, 0, 1),
+        JobEnded(2.0, 0, 1, 0, "milestone"),
+        JobStarted(2.0, 0, 2, {"config_id": 1}, 0, 1),  # the first config again
+        JobEnded(3.0, 0, 2, 0, "milestone"),
+    ]
+    same = Trace({"n_workers": 1}, events=events)
+    faces = sorted(rects(gantt(same).axes[0], JOBS_GID), key=lambda r: r[1])
+    assert faces[0][3] == faces[2][3] != faces[1][3]
+    few = make_trace(jobs[:10], n_workers=8, scheduler="ASHA")
+    tab10 = {tuple(np.round(c, 4)) for c in plt.get_cmap("tab20").colors[1::2]}  # light shades
+    assert {tuple(np.round(face[:3], 4)) for *_, face in rects(gantt(few).axes[0], JOBS_GID)} <= (
+        tab10
+    )
+
+
+def test_gantt_barrier_lines_stay_readable_on_long_runs():
+    """Hundreds of barriers: thin, light lines, labels only where they do not overlap."""
+    jobs = []
+    for k in range(200):  # a bracket per 10 s, each with a barrier at +5 s
+        jobs.append((0, 2 * k, 10.0 * k, 10.0 * k + 5, 0, 1, [0.5], "milestone", k))
+        jobs.append((0, 2 * k, 10.0 * k + 5, 10.0 * k + 10, 1, 2, [0.4], "milestone", k))
+    trace = make_trace(jobs, n_workers=1, scheduler="SyncSH")
+    ax = gantt(trace).axes[0]
+    lines = [ln for ln in ax.get_lines() if ln.get_gid() == BOUNDARY_GID]
+    assert len(lines) == 200
+    assert all(ln.get_linewidth() == 0.5 and ln.get_alpha() == 0.4 for ln in lines)
+    rung_labels = [t for t in texts(ax) if "rung" in t]
+    assert 0 < len(rung_labels) < 40
+    short = gantt(make_trace(SH_JOBS)).axes[0]
+    assert all(
+        ln.get_linewidth() == 0.9 for ln in short.get_lines() if ln.get_gid() == BOUNDARY_GID
+    )
+
+
+def test_learning_curves_against_the_fidelity():
+    """Levels that are not epochs: the curves can be drawn against the real values."""
+    events = [
+        JobStarted(0.0, 0, 0, {"config_id": 0}, 0, 3),
+        Reported(1.0, 0, 0, 1, 0.5, "continue"),
+        Reported(2.0, 0, 0, 2, 0.4, "continue"),
+        Reported(3.0, 0, 0, 3, 0.3, "continue"),
+        JobEnded(3.0, 0, 0, 3, "milestone"),
+    ]
+    trace = Trace(
+        {"n_workers": 1, "fidelity": {"name": "train_size", "values": [16, 128, 1024]}},
+        events=events,
+    )
+    ax = learning_curves(trace, x="fidelity").axes[0]
+    (line,) = ax.get_lines()
+    assert list(line.get_xdata()) == [16, 128, 1024]
+    assert ax.get_xlabel() == "train_size" and ax.get_xscale() == "log"
+    assert list(learning_curves(trace).axes[0].get_lines()[0].get_xdata()) == [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match="x must be 'time' or 'fidelity'"):
+        learning_curves(trace, x="epoch")
 
 
 def test_gantt_idle_rectangles_are_the_idle_intervals(sh_trace):

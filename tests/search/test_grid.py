@@ -152,3 +152,56 @@ def test_bad_grids_name_the_parameter(config_space, num, message):
 def test_num_must_be_a_dict():
     with pytest.raises(ValueError, match="num must be a dict"):
         GridSearcher(num=5)
+
+
+# -- an explicit list of configs (a table's rows) -----------------------------------------------
+
+LIST_SPACE = {"config_id": space.randint(0, 99)}
+
+
+@given(st.integers(1, 60), st.integers(0, 2**32 - 1))
+def test_a_list_of_configs_is_handed_out_once_each_then_none(n, seed):
+    configs = [{"config_id": i, "name": f"c{i}"} for i in range(n)]
+    searcher = GridSearcher(configs=configs)
+    searcher.configure(LIST_SPACE, mode="min", rng=np.random.default_rng(seed))
+    assert searcher.max_configs == n
+    drawn = []
+    while (config := searcher.suggest(len(drawn))) is not None:
+        drawn.append(config)
+    assert sorted(drawn, key=lambda c: c["config_id"]) == configs
+    assert searcher.suggest(n) is None and searcher.remaining == 0
+    again = GridSearcher(configs=configs)
+    again.configure(LIST_SPACE, mode="min", rng=np.random.default_rng(seed))
+    assert [again.suggest(i) for i in range(n)] == drawn  # the seed fixes the order
+
+
+def test_points_pick_from_the_list():
+    configs = [{"config_id": i, "learner": "svm" if i % 2 else "knn"} for i in range(6)]
+    searcher = GridSearcher(configs=configs)
+    searcher.configure(
+        LIST_SPACE,
+        mode="min",
+        rng=np.random.default_rng(3),
+        points_to_evaluate=[{"config_id": 4}, {"config_id": 99}],
+    )
+    assert searcher.suggest(0) == {"config_id": 4, "learner": "knn"}
+    off_list = searcher.suggest(1)  # not in the list: uses nothing up, borrows the rest
+    assert off_list["config_id"] == 99
+    rest = [searcher.suggest(i) for i in range(2, 7)]
+    assert sorted(c["config_id"] for c in rest) == [0, 1, 2, 3, 5]
+    assert searcher.suggest(7) is None
+    assert searcher.describe() == {"name": "GridSearcher", "configs": 6}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"configs": []}, "configs must be a non-empty list of config dicts"),
+        ({"configs": [1, 2]}, "configs must be a non-empty list of config dicts"),
+        ({"configs": {"a": 1}}, "configs must be a list of config dicts"),
+        ({"configs": [{"a": 1}], "num": {"a": 2}}, "give num .* or configs .*, not both"),
+    ],
+)
+def test_bad_config_lists(options, message):
+    with pytest.raises(ValueError, match=message):
+        GridSearcher(**options)
