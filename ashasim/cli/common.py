@@ -48,6 +48,7 @@ FLAGS = {
     "rung_levels": "--rung-levels",
     "missing": "--missing",
     "config_columns": "--config-columns",
+    "drop_probability": "--drop-probability",
 }
 
 

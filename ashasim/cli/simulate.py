@@ -79,6 +79,13 @@ def register(commands: Any) -> None:
         costs.add_argument(
             f"--{name}-seconds", type=non_negative_float, default=0.0, help=f"seconds {what}"
         )
+    costs.add_argument(
+        "--drop-probability",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="fault model: each job dies at a random point with probability P (journaled failed)",
+    )
     table = parser.add_argument_group("your own table (--table)")
     table.add_argument(
         "--table",
@@ -113,6 +120,7 @@ def _workload(args: argparse.Namespace) -> Any:
         "startup_seconds": args.startup_seconds,
         "checkpoint_seconds": args.checkpoint_seconds,
         "restore_seconds": args.restore_seconds,
+        "drop_probability": args.drop_probability,
     }
     if args.table is None:
         table_flags = ("config_columns", "fidelity", "seconds", "metric", "label")

@@ -26,8 +26,18 @@ Built-in models: ``Scripted`` (here: explicit times and metrics per trial, the c
 the k epochs retrained from scratch) and ``Tabular`` (``tabular``: a table replayed; its seconds
 column is each level's own time under both models). All default to ``"resume"``.
 
+Faults (``drop_probability`` = p): each job dies with probability p at a random point of its
+work: during one of its levels (each equally likely), after a random fraction of that level's
+time. Reports before that point count; the job ends ``failed`` with the reason in the journal, and
+the scheduler is told (``fail``), as when a real worker dies. What a failure means is the
+scheduler's: synchronous SH drops the trial from its rung (the barrier closes without it and
+promotes from the survivors, rather than waiting for a re-run), ASHA keeps its earlier results and
+never resumes it. Draws are counter-based (a hash of seed, trial and job), so p > 0 is as
+deterministic under the seed as the rest, and p = 0 leaves traces exactly as they were.
+
 Extending: a subclass changes what one level costs through ``epoch_fn``, and what a job does
-through ``job_plan`` (overheads, the levels it trains); a clock calls nothing else.
+through ``job_plan`` (overheads, the levels it trains); a clock calls nothing else besides
+``drop_plan``, which a subclass may also replace (e.g. faults that depend on the config).
 """
 
 from __future__ import annotations
@@ -35,8 +45,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ashasim.checks import check_choice, check_number
+from ashasim.checks import check_choice, check_fraction, check_number
 from ashasim.core.jobs import Job
+from ashasim.sim.randomness import key_of, uniforms
 
 __all__ = ["COSTS", "CostModel", "CostModelError", "EpochFn", "JobPlan", "Scripted"]
 
@@ -73,8 +84,10 @@ class CostModel:
         startup_seconds: float = 0.0,
         checkpoint_seconds: float = 0.0,
         restore_seconds: float = 0.0,
+        drop_probability: float = 0.0,
     ) -> None:
         self.cost = check_choice("cost", cost, COSTS)
+        self.drop_probability = check_fraction("drop_probability", drop_probability)
         self.startup_seconds = check_number("startup_seconds", startup_seconds, minimum=0)
         self.checkpoint_seconds = check_number("checkpoint_seconds", checkpoint_seconds, minimum=0)
         self.restore_seconds = check_number("restore_seconds", restore_seconds, minimum=0)
@@ -100,6 +113,19 @@ class CostModel:
         save = self.checkpoint_seconds if job.save_checkpoint else 0.0
         return setup, save, range(job.resume_from + 1, job.milestone + 1)
 
+    def drop_plan(self, seed: int, job: Job, n_levels: int) -> tuple[int, float] | None:
+        """Where ``job`` dies, if it does: (index of the level among the ``n_levels`` it trains,
+        fraction of that level's seconds); None for a job that runs to its end."""
+        p = self.drop_probability
+        if not p or n_levels == 0:
+            return None
+        key = key_of(seed, job.trial_id, job.resume_from, job.milestone)
+        dies, where = uniforms(key, 0)
+        if dies >= p:
+            return None
+        fraction, _ = uniforms(key, 1)
+        return min(int(where * n_levels), n_levels - 1), fraction
+
     def seconds_hint(self) -> float | None:
         """A typical time of the cheapest job (one level at the bottom of a ladder), to tell how
         many trials a time budget could start; None when the model cannot say."""
@@ -122,6 +148,8 @@ class CostModel:
         }
         if self.cost != "resume":
             described["cost"] = self.cost
+        if self.drop_probability:
+            described["drop_probability"] = self.drop_probability
         return described
 
 
@@ -163,6 +191,19 @@ class Scripted(CostModel):
     @property
     def trial_ids(self) -> list[int]:
         return sorted(self._seconds)
+
+    def drop_plan(self, seed: int, job: Job, n_levels: int) -> tuple[int, float] | None:
+        """Where ``job`` dies, if it does: (index of the level among the ``n_levels`` it trains,
+        fraction of that level's seconds); None for a job that runs to its end."""
+        p = self.drop_probability
+        if not p or n_levels == 0:
+            return None
+        key = key_of(seed, job.trial_id, job.resume_from, job.milestone)
+        dies, where = uniforms(key, 0)
+        if dies >= p:
+            return None
+        fraction, _ = uniforms(key, 1)
+        return min(int(where * n_levels), n_levels - 1), fraction
 
     def seconds_hint(self) -> float | None:
         firsts = [v if isinstance(v, (int, float)) else v[0] for v in self._seconds.values() if v]

@@ -15,26 +15,10 @@ from typing import Any
 
 from ashasim.checks import check_fraction, check_int, check_number
 from ashasim.sim.costs import CostModel, CostModelError, EpochFn
+from ashasim.sim.randomness import GOLDEN, MASK64, mix64, uniforms
 from ashasim.space import loguniform, randint
 
 __all__ = ["LearningCurves", "escape_curve"]
-
-_MASK64 = (1 << 64) - 1
-_GOLDEN = 0x9E3779B97F4A7C15
-
-
-def _mix64(value: int) -> int:
-    """SplitMix64's finalizer: a fast, well-mixed 64-bit hash (Steele, Lea & Flood, 2014)."""
-    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return value ^ (value >> 31)
-
-
-def _uniforms(key: int, counter: int) -> tuple[float, float]:
-    """Two independent uniforms in (0, 1) from one hash of (key, counter): counter-based
-    randomness, so a draw depends only on what it is for, never on the order of the calls."""
-    bits = _mix64((key + counter * _GOLDEN) & _MASK64)
-    return ((bits >> 32) + 0.5) * 2.0**-32, ((bits & 0xFFFFFFFF) + 0.5) * 2.0**-32
 
 
 def escape_curve(
@@ -172,9 +156,9 @@ class LearningCurves(CostModel):
                 f"LearningCurves needs learning_rate > 0 and batch_size >= 1, got {learning_rate}, "
                 f"{batch_size}"
             )
-        key = _mix64((seed * _GOLDEN + trial_id) & _MASK64)
-        u1, u2 = _uniforms(key, 0)
-        u3, _ = _uniforms(key, 1)
+        key = mix64((seed * GOLDEN + trial_id) & MASK64)
+        u1, u2 = uniforms(key, 0)
+        u3, _ = uniforms(key, 1)
         normal = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
         normal2 = math.sqrt(-2.0 * math.log(u1)) * math.sin(2.0 * math.pi * u2)
         steps = math.ceil(p["n_samples"] / batch_size)
@@ -208,7 +192,7 @@ class LearningCurves(CostModel):
                     f"raise max_epochs or lower the scheduler's max_t"
                 )
             key, rate, shift, floor, seconds = constants
-            u_metric, u_time = _uniforms(key, epoch + 1)
+            u_metric, u_time = uniforms(key, epoch + 1)
             error = escape_curve(
                 rate * epoch, shift, chance, floor, sharpness, tail_scale, tail_exponent
             )
@@ -217,7 +201,7 @@ class LearningCurves(CostModel):
             if restart:  # level k from scratch: epochs 1..k, each with its own jitter
                 total = 0.0
                 for e in range(1, epoch + 1):
-                    u = _uniforms(key, e + 1)[1]
+                    u = uniforms(key, e + 1)[1]
                     total += seconds * (u / (1.0 - u)) ** jitter
                 return total, error
             return seconds * (u_time / (1.0 - u_time)) ** jitter, error

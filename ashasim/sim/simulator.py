@@ -175,6 +175,8 @@ class _Clock:
         self.costs = costs
         self.epoch = costs.epoch_fn(seed)
         self.plan = costs.job_plan
+        self.seed = seed
+        self.drops = costs.drop_probability > 0  # fault model (``CostModel.drop_plan``)
         self.dispatch_pending = False
         # On a terminal a redrawn line; elsewhere (a log, CI) a plain line every few seconds.
         tty = sys.stderr.isatty()
@@ -231,6 +233,8 @@ class _Worker:
         "clock",
         "config",
         "driver",
+        "drop_at",
+        "drop_fraction",
         "due",
         "env",
         "epoch",
@@ -238,6 +242,7 @@ class _Worker:
         "metric",
         "n_levels",
         "next_index",
+        "on_dropped",
         "on_set_up",
         "on_trained",
         "resource",
@@ -256,6 +261,8 @@ class _Worker:
         # then re-armed: callbacks set, ``schedule`` called, as often as the worker waits.
         self.tick = clock.env.event().succeed()
         self.on_trained, self.on_set_up = [self._trained], [self._set_up]
+        self.on_dropped = [self._dropped]
+        self.drop_at, self.drop_fraction = -1, 0.0  # index of the level the job dies in
         self.trial_id, self.config = 0, {}
         self.levels: Sequence[int] = ()
         self.n_levels = self.next_index = self.resource = 0
@@ -273,8 +280,11 @@ class _Worker:
 
     def start(self, job: Job) -> None:
         self.trial_id, self.config = job.trial_id, job.config
-        setup, self.save, levels = self.clock.plan(job)
+        clock = self.clock
+        setup, self.save, levels = clock.plan(job)
         self.levels, self.n_levels, self.next_index = levels, len(levels), 0
+        drop = clock.costs.drop_plan(clock.seed, job, len(levels)) if clock.drops else None
+        self.drop_at, self.drop_fraction = (-1, 0.0) if drop is None else drop
         if setup:
             self.tick.callbacks = self.on_set_up[:]
             self.schedule(self.tick, _NORMAL, setup)
@@ -291,6 +301,9 @@ class _Worker:
         resource = self.resource = self.levels[index]
         self.next_index = index + 1
         seconds, self.metric = self.epoch(self.trial_id, self.config, resource)
+        if index == self.drop_at:
+            self._die_after(seconds * self.drop_fraction)
+            return
         if index + 1 == self.n_levels:
             seconds += self.save
         self.tick.callbacks = self.on_trained[:]
@@ -303,6 +316,9 @@ class _Worker:
             if driver.idle:  # the scheduler's state changed and a worker is waiting
                 self.clock.request_dispatch()
             index = self.next_index
+            if index == self.drop_at:
+                self._train_next()  # the level the job dies in
+                return
             if index < self.n_levels:  # the next level (``_train_next``, inlined: once per epoch)
                 resource = self.resource = self.levels[index]
                 self.next_index = index + 1
@@ -315,10 +331,18 @@ class _Worker:
                 return
         self._end()
 
-    def _end(self) -> None:
+    def _die_after(self, seconds: float) -> None:
+        self.tick.callbacks = self.on_dropped[:]
+        self.schedule(self.tick, _NORMAL, seconds)
+
+    def _dropped(self, _: simpy.Event) -> None:
+        p = self.clock.costs.drop_probability
+        self._end(f"dropped: the simulated job died (drop_probability={p:g})")
+
+    def _end(self, error: str | None = None) -> None:
         clock, driver, env = self.clock, self.driver, self.env
         alone = not driver.idle
-        driver.end_job(self.worker, env.now)
+        driver.end_job(self.worker, env.now, error=error)
         if clock.progress.enabled:  # (throttled) jobs end even when no deferred dispatch runs
             clock.show_progress()
         # The only free worker, and nothing else happens at this instant: the deferred dispatch

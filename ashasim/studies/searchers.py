@@ -29,7 +29,7 @@ from typing import Any
 from ashasim.core import make_scheduler
 from ashasim.sim import LearningCurves, simulate
 from ashasim.sim.costs import CostModel, EpochFn
-from ashasim.sim.learning_curves import _mix64, _uniforms
+from ashasim.sim.randomness import GOLDEN, MASK64, mix64, uniforms
 from ashasim.space import choice, randint, uniform
 
 __all__ = [
@@ -75,8 +75,8 @@ class BraninCurves(CostModel):
     (seed, trial, epoch), like ``LearningCurves``.
     """
 
-    def __init__(self, *, max_epochs: int = 10) -> None:
-        super().__init__()
+    def __init__(self, *, max_epochs: int = 10, **options: Any) -> None:
+        super().__init__(**options)
         self.max_epochs = max_epochs
         self.config_space = {
             "x1": uniform(-5.0, 10.0),
@@ -99,8 +99,8 @@ class BraninCurves(CostModel):
 
     def epoch_fn(self, seed: int) -> EpochFn:
         def epoch(trial_id: int, config: dict, epoch: int) -> tuple[float, float]:
-            key = _mix64((seed * 0x9E3779B97F4A7C15 + trial_id) & ((1 << 64) - 1))
-            u1, u2 = _uniforms(key, epoch)
+            key = mix64((seed * GOLDEN + trial_id) & MASK64)
+            u1, u2 = uniforms(key, epoch)
             normal = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
             final = self.final_error(config)
             error = final + (0.9 - final) * epoch**-0.7 + 0.005 * normal
