@@ -23,7 +23,12 @@ def register(commands: Any) -> None:
         "compare", help="schedulers side by side over seeds and worker counts"
     )
     parser.add_argument(
-        "--schedulers", nargs="+", choices=SCHEDULER_NAMES, default=["sync-sh", "asha"]
+        "--schedulers",
+        nargs="+",
+        default=["sync-sh", "asha"],
+        metavar="NAME[:OVERLAP]",
+        help=f"from {', '.join(SCHEDULER_NAMES)}; the synchronous ones may name their overlap "
+        "policy, e.g. sync-sh:none sync-sh:top-rung sync-sh:always",
     )
     parser.add_argument("--workers", nargs="+", type=positive_int, default=[2, 8, 32])
     parser.add_argument("--seeds", type=positive_int, default=5, help="seeds per cell")
@@ -34,6 +39,13 @@ def register(commands: Any) -> None:
         default="variance",
         metavar="{variance,d2l,synthetic,tabular:PATH}",
         help="variance: the d2l workload with low and with high epoch-time variance (default)",
+    )
+    parser.add_argument(
+        "--drop-probability",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="fault model: each job dies at a random point with probability P",
     )
     parser.add_argument("--processes", type=positive_int, help="parallel runs (default: CPUs)")
     parser.add_argument("--out", type=Path, default=Path("runs/compare"))
@@ -47,18 +59,31 @@ def run(args: argparse.Namespace) -> int:
     from ashasim.progress import Progress
     from ashasim.sim import CostModelError
     from ashasim.sim.catalog import make_workload
-    from ashasim.studies.compare import as_rows, compare, format_table, summarize, variance_settings
+    from ashasim.studies.compare import (
+        as_rows,
+        compare,
+        format_costs_table,
+        format_table,
+        parse_contender,
+        summarize,
+        variance_settings,
+    )
 
     options = scheduler_options(args)
+    model = {"drop_probability": args.drop_probability}
     with usage_errors():
         if args.workload == "variance":
-            settings = dict(variance_settings(args.max_t))
+            settings = dict(variance_settings(args.max_t, **model))
         else:
-            settings = {args.workload: make_workload(args.workload, max_epochs=args.max_t)}
+            settings = {args.workload: make_workload(args.workload, max_epochs=args.max_t, **model)}
         # Build each scheduler once now, so a bad option fails before any run starts.
-        for name in args.schedulers:
+        for spec in args.schedulers:
+            try:
+                name, policy = parse_contender(spec)
+            except ValueError as error:
+                raise ValueError(f"--schedulers: {error}") from None
             for costs in settings.values():
-                make_scheduler(name, costs.config_space or {}, **options)
+                make_scheduler(name, costs.config_space or {}, **{**options, **policy})
     total = len(settings) * len(args.schedulers) * len(args.workers) * args.seeds
     progress = Progress("compare")
     done = [0]
@@ -81,7 +106,11 @@ def run(args: argparse.Namespace) -> int:
         )
     progress.close()
     summaries = summarize(results)
-    table = format_table(summaries, target=args.target)
+    table = (
+        format_table(summaries, target=args.target)
+        + "\n\nWhat synchronisation costs:\n\n"
+        + format_costs_table(summaries)
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare.md").write_text(table + "\n", encoding="utf-8")
     save(

@@ -13,6 +13,7 @@ from ashasim.plot.curves import (
     idle_comparison,
     learning_curves,
     save,
+    workers_comparison,
 )
 from ashasim.plot.gantt import gantt
 
@@ -23,4 +24,5 @@ __all__ = [
     "idle_comparison",
     "learning_curves",
     "save",
+    "workers_comparison",
 ]

@@ -21,7 +21,14 @@ from ashasim.events import Trace
 from ashasim.plot.colors import ConfigColors
 from ashasim.plot.gantt import _scheduler_name, _time_label
 
-__all__ = ["best_so_far", "best_so_far_bands", "idle_comparison", "learning_curves", "save"]
+__all__ = [
+    "best_so_far",
+    "best_so_far_bands",
+    "idle_comparison",
+    "learning_curves",
+    "save",
+    "workers_comparison",
+]
 
 
 def learning_curves(
@@ -241,6 +248,73 @@ def idle_comparison(rows: Iterable[Mapping[str, Any]], *, title: str | None = No
     axes[0].yaxis.set_major_formatter(PercentFormatter(1.0))
     axes[0].set_ylabel("idle fraction (mean ± std over seeds)")
     fig.suptitle("Idle fraction vs number of workers" if title is None else title)
+    return fig
+
+
+def workers_comparison(
+    runs: Iterable[Any],
+    *,
+    value: Any,
+    ylabel: str,
+    title: str | None = None,
+    log_y: bool = True,
+) -> Figure:
+    """One measure of many runs against the number of workers: the median over seeds, with bars
+    from the lower to the upper quartile; one panel per setting, one line per scheduler.
+
+    *runs* are objects with ``setting``, ``scheduler`` and ``n_workers`` (e.g. the comparison
+    studies' results); *value* maps a run to its number (None: no value, e.g. a target never
+    reached; a cell needs half its seeds with a value to be drawn).
+    """
+    cells: dict[str, dict[str, dict[int, list[float | None]]]] = {}
+    for run in runs:
+        by_scheduler = cells.setdefault(str(run.setting), {})
+        by_scheduler.setdefault(str(run.scheduler), {}).setdefault(int(run.n_workers), []).append(
+            value(run)
+        )
+    if not cells:
+        raise ValueError("workers_comparison needs at least one run")
+    palette = colormaps["tab10"].colors
+    names = dict.fromkeys(name for by in cells.values() for name in by)
+    color = {name: palette[i % len(palette)] for i, name in enumerate(names)}
+    fig = Figure(figsize=(4.6 * len(cells), 3.8), layout="constrained")
+    axes = fig.subplots(1, len(cells), sharey=True, squeeze=False)[0]
+    for ax, (setting, by_scheduler) in zip(axes, cells.items(), strict=True):
+        ticks: set[int] = set()
+        for scheduler, by_workers in by_scheduler.items():
+            xs, mids, lows, highs = [], [], [], []
+            for n in sorted(by_workers):
+                values = sorted(math.inf if v is None else float(v) for v in by_workers[n])
+                mid = values[(len(values) - 1) // 2]
+                if math.isinf(mid):
+                    continue
+                low, high = values[(len(values) - 1) // 4], values[-(-3 * (len(values) - 1) // 4)]
+                xs.append(n)
+                mids.append(mid)
+                lows.append(mid - low)
+                highs.append(high - mid if math.isfinite(high) else 0.0)
+            ticks.update(xs)
+            ax.errorbar(
+                xs,
+                mids,
+                yerr=[lows, highs],
+                marker="o",
+                capsize=3,
+                color=color[scheduler],
+                label=scheduler,
+            )
+        ax.set_xscale("log", base=2)
+        if log_y:
+            ax.set_yscale("log")
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticks(sorted(ticks), [str(n) for n in sorted(ticks)])
+        ax.set_xlabel("workers")
+        ax.set_title(setting)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(ylabel)
+    axes[0].legend(fontsize=7)
+    if title is not None:
+        fig.suptitle(title)
     return fig
 
 

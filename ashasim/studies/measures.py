@@ -91,8 +91,10 @@ def wrong_promotions(
 ) -> tuple[int, int]:
     """(promotions synchronous SH would not have made, promotions), over every rung.
 
-    A trial is promoted from rung level L of its bracket (a level the bracket judges at: from its
-    first milestone up) when it reports at a resource above L.
+    A trial is promoted from rung level L of its bracket (a level the bracket judges at: from
+    level b up for bracket b of ASHA and asynchronous Hyperband, both types; from its first
+    milestone up for a synchronous bracket) when it reports at a resource above L; for the
+    stopping type that is a trial that was not stopped at L.
     Synchronous SH, seeing the rung's final results (n of them), promotes the best floor(n/eta)
     (ties: lower trial id): a promotion outside that set is one SH would not have made. The
     rung's results at the end of the run are what it is judged on, so an early promotion that a
@@ -107,10 +109,14 @@ def wrong_promotions(
     sign = 1.0 if trace.mode == "min" else -1.0
     bracket_of: dict[int, int] = {}
     first_rung: dict[int, int] = {}  # bracket -> the level it first judges its trials at
+    asynchronous = "type" in scheduler  # ASHA / async Hyperband: bracket b starts at level b
     for segment in trace.segments:
         bracket_of.setdefault(segment.trial_id, segment.bracket)
-        first = first_rung.get(segment.bracket, segment.milestone)
-        first_rung[segment.bracket] = min(first, segment.milestone)
+        if asynchronous:
+            first_rung[segment.bracket] = rungs[min(segment.bracket, len(rungs) - 1)]
+        else:  # a synchronous bracket starts its trials at its first rung's milestone
+            first = first_rung.get(segment.bracket, segment.milestone)
+            first_rung[segment.bracket] = min(first, segment.milestone)
     at_level: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)
     highest: dict[int, int] = defaultdict(int)
     for row in trace.results:

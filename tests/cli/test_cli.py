@@ -98,12 +98,50 @@ def test_compare_prints_a_table_and_writes_a_figure(tmp_path):
         tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    table = (tmp_path / "compare.md").read_text()
+    text = (tmp_path / "compare.md").read_text()
+    table, costs = text.split("What synchronisation costs:")
     rows = [line for line in table.splitlines() if line.startswith("| ") and "setting" not in line]
     assert len(rows) == 2 * 2 * 2  # settings x schedulers x worker counts
     assert all(row.split("|")[6].strip() in ("0/2", "1/2", "2/2") for row in rows)
+    cost_rows = [
+        line for line in costs.splitlines() if line.startswith("| ") and "setting" not in line
+    ]
+    assert len(cost_rows) == len(rows)
     assert (tmp_path / "compare.png").exists()
-    assert table.strip() in done.stdout
+    assert text.strip() in done.stdout
+
+
+def test_compare_takes_overlap_policies_and_a_drop_probability(tmp_path):
+    done = ashasim(
+        "compare",
+        "--schedulers",
+        "sync-sh:none",
+        "sync-sh:always",
+        "asha",
+        "--workload",
+        "d2l",
+        "--workers",
+        8,
+        "--seeds",
+        1,
+        "--max-time",
+        200,
+        "--drop-probability",
+        0.05,
+        "--processes",
+        1,
+        "--out",
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = {
+        line.split("|")[2].strip(): line.split("|")
+        for line in (tmp_path / "compare.md").read_text().split("What")[0].splitlines()
+        if line.startswith("| d2l")
+    }
+    assert set(rows) == {"sync-sh:none", "sync-sh:always", "asha"}
+    idle = {name: float(row[4].split("%")[0]) for name, row in rows.items()}
+    assert idle["sync-sh:none"] > idle["sync-sh:always"]  # opening the next bracket fills workers
 
 
 @pytest.mark.parametrize(
@@ -147,6 +185,9 @@ def test_compare_prints_a_table_and_writes_a_figure(tmp_path):
         (["simulate", "--rung-levels", "2.5", "--max-time", "5"], "--rung-levels must be whole"),
         (["plot", "/no/such/run"], "no journal at /no/such/run"),
         (["compare", "--seeds", "0"], "argument --seeds: expected an integer >= 1"),
+        (["compare", "--schedulers", "sync-sh:often"], "--schedulers: scheduler 'sync-sh:often'"),
+        (["compare", "--schedulers", "asha:always"], "only sync-sh and sync-hyperband take"),
+        (["compare", "--schedulers", "bayes"], "--schedulers: scheduler must be one of"),
         ([], "usage: ashasim"),
     ],
 )
