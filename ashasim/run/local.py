@@ -9,8 +9,14 @@ objectives typed at an interactive prompt work).
 Each worker is pinned to its device through ``CUDA_VISIBLE_DEVICES``, set in the environment the
 child inherits *before* it starts, so even an objective module that imports torch at the top sees
 only its GPU. Workers ignore SIGINT: Ctrl-C reaches the driver alone, which shuts them down in
-order. A worker that dies (killed, segfault, out of memory) is seen at once through its process
-sentinel and reported as ``Died(exit code)``.
+order. SIGINT is blocked while a worker starts (the child inherits the mask, and ignores the
+signal before it unblocks it), so a Ctrl-C during start-up reaches no half-started worker, which
+would print a traceback. A worker that dies (killed, segfault, out of memory) is seen at once
+through its process sentinel and reported as ``Died(exit code)``.
+
+Workers never outlive their driver: on Linux each asks the kernel to SIGKILL it when the driver
+dies (``prctl(PR_SET_PDEATHSIG)``), elsewhere a watchdog thread ends it once its parent is gone;
+either way also when the driver itself was SIGKILLed, and a worker stuck in the objective goes too.
 """
 
 from __future__ import annotations
@@ -56,9 +62,39 @@ def _main_module_hidden() -> Iterator[None]:
                 main.__dict__[name] = value
 
 
-def _worker_main(connection: Connection, objective: bytes, threads: int | None) -> None:
+def _worker_main(
+    connection: Connection, objective: bytes, threads: int | None, driver: int
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    die_with(driver)
     serve(connection, objective, threads)
+
+
+def die_with(driver: int) -> None:
+    """End this process when the process ``driver`` ends, even by SIGKILL."""
+    if not (sys.platform.startswith("linux") and _parent_death_signal(signal.SIGKILL)):
+        threading.Thread(target=_watch_parent, args=(driver,), daemon=True).start()
+    if os.getppid() != driver:  # it died before the request above was made
+        os._exit(1)
+
+
+def _parent_death_signal(signum: int) -> bool:
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(1, int(signum), 0, 0, 0) == 0  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - no prctl
+        return False
+
+
+def _watch_parent(driver: int) -> None:  # pragma: no cover - other platforms
+    import time
+
+    while os.getppid() == driver:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 class LocalBackend(Backend):
@@ -73,16 +109,18 @@ class LocalBackend(Backend):
         parent, child = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=_worker_main,
-            args=(child, objective, slot.threads),
+            args=(child, objective, slot.threads, os.getpid()),
             name=f"ashasim-worker-{slot.index}",
             daemon=True,
         )
         with _ENV_LOCK, _main_module_hidden():  # the child copies os.environ when it starts
             saved = os.environ.get("CUDA_VISIBLE_DEVICES")
             os.environ["CUDA_VISIBLE_DEVICES"] = slot.visible_devices
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
             try:
                 process.start()
             finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                 if saved is None:
                     del os.environ["CUDA_VISIBLE_DEVICES"]
                 else:
