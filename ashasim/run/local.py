@@ -9,10 +9,13 @@ objectives typed at an interactive prompt work).
 Each worker is pinned to its device through ``CUDA_VISIBLE_DEVICES``, set in the environment the
 child inherits *before* it starts, so even an objective module that imports torch at the top sees
 only its GPU. Workers ignore SIGINT: Ctrl-C reaches the driver alone, which shuts them down in
-order. SIGINT is blocked while a worker starts (the child inherits the mask, and ignores the
-signal before it unblocks it), so a Ctrl-C during start-up reaches no half-started worker, which
-would print a traceback. A worker that dies (killed, segfault, out of memory) is seen at once
-through its process sentinel and reported as ``Died(exit code)``.
+order. They are born with SIGINT blocked (the driver blocks it in its thread while it creates a
+worker, and a blocked signal stays blocked across ``exec``) and unblock it once they ignore it, so
+a Ctrl-C during start-up finds no half-started worker to print a traceback, and the driver's own
+Ctrl-C waits until the worker is created and known (never lost). (multiprocessing's resource
+tracker, started with the first worker, unblocks SIGINT in the thread that starts it; so it is
+started first.) A worker that dies (killed, segfault, out of memory) is seen at once through its
+process sentinel and reported as ``Died(exit code)``.
 
 Workers never outlive their driver: on Linux each asks the kernel to SIGKILL it when the driver
 dies (``prctl(PR_SET_PDEATHSIG)``), elsewhere a watchdog thread ends it once its parent is gone;
@@ -28,6 +31,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -62,11 +66,33 @@ def _main_module_hidden() -> Iterator[None]:
                 main.__dict__[name] = value
 
 
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Ctrl-C held back while a worker process is created: SIGINT blocked in this thread, so the
+    worker is born with it blocked, and (in the main thread) Python's handler only noted, since
+    another thread of the driver (a math library's) may take the signal; it acts right after."""
+    resource_tracker.ensure_running()  # its start would unblock SIGINT in this thread
+    noted: list[int] = []
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, lambda n, f: noted.append(n)) if main else None
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        if main:
+            signal.signal(signal.SIGINT, previous)
+            if noted and callable(previous):
+                previous(signal.SIGINT, None)  # Python's default handler: KeyboardInterrupt
+            elif noted and previous == signal.SIG_DFL:
+                os.kill(os.getpid(), signal.SIGINT)
+
+
 def _worker_main(
     connection: Connection, objective: bytes, threads: int | None, driver: int
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since its birth
     die_with(driver)
     serve(connection, objective, threads)
 
@@ -113,21 +139,20 @@ class LocalBackend(Backend):
             name=f"ashasim-worker-{slot.index}",
             daemon=True,
         )
-        with _ENV_LOCK, _main_module_hidden():  # the child copies os.environ when it starts
+        # the child copies os.environ when it starts; a Ctrl-C meanwhile acts once it is known
+        with _ENV_LOCK, _main_module_hidden(), _sigint_deferred():
             saved = os.environ.get("CUDA_VISIBLE_DEVICES")
             os.environ["CUDA_VISIBLE_DEVICES"] = slot.visible_devices
-            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
             try:
                 process.start()
             finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                 if saved is None:
                     del os.environ["CUDA_VISIBLE_DEVICES"]
                 else:
                     os.environ["CUDA_VISIBLE_DEVICES"] = saved
-        child.close()
-        self._processes[slot.index] = process
-        self._pipes[slot.index] = parent
+            child.close()
+            self._processes[slot.index] = process
+            self._pipes[slot.index] = parent
 
     def send(self, index: int, message: Any) -> None:
         # A dead worker cannot take messages; its sentinel tells the driver.

@@ -234,7 +234,8 @@ def _difference(key: str, journal: Any, saved: Any) -> str | None:
     if key == "settings_sha256":
         return f"it was started with a {STATE_FILE} of another content"
     if isinstance(journal, dict) and isinstance(saved, dict):
-        for name in sorted(set(journal) | set(saved), key=str):
+        names = sorted(set(journal) | set(saved), key=lambda name: (name != "name", str(name)))
+        for name in names:  # a scheduler's name first: the most telling difference
             if journal.get(name) != saved.get(name):
                 return _difference(f"{key}.{name}", journal.get(name), saved.get(name))
     return f"{key} is {journal!r} in the journal, {saved!r} in {STATE_FILE}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 import traceback
 from typing import Any
 
@@ -33,16 +34,20 @@ def loads_objective(data: bytes) -> Any:
 
 
 def setup_threads(threads: int | None) -> None:
-    """Cap math-library threads so several workers do not oversubscribe the CPU cores."""
+    """Cap math-library threads so several workers do not oversubscribe the CPU cores.
+
+    The variables are read when a library is first imported (torch sizes its thread pool from
+    ``OMP_NUM_THREADS``), which in a fresh worker is after this; torch is not imported here for
+    the objective's sake (seconds per worker start, and replacements after a death or a time
+    limit are started while the run waits), only told when something imported it already.
+    """
     if threads is None:
         return
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[name] = str(threads)
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 def run_job(objective: Any, job: JobSpec, channel: Channel) -> Returned | Stopped | Failed:

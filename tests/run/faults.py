@@ -12,6 +12,7 @@ from pathlib import Path
 from ashasim.core import Decision, Job, make_scheduler
 from ashasim.events import JOURNAL, JobEnded, JobStarted, Reported, load_experiment, read_journal
 from ashasim.run import Reporter, StoppingCriterion, Tuner, current_job
+from ashasim.run.lock import LOCK_FILE
 from ashasim.run.resume import catch_up
 from ashasim.run.settings import STATE_FILE, check_identity, load_settings
 from ashasim.space import uniform
@@ -62,11 +63,11 @@ def dies(trial_id: int, config: dict, epoch: int) -> bool:
     return (trial_id, epoch) in {(3, 2), (8, 1), (13, 4)}
 
 
-def scheduler_for(kind: str, seed: int = 4, max_trials: int = 16):
+def scheduler_for(kind: str, seed: int = 4, max_trials: int = 16, space=None):
     name, options = SCHEDULERS[kind]
     return make_scheduler(
         name,
-        SPACE,
+        SPACE if space is None else space,
         max_t=9,
         grace_period=1,
         reduction_factor=3,
@@ -84,15 +85,16 @@ def run_fake(
     *,
     seed: int = 4,
     max_trials: int = 16,
-    fn=objective,
+    space=None,
     **backend: object,
 ):
-    """A run of ``fn`` on the FakeBackend (virtual clock, in this process)."""
+    """A run of the suite's objective on the FakeBackend (virtual clock, in this process)."""
     options = {"epoch_seconds": epoch_seconds, **backend}
+    space = SPACE if space is None else space
     return Tuner(
-        fn,
-        SPACE,
-        scheduler_for(kind, seed, max_trials),
+        objective,
+        space,
+        scheduler_for(kind, seed, max_trials, space),
         n_workers,
         stop=StoppingCriterion(),
         backend="fake",
@@ -109,6 +111,7 @@ def crash_copy(source: Path, target: Path, lines: int, torn: int = 0) -> Path:
     of its journal would have left it (plus ``torn`` characters of the next, a crash mid-write)."""
     target.mkdir(parents=True)
     shutil.copy(source / STATE_FILE, target / STATE_FILE)
+    shutil.copy(source / LOCK_FILE, target / LOCK_FILE)
     text = (source / JOURNAL).read_text().splitlines(keepends=True)
     kept = "".join(text[:lines]) + (text[lines][:torn] if torn and lines < len(text) else "")
     (target / JOURNAL).write_text(kept)
