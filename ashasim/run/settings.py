@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ashasim.checks import check_number, check_optional_int
 from ashasim.core.jobs import Scheduler
-from ashasim.events.journal import JOURNAL, sync_directory
-from ashasim.events.records import json_default
+from ashasim.events.journal import JOURNAL, read_journal, sync_directory
+from ashasim.events.records import Event, json_default
 from ashasim.run.resume import ResumeError
 from ashasim.space import space_to_json
 
@@ -38,16 +39,42 @@ __all__ = [
     "STATE_FILE",
     "Origin",
     "RunSettings",
+    "StoppingCriterion",
     "check_identity",
     "identity",
     "load_settings",
     "objective_name",
     "objective_origin",
+    "read_run_journal",
     "restore_objective",
     "save_settings",
+    "why_taken",
 ]
 
 STATE_FILE = "tuner.pkl"
+
+
+@dataclass(frozen=True)
+class StoppingCriterion:
+    """When to stop: after ``max_wallclock_time`` seconds or ``max_trials`` trials started
+    (``max_num_trials_started`` is Syne Tune's name for the latter); whichever comes first.
+    The run also ends when the scheduler is done."""
+
+    max_wallclock_time: float | None = None
+    max_trials: int | None = None
+    max_num_trials_started: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_wallclock_time is not None:
+            check_number("max_wallclock_time", self.max_wallclock_time, minimum=0, strict=True)
+        for name in ("max_trials", "max_num_trials_started"):
+            check_optional_int(name, getattr(self, name), minimum=1)
+        if self.max_trials is not None and self.max_num_trials_started is not None:
+            raise ValueError("give max_trials or max_num_trials_started, not both")
+
+    @property
+    def trials(self) -> int | None:
+        return self.max_trials if self.max_trials is not None else self.max_num_trials_started
 
 
 @dataclass(frozen=True)
@@ -75,7 +102,7 @@ class RunSettings:
     backend: str
     backend_options: dict[str, Any] = field(default_factory=dict)
     name: str = ""
-    stop: Any = None  # a StoppingCriterion
+    stop: StoppingCriterion = field(default_factory=StoppingCriterion)
     max_failures: int | None = 10
     print_every: float | None = None
     objective_name: str = ""
@@ -192,6 +219,21 @@ def load_settings(directory: Path) -> tuple[RunSettings, str]:
     return settings, hashlib.sha256(data).hexdigest()
 
 
+def why_taken(directory: Path) -> str | None:
+    """Why a new run may not start in ``directory`` (None: it may)."""
+    if (directory / JOURNAL).exists():
+        return (
+            f"{directory} already holds a run; resume it with Tuner.resume({str(directory)!r}) "
+            f"or choose another directory"
+        )
+    if (directory / STATE_FILE).exists():
+        return (
+            f"{directory} holds {STATE_FILE} but no {JOURNAL} (a run that died before it began); "
+            f"remove {STATE_FILE} or choose another directory"
+        )
+    return None
+
+
 # -- the journal's header -----------------------------------------------------------------------
 
 
@@ -206,6 +248,22 @@ def identity(settings: RunSettings, digest: str) -> dict[str, Any]:
         "objective": settings.objective_name,
         "settings_sha256": digest,
     }
+
+
+def read_run_journal(
+    directory: Path, settings: RunSettings, digest: str
+) -> tuple[dict[str, Any], list[Event]]:
+    """The journal's header and events, checked to belong to the run ``tuner.pkl`` describes;
+    ResumeError, in one line, when it is damaged or another run's."""
+    path = directory / JOURNAL
+    try:
+        header, events = read_journal(path)
+    except (ValueError, TypeError, KeyError) as error:
+        raise ResumeError(f"{error}; the journal is damaged, nothing was changed") from None
+    except OSError as error:
+        raise ResumeError(f"{path}: cannot read it ({error})") from None
+    check_identity(header, settings, digest)
+    return header, events
 
 
 def check_identity(header: dict[str, Any], settings: RunSettings, digest: str) -> None:

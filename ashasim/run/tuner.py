@@ -19,7 +19,6 @@ import hashlib
 import importlib.util
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ import cloudpickle
 from ashasim.checks import check_choice, check_number, check_optional_int
 from ashasim.core.jobs import Job, Scheduler
 from ashasim.driver import Driver, RunError, check_bounded, check_scheduler, run_header
-from ashasim.events import JOURNAL, JobEnded, Trace, read_journal
+from ashasim.events import JOURNAL, JobEnded, Trace
 from ashasim.progress import Progress
 from ashasim.run.backend import Backend, WorkerSlot, plan_slots
 from ashasim.run.context import JobSpec
@@ -38,13 +37,15 @@ from ashasim.run.resume import ResumeError, ResumePoint, catch_up
 from ashasim.run.settings import (
     STATE_FILE,
     RunSettings,
-    check_identity,
+    StoppingCriterion,
     identity,
     load_settings,
     objective_name,
     objective_origin,
+    read_run_journal,
     restore_objective,
     save_settings,
+    why_taken,
 )
 from ashasim.run.worker import dumps_objective
 
@@ -53,29 +54,6 @@ __all__ = ["BACKENDS", "StoppingCriterion", "Tuner"]
 DEFAULT_ROOT = Path("runs")
 _KEEP: Any = object()  # Tuner.resume: keep the saved value
 BACKENDS = ("local", "ray", "fake")
-
-
-@dataclass(frozen=True)
-class StoppingCriterion:
-    """When to stop: after ``max_wallclock_time`` seconds or ``max_trials`` trials started
-    (``max_num_trials_started`` is Syne Tune's name for the latter); whichever comes first.
-    The run also ends when the scheduler is done."""
-
-    max_wallclock_time: float | None = None
-    max_trials: int | None = None
-    max_num_trials_started: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.max_wallclock_time is not None:
-            check_number("max_wallclock_time", self.max_wallclock_time, minimum=0, strict=True)
-        for name in ("max_trials", "max_num_trials_started"):
-            check_optional_int(name, getattr(self, name), minimum=1)
-        if self.max_trials is not None and self.max_num_trials_started is not None:
-            raise ValueError("give max_trials or max_num_trials_started, not both")
-
-    @property
-    def trials(self) -> int | None:
-        return self.max_trials if self.max_trials is not None else self.max_num_trials_started
 
 
 _Settings = RunSettings  # the name tuner.pkl files written before the settings module use
@@ -154,11 +132,9 @@ class Tuner:
         )
         name = name or _default_name(scheduler)
         directory = Path(experiment_dir) if experiment_dir else DEFAULT_ROOT / name
-        if (directory / JOURNAL).exists():
-            raise ValueError(
-                f"experiment_dir {directory} already holds a run; resume it with "
-                f"Tuner.resume({str(directory)!r}) or choose another directory"
-            )
+        taken = why_taken(directory)
+        if taken:
+            raise ValueError(f"experiment_dir {taken}")
         if print_every is not None:
             check_number("print_every", print_every, minimum=0, strict=True)
         check_optional_int("max_failures", max_failures, minimum=1)
@@ -294,11 +270,9 @@ class Tuner:
             if self._resuming:
                 point, header, events = self._load_resume()
             else:
-                if (directory / JOURNAL).exists() or (directory / STATE_FILE).exists():
-                    raise RunDirectoryBusyError(
-                        f"experiment_dir {directory} already holds a run; resume it with "
-                        f"Tuner.resume({str(directory)!r}) or choose another directory"
-                    )
+                taken = why_taken(directory)
+                if taken:  # another driver made it since Tuner() looked
+                    raise RunDirectoryBusyError(f"experiment_dir {taken}")
                 point, header, events = ResumePoint(), None, []
             backend = self._make_backend()  # before anything is written: it may fail
             lock.mark()
@@ -359,13 +333,7 @@ class Tuner:
             )
         except ValueError as error:  # e.g. its GPUs are not on this machine
             raise ResumeError(f"cannot run the saved settings here: {error}") from None
-        try:
-            header, events = read_journal(directory / JOURNAL)
-        except (ValueError, TypeError, KeyError) as error:
-            raise ResumeError(f"{error}; the journal is damaged, nothing was changed") from None
-        except OSError as error:
-            raise ResumeError(f"{directory / JOURNAL}: cannot read it ({error})") from None
-        check_identity(header, settings, digest)
+        header, events = read_run_journal(directory, settings, digest)
         restore_objective(settings)
         point = catch_up(self.scheduler, events, settings.n_workers)
         return point, header, events

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import math
 import random
+import tempfile
 import warnings
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ashasim.core import make_scheduler
 from ashasim.events import JOURNAL, JobEnded, JobStarted, load_experiment
@@ -284,3 +288,38 @@ def test_a_run_in_which_every_trial_failed_is_an_error(tmp_path, space, metric, 
     with pytest.raises(RunError, match=f"every trial failed \\(3 of 3\\)(.|\n)*{message}"):
         tuner.run()
     assert {s.reason for s in load_experiment(tmp_path / "run").segments} == {"failed"}
+
+
+# -- the same, as a property over schedulers, workers, seeds, faults and the moment of the crash --
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    kind=st.sampled_from(sorted(SCHEDULERS)),
+    n_workers=st.integers(1, 4),
+    seed=st.integers(0, 1000),
+    deaths=st.sets(st.tuples(st.integers(0, 11), st.integers(1, 9)), max_size=4),
+    unwind=st.sampled_from([0.0, 0.25, 1.5]),
+    where=st.floats(0.0, 1.0),
+    torn=st.sampled_from([0, 0, 5]),
+)
+def test_any_crash_of_any_run_resumes_without_loss(
+    kind, n_workers, seed, deaths, unwind, where, torn
+):
+    """For any scheduler, worker count, seed, set of worker deaths, slowness of job ends and
+    moment of the driver's death: the resumed run keeps every journaled result, makes none twice,
+    follows the paper's rule, and (order-free schedulers) ends with the uninterrupted results."""
+    with tempfile.TemporaryDirectory() as root:
+        root = Path(root)
+        options = {"dies": lambda t, c, e: (t, e) in deaths, "unwind_seconds": unwind}
+        full = run_fake(root / "full", kind, n_workers, seed=seed, max_trials=12, **options)
+        lines = len((root / "full" / JOURNAL).read_text().splitlines())
+        crashed = crash_copy(root / "full", root / "crashed", 1 + int(where * (lines - 1)), torn)
+        before = load_quietly(crashed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            resumed = resume(crashed)
+        check_nothing_lost_or_twice(before, resumed)
+        check_paper_rule(crashed)
+        if kind in ORDER_FREE:
+            assert results(resumed) == results(full)

@@ -278,3 +278,21 @@ def test_durable_journals_are_the_same_journals(tmp_path):
     assert durable.events == plain.events
     with pytest.raises(ValueError, match="durable must be True or False"):
         Tuner(faults.objective, faults.SPACE, faults.scheduler_for("asha"), 1, durable=1)
+
+
+@pytest.mark.damaged_journals
+def test_a_directory_with_settings_but_no_journal_is_neither_new_nor_resumable(tmp_path, source):
+    """A run that died between writing tuner.pkl and its journal's first line."""
+    directory = tmp_path / "run"
+    directory.mkdir()
+    shutil.copy(source / "full" / STATE_FILE, directory / STATE_FILE)
+    with pytest.raises(ValueError, match="holds tuner.pkl but no journal.jsonl .*remove tuner"):
+        Tuner(
+            faults.objective,
+            faults.SPACE,
+            faults.scheduler_for("asha"),
+            1,
+            experiment_dir=directory,
+        )
+    with pytest.raises(ResumeError, match="holds tuner.pkl but no journal.jsonl"):
+        Tuner.resume(directory)
