@@ -75,12 +75,12 @@ def returns_early(x: float, max_epochs: int) -> None:
         report(epoch=epoch, loss=curve(x, epoch))
 
 
-def with_checkpoint_slow(x: float, max_epochs: int, pace: float = 0.3) -> None:
-    """with_checkpoint, with ``pace``-second epochs (time for a test to interrupt the driver)."""
+def with_checkpoint_slow(x: float, max_epochs: int) -> None:
+    """with_checkpoint, with 0.3 s epochs (time for a test to interrupt the driver)."""
     report = Reporter()
     state = checkpoint.load() or {"epoch": 0, "trained": 0, "pids": []}
     for epoch in range(state["epoch"] + 1, max_epochs + 1):
-        time.sleep(pace)
+        time.sleep(0.3)
         state = {"epoch": epoch, "trained": state["trained"] + 1, "pids": []}
         checkpoint.save(state)
         report(epoch=epoch, loss=curve(x, epoch))
