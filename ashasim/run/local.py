@@ -71,9 +71,15 @@ def _sigint_deferred() -> Iterator[None]:
     """Ctrl-C held back while a worker process is created: SIGINT blocked in this thread, so the
     worker is born with it blocked, and (in the main thread) Python's handler only noted, since
     another thread of the driver (a math library's) may take the signal; it acts right after."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
     resource_tracker.ensure_running()  # its start would unblock SIGINT in this thread
     noted: list[int] = []
-    main = threading.current_thread() is threading.main_thread()
+    main = (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is not None  # None: a handler Python cannot restore
+    )
     previous = signal.signal(signal.SIGINT, lambda n, f: noted.append(n)) if main else None
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
@@ -92,7 +98,8 @@ def _worker_main(
     connection: Connection, objective: bytes, threads: int | None, driver: int
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since its birth
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since its birth
     die_with(driver)
     serve(connection, objective, threads)
 

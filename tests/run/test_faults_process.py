@@ -290,3 +290,29 @@ def _uninterrupted(directory: Path, kind: str):
 def instant(x: float, max_epochs: int, sleep: float) -> None:
     """quadratic without its sleep: the same reports, at once."""
     objectives.quadratic(x, max_epochs)
+
+
+@pytest.mark.slow
+def test_a_hung_objective_is_ended_by_the_time_limit_and_its_worker_replaced(tmp_path):
+    """Real processes: trial 1 hangs in time.sleep(3600). With trial_timeout=2 the run ends by
+    itself: trial 1 failed with the limit named, its worker process killed and replaced."""
+    space = space_from_json({**SPACE_JSON, "hang_trial": 1})
+    scheduler = make_scheduler("random", space, max_t=4, metric="loss")
+    start_time = time.monotonic()
+    trace = Tuner(
+        objectives.hangs,
+        space,
+        scheduler,
+        2,
+        devices="cpu",
+        stop=StoppingCriterion(max_trials=4),
+        experiment_dir=tmp_path / "run",
+        quiet=True,
+        outputs=False,
+        trial_timeout=2,
+    ).run()
+    assert time.monotonic() - start_time < 60
+    failed = [e for e in trace.events if type(e).__name__ == "JobEnded" and e.reason == "failed"]
+    assert [e.trial_id for e in failed] == [1]
+    assert "ran past its time limit (trial_timeout=2 s)" in failed[0].error
+    assert sorted(s.trial_id for s in trace.segments if s.reason == "milestone") == [0, 2, 3]
