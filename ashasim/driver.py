@@ -13,8 +13,11 @@ once for every clock:
   ``cancel``): a scheduler may promote a paused trial at once, and a trial must never run in two
   places;
 * **faults**: a report the scheduler refuses, an objective that returns early or raises, a worker
-  that dies: the job ends ``failed`` (``scheduler.fail`` is called exactly then, which is what
-  lets a resumed run catch up with its journal), and too many failures in a row stop the run;
+  that dies or runs past its time limit: the job ends ``failed``. The scheduler hears of it
+  (``scheduler.fail``) when the job's end is journaled, not when the driver decides (a bad report
+  may come well before the worker lets go): every call the scheduler gets is then journaled in
+  the order it got it, which is what lets a resumed run catch up with its journal. Too many
+  failures in a row stop the run;
 * **the stall check**: nothing runs, every worker is free, the scheduler suggests nothing and is
   not done: a scheduler bug, reported as an error rather than an endless wait;
 * **cancellation** at the budget: open jobs end ``cancelled`` (the scheduler is not told, so a
@@ -315,8 +318,9 @@ class Driver:
             self.report(worker, now, resource, metric)  # ending is set: delivered, not held
 
     def _fail(self, active: _Active, error: str) -> None:
+        """Decide that the job fails; the scheduler is told when the end is journaled
+        (``_close``), so that the journal holds the scheduler's calls in the order it got them."""
         active.ending, active.error = "failed", error
-        self.scheduler.fail(active.job.trial_id)
         self.failures_in_a_row += 1
 
     # -- job ends -------------------------------------------------------------------------------
@@ -331,8 +335,7 @@ class Driver:
             self._settle(worker, active, now)
         ending = active.ending
         if ending is None and returned and self.return_ends_trial and active.resource > 0:
-            self.scheduler.fail(active.trial_id)  # ended by itself: nothing more will come
-            active.ending = ending = "returned"
+            active.ending = ending = "returned"  # ended by itself: nothing more will come
         if ending is None:
             if returned:
                 error = (
@@ -384,9 +387,10 @@ class Driver:
     ) -> None:
         self.jobs[worker] = None
         self.n_running -= 1
+        if reason in ("failed", "returned"):  # told now, so the journal keeps the call order
+            self.scheduler.fail(active.trial_id)
+            self.failed_jobs += reason == "failed"
         self._record(_new(JobEnded, (now, worker, active.trial_id, active.resource, reason, error)))
-        if reason == "failed":
-            self.failed_jobs += 1
 
     def _check_failures(self, active: _Active) -> None:
         limit = self.max_failures

@@ -7,9 +7,13 @@
   the objective, acknowledging its end);
 * LeNet epoch time with device-resident index batching vs a torchvision-style DataLoader, and
   their ratio (``experiments/bench_lenet.py``), on the CPU here or on a GPU with --device cuda;
+* the same two overheads with a durable journal (``Tuner(durable=True)``, ``--durable``: an fsync
+  per event), in a column of their own, so the cost of surviving a machine crash is the
+  difference;
 * with --ray, the same two overheads through the Ray backend.
 
     python experiments/bench_executor.py [--device cpu|cuda] [--subset 10000] [--ray] [--no-lenet]
+        [--journal-dir DIR]  (where the journals go: the disk whose fsync is measured)
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ def chatty(max_epochs: int) -> None:
         report(epoch=epoch, loss=1.0 / epoch)
 
 
-def chatty_run(backend: str, directory: Path, max_epochs: int, max_trials: int):
+def chatty_run(
+    backend: str, directory: Path, max_epochs: int, max_trials: int, durable: bool = False
+):
     """A run of ``chatty`` on one worker: only the executor's overhead takes time."""
     space = {"max_epochs": max_epochs}
     scheduler = RandomSearch(space, max_t=max_epochs, max_trials=max_trials, metric="loss")
@@ -47,18 +53,23 @@ def chatty_run(backend: str, directory: Path, max_epochs: int, max_trials: int):
         backend=backend,
         quiet=True,
         outputs=False,
+        durable=durable,
     ).run()
 
 
-def overheads(backend: str) -> dict[str, float]:
+def overheads(backend: str, durable: bool = False, root: str | None = None) -> dict[str, float]:
     """Median report round trip and job dispatch latency, in microseconds."""
     results = {}
-    with tempfile.TemporaryDirectory() as directory:
-        trace = chatty_run(backend, Path(directory) / "reports", max_epochs=3000, max_trials=1)
+    with tempfile.TemporaryDirectory(dir=root) as directory:
+        trace = chatty_run(
+            backend, Path(directory) / "reports", max_epochs=3000, max_trials=1, durable=durable
+        )
         times = [r.t for r in trace.results]
         gaps = [b - a for a, b in itertools.pairwise(times)]
         results["report round trip (us)"] = 1e6 * statistics.median(gaps)
-        trace = chatty_run(backend, Path(directory) / "jobs", max_epochs=1, max_trials=300)
+        trace = chatty_run(
+            backend, Path(directory) / "jobs", max_epochs=1, max_trials=300, durable=durable
+        )
         starts = {e.trial_id: e.t for e in trace.events if type(e) is JobStarted}
         cycles = [e.t - starts[e.trial_id] for e in trace.events if type(e) is JobEnded]
         results["job dispatch latency (us)"] = (
@@ -73,12 +84,20 @@ def main() -> None:
     parser.add_argument("--subset", type=int, help="LeNet train images (default: 10,000 on CPU)")
     parser.add_argument("--ray", action="store_true", help="also measure the Ray backend")
     parser.add_argument("--no-lenet", action="store_true")
+    parser.add_argument("--journal-dir", help="where the runs' journals go (default: the temp dir)")
     args = parser.parse_args()
-    backends = ["local", "ray"] if args.ray else ["local"]
-    measured = {backend: overheads(backend) for backend in backends}
-    print(f"{'executor overhead':<28}" + "".join(f"{b:>12}" for b in backends))
+    columns = {
+        "local": ("local", False),
+        "local durable": ("local", True),
+        **({"ray": ("ray", False), "ray durable": ("ray", True)} if args.ray else {}),
+    }
+    measured = {
+        column: overheads(backend, durable, args.journal_dir)
+        for column, (backend, durable) in columns.items()
+    }
+    print(f"{'executor overhead':<28}" + "".join(f"{c:>15}" for c in columns))
     for name in measured["local"]:
-        print(f"{name:<28}" + "".join(f"{measured[b][name]:>12,.0f}" for b in backends))
+        print(f"{name:<28}" + "".join(f"{measured[c][name]:>15,.0f}" for c in columns))
     if not args.no_lenet:
         sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script
         from bench_lenet import measure_lenet_epochs

@@ -1,4 +1,5 @@
-"""Idle fraction and time-to-solution, synchronous SH vs ASHA, 2 ... 256 workers, low/high
+"""Idle fraction, time-to-solution and what synchronisation costs, every overlap policy of
+synchronous SH and Hyperband against ASHA and asynchronous Hyperband, 2 ... 256 workers, low/high
 epoch-time variance, >= 10 seeds per cell (see ashasim.studies.sync_vs_async).
 
     python experiments/sync_vs_async.py [--out figures] [--seeds 10] [--workers 2 4 ... 256]
@@ -29,4 +30,5 @@ if __name__ == "__main__":
     )
     paths = sync_vs_async.write(args.out, results, target=args.target)
     print(paths["table"].read_text(encoding="utf-8"))
-    print(f"wrote {paths['table']}, {paths['data']}, {paths['figure']}")
+    print(paths["costs"].read_text(encoding="utf-8"))
+    print(f"wrote {paths['table']}, {paths['costs']}, {paths['data']}, {paths['figure']}")

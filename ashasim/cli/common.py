@@ -58,7 +58,10 @@ def usage_errors(*extra: type[BaseException]) -> Iterator[None]:
     try:
         yield
     except (ValueError, KeyError, FileNotFoundError, *extra) as error:
-        message = str(error.args[0] if error.args else error)
+        if isinstance(error, OSError) and error.strerror:  # not its errno alone
+            message = f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+        else:
+            message = str(error.args[0] if error.args else error)
         name = message.split(" ", 1)[0]
         if name in FLAGS:
             message = f"{FLAGS[name]} ({name}){message[len(name) :]}"

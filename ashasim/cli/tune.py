@@ -20,6 +20,8 @@ from ashasim.cli.common import (
 
 __all__ = ["register"]
 
+DEFAULT_MAX_T = 10
+
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("tune", help="tune real models on this machine's GPUs or CPU")
@@ -46,9 +48,21 @@ def register(commands: Any) -> None:
     parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--out", type=Path, help="run directory (default: runs/<name>)")
     parser.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR")
+    parser.add_argument(
+        "--trial-timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help="a job running longer fails and its worker is replaced (default: no limit)",
+    )
+    parser.add_argument(
+        "--durable",
+        action="store_true",
+        help="fsync the journal after every event (survives a machine crash)",
+    )
     parser.add_argument("--quiet", action="store_true")
     add_ladder(parser)
-    parser.set_defaults(handler=run)
+    # None: not given (the space's max_epochs, else 10); a --max-t the space contradicts is an error
+    parser.set_defaults(handler=run, max_t=None)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,13 +77,16 @@ def run(args: argparse.Namespace) -> int:
                 max_wallclock_time=args.max_wallclock, max_trials=args.max_trials
             )
     if args.resume is not None:
-        from ashasim.run.tuner import STATE_FILE
+        from ashasim.run.settings import STATE_FILE
 
         if not (args.resume / STATE_FILE).exists():
             raise UsageError(f"--resume {args.resume} holds no resumable run (no {STATE_FILE})")
-        trace = _interruptible(
-            lambda: Tuner.resume(args.resume, stop=stop, quiet=args.quiet), args.resume
-        )
+        options: dict[str, Any] = {"stop": stop, "quiet": args.quiet}
+        if args.trial_timeout is not None:
+            options["trial_timeout"] = args.trial_timeout
+        if args.durable:
+            options["durable"] = True
+        trace = _interruptible(lambda: Tuner.resume(args.resume, **options), args.resume)
         out = args.resume
     else:
         with usage_errors():
@@ -94,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
                 backend=args.backend,
                 ray_address=args.ray_address,
                 quiet=args.quiet,
+                trial_timeout=args.trial_timeout,
+                durable=args.durable,
             )
         out = tuner.experiment_dir
         print(
@@ -110,11 +129,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _interruptible(run: Any, out: Path) -> Any:
+    """Run; a refused resume or a busy directory is a usage error (exit 2, nothing written);
+    Ctrl-C (exit 130) and SIGTERM (exit 143) say how to continue."""
+    from ashasim.run import ResumeError, RunDirectoryBusyError, Terminated
+
     try:
         return run()
-    except KeyboardInterrupt:
+    except (ResumeError, RunDirectoryBusyError) as error:
+        raise UsageError(str(error)) from None
+    except (KeyboardInterrupt, Terminated) as error:
+        what = "interrupted" if isinstance(error, KeyboardInterrupt) else "terminated"
         print(
-            f"\ninterrupted; the journal is intact. Continue with: ashasim tune --resume {out}",
+            f"\n{what}; the journal is intact. Continue with: ashasim tune --resume {out}",
             file=sys.stderr,
         )
         raise
@@ -124,40 +150,69 @@ def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]
     """(objective, space, max_t) from the command line."""
     import functools
     import importlib
-    import json
 
-    from ashasim.space import Domain, space_from_json
+    from ashasim.space import Domain
 
     if args.objective is None:
         from ashasim.training.fashion_mnist import chapter_space, objective
 
         if args.space is not None:
             raise ValueError("--space goes with --objective (the built-in workload has its own)")
-        space = chapter_space(max_epochs=args.max_t)
+        max_t = args.max_t or DEFAULT_MAX_T
+        space = chapter_space(max_epochs=max_t)
         return (
             functools.partial(objective, data_dir=args.data, subset=args.subset),
             space,
-            args.max_t,
+            max_t,
         )
     if args.space is None:
         raise ValueError("--objective needs --space SPACE.json (its search space)")
     module_name, _, function = args.objective.partition(":")
     if not module_name or not function:
         raise ValueError(f"--objective must look like module:function, got {args.objective!r}")
+    space = _read_space(args.space)  # before the import: a bad path is the cheaper error
     sys.path.insert(0, str(Path.cwd()))
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
         raise ValueError(f"--objective: cannot import {module_name!r} ({error})") from None
+    except Exception as error:
+        raise ValueError(
+            f"--objective: importing {module_name!r} raised {type(error).__name__}: {error}"
+        ) from None
     objective = getattr(module, function, None)
     if not callable(objective):
         raise ValueError(f"--objective: {module_name} has no function {function!r}")
-    try:
-        space = space_from_json(json.loads(args.space.read_text(encoding="utf-8")))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"--space {args.space}: not JSON ({error})") from None
-    max_t = args.max_t
+    max_t = args.max_t or DEFAULT_MAX_T
     constant = space.get("max_epochs")
     if isinstance(constant, int) and not isinstance(constant, Domain):
+        if args.max_t is not None and args.max_t != constant:
+            raise ValueError(
+                f"--max-t {args.max_t} contradicts the space's max_epochs = {constant} (the "
+                f"epochs the objective trains for); drop --max-t or change the space"
+            )
         max_t = constant  # the space fixes the epochs the objective trains for
     return objective, space, max_t
+
+
+def _read_space(path: Path) -> dict[str, Any]:
+    """The search space in ``path`` (JSON), or a ValueError in one line."""
+    import json
+
+    from ashasim.space import space_from_json
+
+    if path.is_dir():
+        raise ValueError(f"--space {path} is a directory; give the JSON file of the space")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(f"--space {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"--space {path}: cannot read it ({error})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--space {path}: not JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"--space {path}: must hold a JSON object of parameter -> domain")
+    return space_from_json(data)

@@ -1,9 +1,12 @@
 """The journal on disk: ``journal.jsonl``, one header line then one line per event.
 
-Written as it happens: each event is one unbuffered ``write()`` (on disk, in the page cache, when
-``write`` returns), so a crash of the process loses at most the line being written. Read back
-with ``read_journal``, which drops a torn last line (a crash mid-write) and refuses anything else
-that is not a journal.
+Written as it happens: each event is one unbuffered ``write()`` (in the operating system's page
+cache when ``write`` returns), so a crash of the process loses at most the line being written.
+A crash of the machine can lose what the page cache had not yet written to the disk, unless the
+journal is *durable*: then each line is also ``fsync``-ed before ``write`` returns (and the
+journal's directory entry when the file is created). Read back with ``read_journal``, which drops
+a torn last line (a crash mid-write) and refuses anything else that is not a journal, naming the
+line.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any, BinaryIO
 
 from ashasim.events.records import Event, decode, encode, json_default
 
-__all__ = ["JOURNAL", "JournalWriter", "read_journal"]
+__all__ = ["JOURNAL", "JournalWriter", "read_journal", "sync_directory"]
 
 JOURNAL = "journal.jsonl"
 
@@ -26,14 +29,21 @@ class JournalWriter:
 
     *header*: the run's description, written as the first line of a new journal (``append``
     False, which truncates the file). With ``append`` the file must hold a journal already; a torn
-    last line is cut off first, so it does not become a corrupt line in the middle.
+    last line is cut off first, so it does not become a corrupt line in the middle. *durable*:
+    fsync every line (see the module docstring).
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], header: dict[str, Any], *, append: bool = False
+        self,
+        path: str | os.PathLike[str],
+        header: dict[str, Any],
+        *,
+        append: bool = False,
+        durable: bool = False,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.durable = durable
         if append:
             _drop_torn_tail(self.path)
         # Unbuffered binary: one write() system call per event, half the cost of a text write
@@ -42,10 +52,15 @@ class JournalWriter:
         if not append:
             line = json.dumps({"event": "experiment", **header}, default=json_default)
             self._file.write((line + "\n").encode())
+        if durable:
+            os.fsync(self._file.fileno())
+            sync_directory(self.path.parent)
 
     def write(self, event: Event) -> None:
         assert self._file is not None, "the journal is closed"
         self._file.write((encode(event) + "\n").encode())
+        if self.durable:
+            os.fsync(self._file.fileno())
 
     def close(self) -> None:
         if self._file is not None:
@@ -56,7 +71,13 @@ class JournalWriter:
 def read_journal(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Event]]:
     """The header and events of a journal. A torn last line (a crash mid-write) is dropped."""
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").split("\n")
+    data = path.read_bytes()
+    try:
+        lines = data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:  # name the line; a torn last line may end mid-character
+        pieces = data.split(b"\n")
+        lines = [_text(path, number, raw) for number, raw in enumerate(pieces[:-1], 1)]
+        lines.append(pieces[-1].decode("utf-8", "replace"))
     torn = lines.pop() if lines else ""  # text after the last newline: empty unless torn
     if not lines or not lines[0].strip():
         raise ValueError(f"{path}: empty journal (no header line)")
@@ -87,6 +108,27 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Eve
                 raise ValueError(f"{path}: a second header in the journal")
             events.append(event)
     return header, events
+
+
+def _text(path: Path, number: int, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}:{number}: not UTF-8 text (binary garbage?)") from None
+
+
+def sync_directory(directory: Path) -> None:
+    """fsync a directory, so a file just created in it survives a crash of the machine."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory descriptors
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:  # pragma: no cover - file systems that refuse it
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def _drop_torn_tail(path: Path) -> None:

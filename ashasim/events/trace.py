@@ -60,7 +60,8 @@ class Trace:
     *info* describes the run; it must hold ``n_workers`` and may hold ``metric``, ``mode``,
     ``resource_attr``, ``scheduler`` (its settings) and anything JSON-able. *journal* is a path
     (``journal.jsonl``) to write the header and every event to, flushed per event (*append*: to
-    one that exists). *events*: events the run already has (a journal read back).
+    one that exists; *durable*: fsync-ed per event). *events*: events the run already has (a
+    journal read back).
     """
 
     def __init__(
@@ -70,6 +71,7 @@ class Trace:
         journal: str | os.PathLike[str] | None = None,
         append: bool = False,
         events: Iterable[Event] = (),
+        durable: bool = False,
     ) -> None:
         n_workers = info.get("n_workers")
         if not is_int(n_workers) or n_workers < 1:
@@ -83,7 +85,7 @@ class Trace:
         self.path: Path | None = None if journal is None else Path(journal)
         self._journal: JournalWriter | None = None
         if self.path is not None:
-            self._journal = JournalWriter(self.path, self.info, append=append)
+            self._journal = JournalWriter(self.path, self.info, append=append, durable=durable)
 
     # -- writing --------------------------------------------------------------------------------
 

@@ -82,6 +82,22 @@ def visible_gpus() -> int:
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
+def _check_gpus_exist(names: Sequence[str]) -> None:
+    """Refuse GPUs this machine does not have (when torch can tell: it is the one library the
+    project asks to count them), rather than pinning workers to a device that is not there."""
+    wanted = sorted({int(name[5:]) for name in names if name.startswith("cuda:")})
+    if not wanted or importlib.util.find_spec("torch") is None:
+        return
+    count = visible_gpus()
+    missing = [index for index in wanted if index >= count]
+    if missing:
+        others = f", or cuda:0 to cuda:{count - 1}" if count else ""
+        raise ValueError(
+            f"devices: cuda:{missing[0]} is not a GPU of this machine (it has {count} visible "
+            f"GPU(s)); use devices='cpu' or 'auto'{others}"
+        )
+
+
 def _check_devices(devices: str | Sequence[str]) -> list[str]:
     if devices == "auto":
         count = visible_gpus()
@@ -117,6 +133,7 @@ def plan_slots(
                 f"n_workers={n_workers} does not fit on {len(names)} device(s) {names} with "
                 f"workers_per_device={workers_per_device}; raise workers_per_device or add devices"
             )
+    _check_gpus_exist(names)
     assigned = [names[index % len(names)] for index in range(n_workers)]
     cpu_workers = assigned.count("cpu")
     cores = os.cpu_count() or 1

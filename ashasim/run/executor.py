@@ -3,13 +3,23 @@
 Everything a run decides is the driver's (``ashasim.driver``); this loop only starts workers on a
 backend, turns their messages (``ashasim.run.messages``) into driver calls, sends the jobs the
 driver hands out, keeps the clock (the backend's), stops at the time budget, and replaces workers
-that die. Ctrl-C, or any error, ends every running job in the journal (``cancelled``, so a resume
-continues them) before it propagates.
+that die. Ctrl-C, SIGTERM, or any error, ends every running job in the journal (``cancelled``, so
+a resume continues them) before it propagates.
+
+Time limit per job (*trial_timeout*): a job that runs longer than that since it started is ended
+``failed`` with a reason naming the limit, and its worker, stuck in the objective, is stopped and
+replaced (the only way to get a hung objective back). On a resume, a job the interruption had cut
+after it had already run past the limit (*ran*: run time per trial, from the journal) is not
+handed to a worker again: it fails at once with that reason, so a hung trial cannot hang the run
+a second time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ashasim.core.jobs import Job
@@ -30,7 +40,14 @@ from ashasim.run.messages import (
     Stopped,
 )
 
-__all__ = ["MAX_RESTARTS", "Execution"]
+__all__ = [
+    "MAX_RESTARTS",
+    "Execution",
+    "Terminated",
+    "exit_reason",
+    "stop_on_signals",
+    "stop_reason",
+]
 
 MAX_RESTARTS = 5  # a worker that dies this many times in a row without finishing a job is fatal
 POLL = 0.5  # seconds between looks at the clock while nothing arrives
@@ -42,6 +59,8 @@ class Execution:
     *spec*: turns a scheduler's Job into the JobSpec a worker gets (checkpoint folder, ...).
     *offset*: run time already spent before this execution (a resume continues the clock).
     *deadline*: the time budget in run time (None: none).
+    *trial_timeout*: seconds a job may run (None: no limit). *ran*: trial -> seconds its job had
+    run when an earlier execution was interrupted (jobs this one continues first).
     """
 
     def __init__(
@@ -55,6 +74,8 @@ class Execution:
         deadline: float | None = None,
         offset: float = 0.0,
         progress: Progress | None = None,
+        trial_timeout: float | None = None,
+        ran: dict[int, float] | None = None,
     ) -> None:
         self.driver = driver
         self.backend = backend
@@ -66,6 +87,10 @@ class Execution:
         self.progress = progress or Progress("tune", quiet=True)
         self.restarts = [0] * len(self.slots)
         self.t0 = 0.0
+        self.trial_timeout = trial_timeout
+        self.ran = dict(ran or {})
+        self.job_deadlines: dict[int, float] = {}  # worker -> run time its job must end by
+        self.signalled: int | None = None  # SIGTERM or SIGHUP received: stop at the next turn
 
     def now(self) -> float:
         """Run time: seconds since the experiment began (across resumes)."""
@@ -77,29 +102,78 @@ class Execution:
         driver, backend, deadline = self.driver, self.backend, self.deadline
         self.t0 = backend.clock()
         try:
-            for slot in self.slots:
-                backend.start(slot, self.objective)
-            while True:
-                now = self.now()
-                if deadline is not None and now >= deadline:
-                    self.stop_all(deadline, "the time budget ran out")
-                    return
-                if backend.quiescent():
-                    for worker, job in driver.dispatch(now):
-                        backend.send(worker, RunJob(self.spec(job)))
-                    if driver.finished:
-                        return
-                until = now + POLL if deadline is None else min(now + POLL, deadline)
-                for worker, message in backend.wait(until - self.offset + self.t0):
-                    self.handle(worker, message)
-                self.show_progress()
+            with stop_on_signals(self.on_signal):
+                self.loop(driver, backend, deadline)
         except BaseException as error:
-            why = "interrupted (Ctrl-C)" if isinstance(error, KeyboardInterrupt) else str(error)
-            self.stop_all(self.now(), f"the run stopped: {why.splitlines()[0] if why else why}")
+            self.stop_all(self.now(), f"the run stopped: {stop_reason(error)}")
             raise
         finally:
             self.progress.close()
             backend.close()
+
+    def on_signal(self, signum: int) -> None:
+        self.signalled = signum
+
+    def loop(self, driver: Driver, backend: Backend, deadline: float | None) -> None:
+        if driver.finished:  # a resume of a run that had ended: no worker to start
+            return
+        for slot in self.slots:
+            backend.start(slot, self.objective)
+        while True:
+            if self.signalled is not None:
+                raise Terminated(self.signalled)
+            now = self.now()
+            if deadline is not None and now >= deadline:
+                self.stop_all(deadline, "the time budget ran out")
+                return
+            if self.job_deadlines:
+                self.enforce_time_limits(now)
+            if backend.quiescent():
+                for worker, job in driver.dispatch(now):
+                    self.start_job(worker, job, now)
+                if driver.finished:
+                    return
+            until = now + POLL if deadline is None else min(now + POLL, deadline)
+            if self.job_deadlines:
+                until = min(until, *self.job_deadlines.values())
+            for worker, message in backend.wait(until - self.offset + self.t0):
+                self.handle(worker, message)
+            self.show_progress()
+
+    def start_job(self, worker: int, job: Job, now: float) -> None:
+        """Send a job the driver handed to ``worker``, with its time limit; a continued job that
+        had already run past the limit before the interruption fails here instead."""
+        limit = self.trial_timeout
+        ran = self.ran.pop(job.trial_id, 0.0)
+        if limit is not None and ran >= limit:
+            self.driver.lose_worker(
+                worker,
+                now,
+                f"its job had run {ran:.4g} s, past the time limit (trial_timeout={limit:g} s), "
+                f"when the run was interrupted; not run again",
+            )
+            self.driver.add_worker(worker)  # the worker never saw the job
+            return
+        if limit is not None:
+            self.job_deadlines[worker] = now + limit
+        self.backend.send(worker, RunJob(self.spec(job)))
+
+    def enforce_time_limits(self, now: float) -> None:
+        """End the jobs past their time limit: failed, their workers stopped and replaced."""
+        for worker, due in sorted(self.job_deadlines.items()):
+            if due > now:
+                continue
+            del self.job_deadlines[worker]
+            if self.driver.jobs[worker] is None:
+                continue
+            self.backend.stop(worker)
+            self.driver.lose_worker(
+                worker,
+                now,
+                f"the job ran past its time limit (trial_timeout={self.trial_timeout:g} s); "
+                f"its worker was stopped and replaced",
+            )
+            self.backend.start(self.slots[worker], self.objective)
 
     def stop_all(self, at: float, why: str) -> None:
         """End every running job in the journal at ``at`` and stop its worker."""
@@ -127,12 +201,14 @@ class Execution:
     def job_done(
         self, worker: int, now: float, *, returned: bool = False, error: str | None = None
     ) -> None:
+        self.job_deadlines.pop(worker, None)
         if self.driver.jobs[worker] is None:
             return  # a job the driver already ended (cancelled); nothing to settle
         self.driver.end_job(worker, now, returned=returned, error=error)
         self.restarts[worker] = 0
 
     def on_death(self, worker: int, now: float, detail: int | str | None) -> None:
+        self.job_deadlines.pop(worker, None)
         reason = exit_reason(detail)
         self.driver.lose_worker(worker, now, f"the worker process died ({reason})")
         self.restarts[worker] += 1
@@ -157,6 +233,52 @@ class Execution:
         )
 
 
+class Terminated(SystemExit):
+    """SIGTERM (or SIGHUP) reached the driver: the run stops as on Ctrl-C (running jobs
+    cancelled in the journal, workers shut down), then the process exits with 128 + the signal's
+    number (143 for SIGTERM), as the shell reports a process the signal killed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+@contextlib.contextmanager
+def stop_on_signals(received: Callable[[int], None]) -> Iterator[None]:
+    """While a run goes on, SIGTERM and SIGHUP call ``received(signum)`` instead of killing the
+    driver at once; the loop then stops at its next turn (``Terminated``). Only where Python
+    allows it (the main thread) and where nobody installed a handler of their own; the previous
+    handlers come back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {}
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
+            saved[signum] = signal.signal(signum, lambda number, frame: received(number))
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
+def stop_reason(error: BaseException) -> str:
+    """Why a run stopped, in a few words, for the jobs it cancels."""
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    if isinstance(error, Terminated):
+        return f"terminated ({error.signal_name})"
+    if isinstance(error, SystemExit):
+        return f"exit({error.code})"
+    text = str(error)
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def exit_reason(detail: int | str | None) -> str:
     """A worker's death in words: "killed by SIGKILL", "exit code 1", or the backend's reason."""
     if isinstance(detail, str):
@@ -164,8 +286,6 @@ def exit_reason(detail: int | str | None) -> str:
     if detail is None:
         return "exit code unknown"
     if detail < 0:
-        import signal
-
         try:
             return f"killed by {signal.Signals(-detail).name}"
         except ValueError:

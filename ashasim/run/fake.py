@@ -23,7 +23,12 @@ same scheduler, seed and epoch costs give the same trace here as in ``ashasim.si
 tested property), as long as epochs take positive time and no per-job overheads are modeled.
 
 ``kill(worker)`` makes a worker die now (its pending message is lost, a ``Died`` follows), like a
-SIGKILL of a process worker.
+SIGKILL of a process worker; *dies* makes workers die in the middle of chosen epochs (the report
+never comes, ``Died`` comes when it would have). Two faults of real objectives can be modeled in
+virtual time:
+*unwind_seconds* delays every job end (an objective whose ``finally`` frees memory or closes
+files: other workers' messages and dispatches come in between), and an epoch of ``math.inf``
+seconds is an objective that hangs (its report never comes; only a time limit ends the job).
 """
 
 from __future__ import annotations
@@ -37,12 +42,13 @@ from typing import Any
 
 from ashasim.checks import check_number
 from ashasim.run.backend import Backend, WorkerSlot
-from ashasim.run.messages import Died, Exit, Report, RunJob
+from ashasim.run.messages import Died, Exit, Failed, Report, Returned, RunJob, Stopped
 from ashasim.run.worker import serve
 
 __all__ = ["FakeBackend"]
 
 EpochSeconds = Callable[[int, dict, int], float]
+_JOB_ENDS = (Stopped, Returned, Failed)
 
 
 class _Killed(BaseException):
@@ -68,7 +74,9 @@ class _Worker:
     def send(self, message: Any) -> None:
         if not self.alive:
             raise _Killed
-        self.backend._produced(self, message)
+        if self.backend._produced(self, message):
+            self.alive = False  # died in that epoch: unwind this thread, say nothing more
+            raise _Killed
 
     def recv(self) -> Any:
         self.parked.release()
@@ -96,12 +104,21 @@ class FakeBackend(Backend):
     """In-process workers on a virtual clock; see the module docstring.
 
     *epoch_seconds*: the virtual seconds each reported epoch takes: a number, or a function
-    ``(trial_id, config, epoch) -> seconds`` (e.g. a cost model's). *resource_attr*: the report
-    key that counts epochs (the scheduler's).
+    ``(trial_id, config, epoch) -> seconds`` (e.g. a cost model's; ``math.inf``: the objective
+    hangs in that epoch). *resource_attr*: the report key that counts epochs (the scheduler's).
+    *unwind_seconds*: virtual seconds between a job's end (STOP, its milestone, a return or an
+    exception) and the worker's message saying so (0: at once, as in the SimPy clock).
+    *dies*: ``(trial_id, config, epoch) -> bool``, True when the worker running that epoch dies
+    in the middle of it, like a process worker killed by SIGKILL (None: no worker ever dies).
     """
 
     def __init__(
-        self, epoch_seconds: float | EpochSeconds = 1.0, *, resource_attr: str = "epoch"
+        self,
+        epoch_seconds: float | EpochSeconds = 1.0,
+        *,
+        resource_attr: str = "epoch",
+        unwind_seconds: float = 0.0,
+        dies: Callable[[int, dict, int], bool] | None = None,
     ) -> None:
         if callable(epoch_seconds):
             self._epoch_seconds: EpochSeconds = epoch_seconds
@@ -109,6 +126,8 @@ class FakeBackend(Backend):
             seconds = check_number("epoch_seconds", epoch_seconds, minimum=0)
             self._epoch_seconds = lambda trial_id, config, epoch: seconds
         self.resource_attr = resource_attr
+        self.unwind_seconds = check_number("unwind_seconds", unwind_seconds, minimum=0)
+        self.dies = dies
         self.now = 0.0
         self._workers: dict[int, _Worker] = {}
         # (time, order, after, worker, message): ``after`` 1 puts a worker's answer to a reply
@@ -151,19 +170,28 @@ class FakeBackend(Backend):
         wake()
         worker.parked.acquire()
 
-    def _produced(self, worker: _Worker, message: Any) -> None:
-        """A message from a worker's thread: stamp it with its virtual time and queue it."""
+    def _produced(self, worker: _Worker, message: Any) -> bool:
+        """A message from a worker's thread: stamp it with its virtual time and queue it. True
+        when the worker dies in the epoch the message reports (``Died`` is queued instead)."""
         at = worker.resumed_at
         if type(message) is Report:
             epoch = message.values.get(self.resource_attr)
             if worker.job is not None and isinstance(epoch, int) and not isinstance(epoch, bool):
-                at += self._epoch_seconds(message.trial_id, worker.job.config, epoch)
+                config = worker.job.config
+                at += self._epoch_seconds(message.trial_id, config, epoch)
+                if self.dies is not None and self.dies(message.trial_id, config, epoch):
+                    entry = (at, next(self._order), 0, worker.index, Died("killed"))
+                    heapq.heappush(self._pending, entry)
+                    return True
             entry = (at, next(self._order), 0, worker.index, message)
+        elif self.unwind_seconds and type(message) in _JOB_ENDS:
+            entry = (at + self.unwind_seconds, next(self._order), 0, worker.index, message)
         elif worker.answering is not None:
             entry = (at, worker.answering, 1, worker.index, message)
         else:
             entry = (at, next(self._order), 0, worker.index, message)
         heapq.heappush(self._pending, entry)
+        return False
 
     def wait(self, until: float) -> list[tuple[int, Any]]:
         """The earliest pending message, if it comes before ``until`` (or now); else the clock

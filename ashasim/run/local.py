@@ -9,8 +9,17 @@ objectives typed at an interactive prompt work).
 Each worker is pinned to its device through ``CUDA_VISIBLE_DEVICES``, set in the environment the
 child inherits *before* it starts, so even an objective module that imports torch at the top sees
 only its GPU. Workers ignore SIGINT: Ctrl-C reaches the driver alone, which shuts them down in
-order. A worker that dies (killed, segfault, out of memory) is seen at once through its process
-sentinel and reported as ``Died(exit code)``.
+order. They are born with SIGINT blocked (the driver blocks it in its thread while it creates a
+worker, and a blocked signal stays blocked across ``exec``) and unblock it once they ignore it, so
+a Ctrl-C during start-up finds no half-started worker to print a traceback, and the driver's own
+Ctrl-C waits until the worker is created and known (never lost). (multiprocessing's resource
+tracker, started with the first worker, unblocks SIGINT in the thread that starts it; so it is
+started first.) A worker that dies (killed, segfault, out of memory) is seen at once through its
+process sentinel and reported as ``Died(exit code)``.
+
+Workers never outlive their driver: on Linux each asks the kernel to SIGKILL it when the driver
+dies (``prctl(PR_SET_PDEATHSIG)``), elsewhere a watchdog thread ends it once its parent is gone;
+either way also when the driver itself was SIGKILLed, and a worker stuck in the objective goes too.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -56,9 +66,68 @@ def _main_module_hidden() -> Iterator[None]:
                 main.__dict__[name] = value
 
 
-def _worker_main(connection: Connection, objective: bytes, threads: int | None) -> None:
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Ctrl-C held back while a worker process is created: SIGINT blocked in this thread, so the
+    worker is born with it blocked, and (in the main thread) Python's handler only noted, since
+    another thread of the driver (a math library's) may take the signal; it acts right after."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
+    resource_tracker.ensure_running()  # its start would unblock SIGINT in this thread
+    noted: list[int] = []
+    main = (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is not None  # None: a handler Python cannot restore
+    )
+    previous = signal.signal(signal.SIGINT, lambda n, f: noted.append(n)) if main else None
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        if main:
+            signal.signal(signal.SIGINT, previous)
+            if noted and callable(previous):
+                previous(signal.SIGINT, None)  # Python's default handler: KeyboardInterrupt
+            elif noted and previous == signal.SIG_DFL:
+                os.kill(os.getpid(), signal.SIGINT)
+
+
+def _worker_main(
+    connection: Connection, objective: bytes, threads: int | None, driver: int
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since its birth
+    die_with(driver)
     serve(connection, objective, threads)
+
+
+def die_with(driver: int) -> None:
+    """End this process when the process ``driver`` ends, even by SIGKILL."""
+    if not (sys.platform.startswith("linux") and _parent_death_signal(signal.SIGKILL)):
+        threading.Thread(target=_watch_parent, args=(driver,), daemon=True).start()
+    if os.getppid() != driver:  # it died before the request above was made
+        os._exit(1)
+
+
+def _parent_death_signal(signum: int) -> bool:
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(1, int(signum), 0, 0, 0) == 0  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - no prctl
+        return False
+
+
+def _watch_parent(driver: int) -> None:  # pragma: no cover - other platforms
+    import time
+
+    while os.getppid() == driver:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 class LocalBackend(Backend):
@@ -73,11 +142,12 @@ class LocalBackend(Backend):
         parent, child = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=_worker_main,
-            args=(child, objective, slot.threads),
+            args=(child, objective, slot.threads, os.getpid()),
             name=f"ashasim-worker-{slot.index}",
             daemon=True,
         )
-        with _ENV_LOCK, _main_module_hidden():  # the child copies os.environ when it starts
+        # the child copies os.environ when it starts; a Ctrl-C meanwhile acts once it is known
+        with _ENV_LOCK, _main_module_hidden(), _sigint_deferred():
             saved = os.environ.get("CUDA_VISIBLE_DEVICES")
             os.environ["CUDA_VISIBLE_DEVICES"] = slot.visible_devices
             try:
@@ -87,9 +157,9 @@ class LocalBackend(Backend):
                     del os.environ["CUDA_VISIBLE_DEVICES"]
                 else:
                     os.environ["CUDA_VISIBLE_DEVICES"] = saved
-        child.close()
-        self._processes[slot.index] = process
-        self._pipes[slot.index] = parent
+            child.close()
+            self._processes[slot.index] = process
+            self._pipes[slot.index] = parent
 
     def send(self, index: int, message: Any) -> None:
         # A dead worker cannot take messages; its sentinel tells the driver.

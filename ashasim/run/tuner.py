@@ -1,19 +1,24 @@
 """``Tuner``: tune an objective for real, on local worker processes, Ray actors, or in-process.
 
-``Tuner`` validates its arguments, keeps what a resume needs in the run directory, and runs the
-one driver (``ashasim.driver``) through the real-time loop (``ashasim.run.executor``) on a
-backend. Every report, decision and job end is journaled as it happens; ``Tuner.resume(dir)``
-continues a stopped or crashed run (``ashasim.run.resume``: the saved scheduler catches up with
-the journal), and the result is the same as if the run had never stopped.
+``Tuner`` validates its arguments, keeps what a resume needs in the run directory
+(``ashasim.run.settings``), and runs the one driver (``ashasim.driver``) through the real-time
+loop (``ashasim.run.executor``) on a backend. Every report, decision and job end is journaled as
+it happens; ``Tuner.resume(dir)`` continues a stopped or crashed run (``ashasim.run.resume``: the
+saved scheduler catches up with the journal), and the result is the same as if the run had never
+stopped, or refuses in one line (``ResumeError``) without touching the directory.
+
+One driver per run directory: a new run and a resume hold the directory's lock
+(``ashasim.run.lock``) from before they read or write anything there until the run ends.
+Nothing is written before every argument has been checked.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import pickle
+import hashlib
+import importlib.util
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,63 +26,42 @@ import cloudpickle
 
 from ashasim.checks import check_choice, check_number, check_optional_int
 from ashasim.core.jobs import Job, Scheduler
-from ashasim.driver import Driver, check_bounded, check_scheduler, run_header
-from ashasim.events import JOURNAL, JobEnded, Trace, read_journal
+from ashasim.driver import Driver, RunError, check_bounded, check_scheduler, run_header
+from ashasim.events import JOURNAL, JobEnded, Trace
 from ashasim.progress import Progress
 from ashasim.run.backend import Backend, WorkerSlot, plan_slots
 from ashasim.run.context import JobSpec
 from ashasim.run.executor import Execution
-from ashasim.run.resume import ResumeError, catch_up
+from ashasim.run.lock import RunDirectoryBusyError, RunLock
+from ashasim.run.resume import ResumeError, ResumePoint, catch_up
+from ashasim.run.settings import (
+    STATE_FILE,
+    RunSettings,
+    StoppingCriterion,
+    identity,
+    load_settings,
+    objective_name,
+    objective_origin,
+    read_run_journal,
+    restore_objective,
+    save_settings,
+    why_taken,
+)
 from ashasim.run.worker import dumps_objective
 
-__all__ = ["BACKENDS", "StoppingCriterion", "Tuner"]
+__all__ = [
+    "BACKENDS",
+    "AllTrialsFailedError",
+    "StoppingCriterion",
+    "Tuner",
+]
 
-STATE_FILE = "tuner.pkl"
 DEFAULT_ROOT = Path("runs")
+_KEEP: Any = object()  # Tuner.resume: keep the saved value
 BACKENDS = ("local", "ray", "fake")
 
 
-@dataclass(frozen=True)
-class StoppingCriterion:
-    """When to stop: after ``max_wallclock_time`` seconds or ``max_trials`` trials started
-    (``max_num_trials_started`` is Syne Tune's name for the latter); whichever comes first.
-    The run also ends when the scheduler is done."""
-
-    max_wallclock_time: float | None = None
-    max_trials: int | None = None
-    max_num_trials_started: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.max_wallclock_time is not None:
-            check_number("max_wallclock_time", self.max_wallclock_time, minimum=0, strict=True)
-        for name in ("max_trials", "max_num_trials_started"):
-            check_optional_int(name, getattr(self, name), minimum=1)
-        if self.max_trials is not None and self.max_num_trials_started is not None:
-            raise ValueError("give max_trials or max_num_trials_started, not both")
-
-    @property
-    def trials(self) -> int | None:
-        return self.max_trials if self.max_trials is not None else self.max_num_trials_started
-
-
-@dataclass
-class _Settings:
-    """Everything a run directory needs to be resumed: saved before the scheduler's first call,
-    so resuming restores every choice the user made (nothing is reset to a default)."""
-
-    objective: bytes
-    config_space: dict[str, Any]
-    scheduler: Scheduler
-    n_workers: int
-    devices: Any
-    workers_per_device: int | None
-    backend: str
-    backend_options: dict[str, Any] = field(default_factory=dict)
-    name: str = ""
-    stop: StoppingCriterion = field(default_factory=StoppingCriterion)
-    max_failures: int | None = 10
-    print_every: float | None = None
-    return_ends_trial: bool = False
+_Settings = RunSettings  # the name tuner.pkl files written before the settings module use
 
 
 class Tuner:
@@ -96,6 +80,10 @@ class Tuner:
     (for notebooks and logs). *max_failures*: give up (RunError) after this many jobs in a row
     failed without a single good report in between: a systematic error (missing data, a bug in
     the objective) would otherwise burn through thousands of trials; None never gives up.
+    *trial_timeout*: seconds a job may run; a job still running then fails with a reason naming
+    the limit, and its worker is stopped and replaced (a hung objective). None: no limit.
+    *durable*: fsync the journal after every event, so that a crash of the machine (not only of
+    the driver) loses nothing the driver acted on; README "Tune for real" gives the cost.
     *outputs*: write results.csv, summary.json and replay.csv when the run ends (figures are the
     CLI's: ``ashasim.outputs.write_figures``). *name*: the run's name (default: scheduler and
     time), the directory name under ``runs/``.
@@ -125,6 +113,8 @@ class Tuner:
         name: str | None = None,
         print_every: float | None = None,
         max_failures: int | None = 10,
+        trial_timeout: float | None = None,
+        durable: bool = False,
         return_ends_trial: bool = False,
         progress: Progress | None = None,
     ) -> None:
@@ -154,16 +144,21 @@ class Tuner:
         )
         name = name or _default_name(scheduler)
         directory = Path(experiment_dir) if experiment_dir else DEFAULT_ROOT / name
-        if (directory / JOURNAL).exists():
-            raise ValueError(
-                f"experiment_dir {directory} already holds a run; resume it with "
-                f"Tuner.resume({str(directory)!r}) or choose another directory"
-            )
+        taken = why_taken(directory)
+        if taken:
+            raise ValueError(f"experiment_dir {taken}")
         if print_every is not None:
             check_number("print_every", print_every, minimum=0, strict=True)
         check_optional_int("max_failures", max_failures, minimum=1)
+        _check_trial_timeout(trial_timeout)
+        if not isinstance(durable, bool):
+            raise ValueError(f"durable must be True or False, got {durable!r}")
         options = dict(backend_options or {})
         if backend == "ray":
+            if importlib.util.find_spec("ray") is None:
+                raise ValueError(
+                    "backend='ray' needs Ray, which is not installed: pip install 'ashasim[ray]'"
+                )
             options.update(
                 ray_address=ray_address,
                 workers_per_device=workers_per_device,
@@ -176,7 +171,7 @@ class Tuner:
                 f"objective cannot be sent to workers (cloudpickle: {type(error).__name__}: "
                 f"{error}); define it at module level or make what it refers to picklable"
             ) from None
-        settings = _Settings(
+        settings = RunSettings(
             objective=objective_bytes,
             config_space=dict(config_space),
             scheduler=scheduler,
@@ -189,6 +184,10 @@ class Tuner:
             stop=stop,
             max_failures=max_failures,
             print_every=print_every,
+            objective_name=objective_name(objective),
+            origin=objective_origin(objective),
+            trial_timeout=trial_timeout,
+            durable=durable,
             return_ends_trial=bool(return_ends_trial),
         )
         try:  # saved now, so a scheduler that cannot be saved fails before anything is written
@@ -198,13 +197,14 @@ class Tuner:
                 f"scheduler cannot be saved for resume (cloudpickle: {type(error).__name__}: "
                 f"{error})"
             ) from None
+        self._digest = hashlib.sha256(self._saved_settings).hexdigest()
         self._configure(
             settings, directory, resuming=False, quiet=quiet, outputs=outputs, progress=progress
         )
 
     def _configure(
         self,
-        settings: _Settings,
+        settings: RunSettings,
         directory: Path,
         *,
         resuming: bool,
@@ -236,6 +236,8 @@ class Tuner:
         experiment_dir: str | Path,
         *,
         stop: StoppingCriterion | None = None,
+        trial_timeout: float | None = _KEEP,
+        durable: bool | None = None,
         quiet: bool = False,
         outputs: bool = True,
         progress: Progress | None = None,
@@ -243,85 +245,148 @@ class Tuner:
         """Continue a stopped or crashed run from its journal; returns the whole run's Trace.
 
         *stop* replaces the saved stopping criterion (e.g. a longer time budget); the time
-        budget counts the whole run, the part before the interruption included. *progress* as
+        budget counts the whole run, the part before the interruption included.
+        *trial_timeout* replaces the saved time limit per job (None: no limit); *durable* True
+        or False replaces the saved choice. Refuses with ``ResumeError`` (one line, the
+        directory left exactly as it was) when the directory holds no run, its files are
+        damaged, its journal belongs to another run, or its objective cannot be loaded here;
+        with ``RunDirectoryBusyError`` when another driver holds the directory. *progress* as
         in ``Tuner``.
         """
+        if stop is not None and not isinstance(stop, StoppingCriterion):
+            raise ValueError(f"stop must be a StoppingCriterion, got {stop!r}")
+        if trial_timeout is not _KEEP:
+            _check_trial_timeout(trial_timeout)
+        if durable is not None and not isinstance(durable, bool):
+            raise ValueError(f"durable must be True, False or None, got {durable!r}")
         directory = Path(experiment_dir)
-        state = directory / STATE_FILE
-        if not state.exists():
+        if not (directory / STATE_FILE).is_file():
             raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})")
-        with open(state, "rb") as handle:
-            settings: _Settings = pickle.load(handle)
-        if stop is not None:
-            if not isinstance(stop, StoppingCriterion):
-                raise ValueError(f"stop must be a StoppingCriterion, got {stop!r}")
-            settings.stop = stop
-            if stop.max_wallclock_time is None and stop.trials is None:
-                check_bounded(settings.scheduler, time_limit=None, what="stop.max_wallclock_time")
+        if not (directory / JOURNAL).is_file():
+            raise ResumeError(
+                f"{directory} holds {STATE_FILE} but no {JOURNAL}: the run never started, or "
+                f"its journal was removed; nothing to resume"
+            )
         tuner = cls.__new__(cls)
-        tuner._configure(
-            settings, directory, resuming=True, quiet=quiet, outputs=outputs, progress=progress
-        )
+        tuner.experiment_dir = directory
+        tuner._overrides = {"stop": stop, "trial_timeout": trial_timeout, "durable": durable}
+        tuner._resuming = True
+        tuner.quiet, tuner.outputs, tuner.progress = quiet, outputs, progress
         return tuner.run()
 
     def run(self) -> Trace:
-        """Run until the scheduler is done, the stopping criterion fires, or Ctrl-C (which
-        cancels running jobs, keeps the journal, and re-raises KeyboardInterrupt)."""
-        settings = self._settings
-        trace, requeue, offset = self._open_trace()
-        self.trace = trace
-        driver = Driver(
-            self.scheduler,
-            trace,
-            settings.n_workers,
-            max_failures=settings.max_failures,
-            idle=(),
-            return_ends_trial=settings.return_ends_trial,
-        )
-        driver.requeue(requeue)
-        try:
-            Execution(
-                driver,
-                self._make_backend(),
-                self.slots,
-                settings.objective,
-                self._spec,
-                deadline=settings.stop.max_wallclock_time,
-                offset=offset,
-                progress=self._progress(),
-            ).run()
-        finally:
-            trace.close()
-        if self.outputs:
-            from ashasim.outputs import write_results
-            from ashasim.run.export import export_tabular
+        """Run until the scheduler is done, the stopping criterion fires, Ctrl-C (which
+        cancels running jobs, keeps the journal, and re-raises KeyboardInterrupt) or SIGTERM
+        (the same, then ``Terminated``, a SystemExit with status 143).
 
-            write_results(trace, self.experiment_dir)
-            export_tabular(trace, self.experiment_dir / "replay.csv")
+        Raises RunError when every trial failed (nothing was learned; the last error is in the
+        message), after the journal is complete.
+        """
+        directory = self.experiment_dir
+        if not self._resuming:
+            directory.mkdir(parents=True, exist_ok=True)
+        with RunLock(directory) as lock:
+            if self._resuming:
+                point, header, events = self._load_resume()
+            else:
+                taken = why_taken(directory)
+                if taken:  # another driver made it since Tuner() looked
+                    raise RunDirectoryBusyError(f"experiment_dir {taken}")
+                point, header, events = ResumePoint(), None, []
+            backend = self._make_backend()  # before anything is written: it may fail
+            lock.mark()
+            trace, offset = self._open_trace(point, header, events)
+            self.trace = trace
+            settings = self._settings
+            driver = Driver(
+                self.scheduler,
+                trace,
+                settings.n_workers,
+                max_failures=settings.max_failures,
+                idle=(),
+                return_ends_trial=settings.return_ends_trial,
+            )
+            driver.requeue(point.requeue)
+            try:
+                Execution(
+                    driver,
+                    backend,
+                    self.slots,
+                    settings.objective,
+                    self._spec,
+                    deadline=settings.stop.max_wallclock_time,
+                    offset=offset,
+                    progress=self._progress(),
+                    trial_timeout=settings.trial_timeout,
+                    ran=point.ran,
+                ).run()
+            finally:
+                trace.close()
+            if self.outputs:
+                from ashasim.outputs import write_results
+                from ashasim.run.export import export_tabular
+
+                write_results(trace, self.experiment_dir)
+                export_tabular(trace, self.experiment_dir / "replay.csv")
+        _check_something_worked(trace)
         return trace
 
     # -- for run() ------------------------------------------------------------------------------
 
-    def _open_trace(self) -> tuple[Trace, list[Job], float]:
-        """The run's trace (a new journal, or the old one reopened and caught up with), the jobs
-        to finish first and the run time already spent."""
+    def _load_resume(self) -> tuple[ResumePoint, dict[str, Any], list[Any]]:
+        """Read and check everything a resume needs, writing nothing: the saved settings, the
+        journal, that both belong to one run, the objective, and the journal's calls replayed
+        on the saved scheduler."""
+        directory = self.experiment_dir
+        settings, digest = load_settings(directory)
+        self._digest = digest
+        overrides = self._overrides
+        if overrides["stop"] is not None:
+            settings.stop = overrides["stop"]
+        if overrides["trial_timeout"] is not _KEEP:
+            settings.trial_timeout = overrides["trial_timeout"]
+        if overrides["durable"] is not None:
+            settings.durable = overrides["durable"]
+        try:
+            self._configure(
+                settings,
+                directory,
+                resuming=True,
+                quiet=self.quiet,
+                outputs=self.outputs,
+                progress=self.progress,
+            )
+        except ValueError as error:  # e.g. its GPUs are not on this machine
+            raise ResumeError(f"cannot run the saved settings here: {error}") from None
+        header, events = read_run_journal(directory, settings, digest)
+        restore_objective(settings)
+        point = catch_up(self.scheduler, events, settings.n_workers)
+        if settings.stop.trials is not None:  # a new stopping criterion's budget, after the
+            self.scheduler.limit_trials(settings.stop.trials)  # catch-up (it never undoes trials)
+        try:
+            check_bounded(self.scheduler, time_limit=settings.stop.max_wallclock_time, what="stop")
+        except ValueError as error:
+            raise ResumeError(f"the resumed run would never end: {error}") from None
+        return point, header, events
+
+    def _open_trace(
+        self, point: ResumePoint, header: dict[str, Any] | None, events: list[Any]
+    ) -> tuple[Trace, float]:
+        """The run's trace (a new journal after tuner.pkl, or the old one reopened) and the run
+        time already spent."""
         directory = self.experiment_dir
         journal = directory / JOURNAL
-        if not self._resuming:
-            directory.mkdir(parents=True, exist_ok=True)
-            (directory / STATE_FILE).write_bytes(self._saved_settings)
-            return Trace(self._header(), journal=journal), [], 0.0
-        header, events = read_journal(journal)
-        point = catch_up(self.scheduler, events)
-        if self.stop.trials is not None:  # a new stopping criterion's budget, after the catch-up
-            self.scheduler.limit_trials(self.stop.trials)  # (it never undoes trials already run)
-        trace = Trace(header, journal=journal, append=True, events=events)
+        durable = self._settings.durable
+        if header is None:
+            save_settings(directory, self._saved_settings)
+            return Trace(self._header(), journal=journal, durable=durable), 0.0
+        trace = Trace(header, journal=journal, append=True, events=events, durable=durable)
         offset = events[-1].t if events else 0.0
         # Jobs the journal never saw end were cut by the crash: end them where it stopped.
         for worker, trial_id, reached, reason in point.open_jobs:
             why = "the driver stopped before this job ended"
             trace.record(JobEnded(offset, worker, trial_id, reached, reason, why))
-        return trace, point.requeue, offset
+        return trace, offset
 
     def _header(self) -> dict[str, Any]:
         settings = self._settings
@@ -331,6 +396,7 @@ class Tuner:
             "name": self.name,
             "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "max_wallclock_time": self.stop.max_wallclock_time,
+            **identity(settings, self._digest),
         }
         return run_header(self.scheduler, settings.n_workers, "wallclock", extra)
 
@@ -379,6 +445,32 @@ def _plan(
     plan_slots(n_workers, "cpu", None)  # validates n_workers
     check_optional_int("workers_per_device", workers_per_device, minimum=1)
     return [WorkerSlot(index, backend, None) for index in range(n_workers)]
+
+
+def _check_trial_timeout(trial_timeout: float | None) -> None:
+    if trial_timeout is not None:
+        check_number("trial_timeout", trial_timeout, minimum=0, strict=True)
+
+
+class AllTrialsFailedError(RunError):
+    """Every trial of the run failed: nothing was learned (the journal is complete)."""
+
+
+def _check_something_worked(trace: Trace) -> None:
+    """A run in which every trial failed learned nothing: an error, with the last failure's."""
+    failed: dict[int, str] = {}
+    for event in trace.events:
+        if type(event) is JobEnded and event.reason == "failed":
+            failed[event.trial_id] = event.error or "?"
+    trials = trace.trial_ids
+    if trials and len(failed) == len(trials):
+        last = next(
+            e for e in reversed(trace.events) if type(e) is JobEnded and e.reason == "failed"
+        )
+        raise AllTrialsFailedError(
+            f"every trial failed ({len(trials)} of {len(trials)}); nothing was learned. The last "
+            f"error (trial {last.trial_id}):\n{last.error}"
+        )
 
 
 def _default_name(scheduler: Scheduler) -> str:

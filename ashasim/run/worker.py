@@ -36,10 +36,10 @@ def loads_objective(data: bytes) -> Any:
 def setup_threads(threads: int | None) -> None:
     """Cap math-library threads so several workers do not oversubscribe the CPU cores.
 
-    The environment variables reach every library imported from now on (torch reads
-    OMP_NUM_THREADS when it is imported); only a torch that is already imported is told
-    directly. Importing torch here just for that would add seconds to every worker's start for
-    objectives that never use it.
+    The variables are read when a library is first imported (torch sizes its thread pool from
+    ``OMP_NUM_THREADS``), which in a fresh worker is after this; torch is not imported here for
+    the objective's sake (seconds per worker start, and replacements after a death or a time
+    limit are started while the run waits), only told when something imported it already.
     """
     if threads is None:
         return
@@ -72,7 +72,6 @@ def serve(channel: Channel, objective_bytes: bytes, threads: int | None = None) 
     except BaseException:
         channel.send(Fatal(traceback.format_exc()))
         return
-    setup_threads(threads)  # the objective's module may have imported torch meanwhile
     channel.send(Ready())
     while True:
         try:

@@ -25,7 +25,7 @@ from ashasim.checks import check_choice, check_int, check_number
 from ashasim.driver import RunError
 from ashasim.events import JobEnded, JobStarted, load_experiment
 from ashasim.events.records import json_default
-from ashasim.run.tuner import BACKENDS, STATE_FILE, StoppingCriterion, Tuner
+from ashasim.run.tuner import BACKENDS, STATE_FILE, AllTrialsFailedError, StoppingCriterion, Tuner
 from ashasim.search import Searcher
 from ashasim.space import Domain, GridSearch, sample
 from ashasim.tune.analysis import META_FILE, ExperimentAnalysis, Trial, load_trials
@@ -272,6 +272,8 @@ def run(
                 return_ends_trial=True,
                 progress=live,
             ).run()
+    except AllTrialsFailedError:
+        pass  # listed below as ERROR trials, and raised (or not) the way Ray Tune does
     except RunError as error:
         lines = str(error).splitlines()
         detail = f"; the last error: {_one_line(str(error))}" if len(lines) > 1 else ""

@@ -120,3 +120,14 @@ def dies_after_its_milestone(x: float, max_epochs: int, bad_trial: int = 0) -> N
     finally:
         if current_job().trial_id == bad_trial:
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+def hangs(x: float, max_epochs: int, hang_trial: int = -1) -> None:
+    """quadratic with 0.2 s epochs; trial ``hang_trial`` (every trial when -1) hangs in epoch 2,
+    as an objective stuck in a dead data loader or a deadlocked collective would."""
+    report = Reporter()
+    for epoch in range(1, max_epochs + 1):
+        time.sleep(0.2)
+        if epoch == 2 and hang_trial in (-1, current_job().trial_id):
+            time.sleep(3600)
+        report(epoch=epoch, loss=curve(x, epoch))

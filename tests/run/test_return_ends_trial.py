@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from ashasim.core import ASHA, SyncHyperband
-from ashasim.events import JOURNAL, JobEnded
+from ashasim.events import JOURNAL, JobEnded, load_experiment
 from ashasim.run import Reporter, RunError, StoppingCriterion, Tuner, current_job
 from ashasim.space import uniform
 
@@ -72,8 +72,9 @@ def test_without_the_option_the_same_objective_fails(tmp_path):
 
 
 def test_a_trial_that_never_reported_still_fails(tmp_path):
-    trace = tune(tmp_path, never_reports, stopping_asha(), max_failures=None)
-    assert set(reasons(trace)) == {"failed"}
+    with pytest.raises(RunError, match="every trial failed"):
+        tune(tmp_path, never_reports, stopping_asha(), max_failures=None)
+    assert set(reasons(load_experiment(tmp_path))) == {"failed"}
     with pytest.raises(RunError, match="3 jobs failed in a row"):
         tune(tmp_path / "again", never_reports, stopping_asha(), max_failures=3)
 

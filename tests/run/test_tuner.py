@@ -193,9 +193,15 @@ def test_nan_and_missing_metrics_fail_the_trial_with_a_clear_error(tmp_path):
 
 
 def test_an_objective_that_returns_before_its_milestone_fails(tmp_path):
+    """Every trial fails that way, so the run itself fails (after its journal is complete)."""
+    from ashasim.run import RunError
+
     scheduler = RandomSearch(SPACE, max_trials=2, max_t=4, metric="loss")
-    trace = tune(objectives.returns_early, scheduler, tmp_path)
+    with pytest.raises(RunError, match="every trial failed \\(2 of 2\\)"):
+        tune(objectives.returns_early, scheduler, tmp_path)
+    trace = load_experiment(tmp_path / "run")
     errors = [e.error for e in trace.events if type(e).__name__ == "JobEnded"]
+    assert len(errors) == 2
     assert all("returned after epoch=1, before the job's milestone 4" in e for e in errors)
 
 

@@ -1,0 +1,27 @@
+"""Every journal a test here leaves behind must replay: its saved scheduler, caught up with it,
+makes exactly the calls it records (journal order = the order of the scheduler's decisions).
+
+A test that damages journals on purpose says so with ``@pytest.mark.damaged_journals``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.run.faults import replay_run_directory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "damaged_journals: the test damages journals on purpose (no replay check)"
+    )
+
+
+@pytest.fixture(autouse=True)
+def every_journal_replays(request: pytest.FixtureRequest, tmp_path):
+    """After the test: replay each run directory under its ``tmp_path``."""
+    yield
+    if request.node.get_closest_marker("damaged_journals") is not None:
+        return
+    for state in sorted(tmp_path.rglob("tuner.pkl")):
+        replay_run_directory(state.parent)
