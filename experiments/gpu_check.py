@@ -386,6 +386,7 @@ def tune(args: argparse.Namespace, workers: int, seconds: float, step: str) -> d
     The trials' checkpoints are deleted afterwards (~250 kB each; the journal has the results).
     """
     from ashasim.core import ASHA
+    from ashasim.outputs import write_figures
     from ashasim.run import StoppingCriterion, Tuner
     from ashasim.training import fashion_mnist
 
@@ -419,6 +420,9 @@ def tune(args: argparse.Namespace, workers: int, seconds: float, step: str) -> d
         name=f"gpu_check-{workers}workers",
     ).run()
     shutil.rmtree(directory / "checkpoints", ignore_errors=True)
+    write_figures(
+        trace, directory, title=f"ASHA on one {args.device}: {workers} workers, {step} step"
+    )
     times = [r.t for r in trace.results]
     summary = trace.summary()
     steady = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else None

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ashasim.studies.compare import (
     RunResult,
+    Summary,
     as_rows,
     compare,
     format_costs_table,
@@ -32,9 +33,10 @@ from ashasim.studies.compare import (
     variance_settings,
 )
 
-__all__ = ["CONTENDERS", "DEFAULT_WORKERS", "run", "write"]
+__all__ = ["CONTENDERS", "DEFAULT_WORKERS", "HEADLINE_WORKERS", "headline_table", "run", "write"]
 
 DEFAULT_WORKERS = (2, 4, 8, 16, 32, 64, 128, 256)
+HEADLINE_WORKERS = (8, 128)  # the README's table: a small and a large cluster
 LADDER = {"max_t": 10, "grace_period": 2, "reduction_factor": 2}
 CONTENDERS = (
     "sync-sh:none",
@@ -71,6 +73,38 @@ def run(
     )
 
 
+def headline_table(
+    summaries: Sequence[Summary], *, target: float, workers: Sequence[int] = HEADLINE_WORKERS
+) -> str:
+    """The README's table: per setting, cluster size and contender, idle fraction, time to the
+    target, time to the first trial at r_max, the median promotion wait and the share of ASHA's
+    promotions SH would not have made (mean ± std over seeds)."""
+
+    def pm(pair: tuple[float | None, float | None], fmt: str) -> str:
+        mean, std = pair
+        return "—" if mean is None else f"{mean:{fmt}} ± {std:{fmt}}"
+
+    lines = [
+        f"| setting | workers | scheduler | idle | time to ≤ {target:g} (s) | first at r_max (s) "
+        "| promotion wait, median (s) | promotions SH would not make |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    settings = list(dict.fromkeys(s.setting for s in summaries))
+    order = list(dict.fromkeys(s.scheduler for s in summaries))
+    chosen = sorted(
+        (s for s in summaries if s.n_workers in workers),
+        key=lambda s: (settings.index(s.setting), s.n_workers, order.index(s.scheduler)),
+    )
+    for s in chosen:
+        lines.append(
+            f"| {s.setting} | {s.n_workers} | {s.scheduler} | {s.idle_mean:.0%} | "
+            f"{pm((s.time_to_target_mean, s.time_to_target_std), ',.0f')} | "
+            f"{pm(s.first_at_top, ',.0f')} | {pm(s.wait_median, ',.1f')} | "
+            f"{pm(s.wrong_fraction, '.1%')} |"
+        )
+    return "\n".join(lines)
+
+
 def write(out: Path, results: list[RunResult], *, target: float) -> dict[str, Path]:
     """Tables (Markdown + JSON) and figures (PNG + SVG) under ``out``."""
     from ashasim.plot import idle_comparison, save, workers_comparison
@@ -81,6 +115,8 @@ def write(out: Path, results: list[RunResult], *, target: float) -> dict[str, Pa
     table.write_text(format_table(summaries, target=target) + "\n", encoding="utf-8")
     costs = out / "sync_costs.md"
     costs.write_text(format_costs_table(summaries) + "\n", encoding="utf-8")
+    headline = out / "sync_headline.md"
+    headline.write_text(headline_table(summaries, target=target) + "\n", encoding="utf-8")
     data = out / "sync_vs_async.json"
     data.write_text(json.dumps(as_rows(summaries), indent=1) + "\n", encoding="utf-8")
     figure = idle_comparison(
@@ -94,4 +130,10 @@ def write(out: Path, results: list[RunResult], *, target: float) -> dict[str, Pa
         title="Time until the first trial is trained to r_max (median, quartiles)",
     )
     save(first, out / "first_at_top")
-    return {"table": table, "costs": costs, "data": data, "figure": paths[0]}
+    return {
+        "table": table,
+        "costs": costs,
+        "headline": headline,
+        "data": data,
+        "figure": paths[0],
+    }

@@ -30,6 +30,15 @@ def test_the_sync_vs_async_study_writes_both_tables_and_figures(tmp_path):
     sync = by_name[("sync-sh:none", 8, "low variance")]
     assert asha.idle_fraction < sync.idle_fraction
     assert sync.wrong_promotions == 0 and 0 <= asha.wrong_promotions <= asha.promotions
+    headline = paths["headline"].read_text().splitlines()
+    rows = [line.split(" | ") for line in headline[2:]]
+    assert [(r[0].lstrip("| "), r[1], r[2]) for r in rows] == [
+        (setting, "8", name)
+        for setting in ("low variance", "high variance")
+        for name in ("sync-sh:none", "asha")
+    ]  # only the headline cluster sizes (2 workers left out), in setting, size, contender order
+    idle = {(r[0].lstrip("| "), r[2]): r[3] for r in rows}
+    assert idle[("low variance", "asha")] == f"{asha.idle_fraction:.0%}"
 
 
 def test_the_paper_workload_is_deterministic_and_spreads_trial_speeds():
