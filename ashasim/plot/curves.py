@@ -324,13 +324,25 @@ def save(
     """Write *fig* as path_stem.<format> for each format (PNG at 150 dpi) and return the paths.
 
     The suffix is appended rather than substituted, so a stem like ``runs/asha.w8`` keeps its dot.
+    Files are reproducible: no creation date in the metadata and SVG ids salted by the file name,
+    so a regenerated figure that did not change leaves the repository clean.
     """
+    import matplotlib
+
     stem = Path(path_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
         fmt = fmt.lower().lstrip(".")
         path = stem.with_name(f"{stem.name}.{fmt}")
-        fig.savefig(path, format=fmt, dpi=150 if fmt == "png" else "figure", bbox_inches="tight")
+        metadata = {"Date": None} if fmt in ("svg", "pdf") else None
+        with matplotlib.rc_context({"svg.hashsalt": stem.name}):
+            fig.savefig(
+                path,
+                format=fmt,
+                dpi=150 if fmt == "png" else "figure",
+                bbox_inches="tight",
+                metadata=metadata,
+            )
         written.append(path)
     return written
