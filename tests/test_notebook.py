@@ -14,7 +14,7 @@ from ashasim.training import fashion_data
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "asha.ipynb"
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def write_synthetic_fashion_mnist(directory, n_train=2000, n_test=500, seed=0):

@@ -326,6 +326,7 @@ def test_tune_your_own_objective_then_resume(tmp_path):
     assert load_experiment(out).summary()["reports"] == summary["reports"]  # nothing redone
 
 
+@pytest.mark.slow
 def test_tune_the_builtin_workload_on_given_data(tmp_path):
     from tests.lenet_data import write_dataset
 

@@ -13,7 +13,7 @@ from ashasim.run import Tuner  # noqa: E402
 from ashasim.space import uniform  # noqa: E402
 from tests.run import objectives  # noqa: E402
 
-pytestmark = [pytest.mark.ray, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.timeout(600)]
 
 SPACE = {"x": uniform(0.0, 1.0), "max_epochs": 4}
 LADDER = {"max_t": 4, "grace_period": 1, "reduction_factor": 2, "metric": "loss"}

@@ -16,7 +16,7 @@ from ashasim import tune  # noqa: E402
 from ashasim.tune import ASHAScheduler  # noqa: E402
 from tests.tune import trainables  # noqa: E402
 
-pytestmark = [pytest.mark.ray, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module", autouse=True)

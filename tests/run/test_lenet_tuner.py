@@ -14,7 +14,7 @@ from ashasim.training import fashion_mnist as fm  # noqa: E402
 from ashasim.training.fashion_data import DEBIAN_DIR  # noqa: E402
 from tests.lenet_data import write_dataset  # noqa: E402
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def run(objective, scheduler, tmp_path, n_workers=1):

@@ -143,6 +143,7 @@ def test_an_exception_in_the_objective_fails_the_trial_and_the_run_goes_on(tmp_p
     assert scheduler.done
 
 
+@pytest.mark.slow
 def test_a_killed_worker_fails_its_trial_and_is_replaced(tmp_path):
     """Trial 1 SIGKILLs its own worker mid-trial: the trial fails, a fresh worker takes over."""
     scheduler = RandomSearch(SPACE, max_trials=8, max_t=4, metric="loss")
@@ -205,6 +206,7 @@ def test_an_objective_that_returns_before_its_milestone_fails(tmp_path):
     assert all("returned after epoch=1, before the job's milestone 4" in e for e in errors)
 
 
+@pytest.mark.slow
 def test_time_budget_cancels_running_jobs(tmp_path):
     space = {"x": uniform(0.0, 1.0), "max_epochs": 1000, "sleep": 0.05}
     scheduler = RandomSearch(space, max_t=1000, metric="loss")
@@ -247,6 +249,7 @@ def _wait_for_reports(journal: Path, count: int, timeout: float = 120.0) -> None
     raise AssertionError("the driver made too few reports")
 
 
+@pytest.mark.slow
 def test_driver_killed_mid_run_then_resumed_loses_and_repeats_nothing(tmp_path):
     """SIGKILL the driver (workers lose their pipe and exit), then Tuner.resume(dir): every
     result journaled before the crash is kept, none is made twice, the run completes."""
@@ -274,6 +277,7 @@ def test_driver_killed_mid_run_then_resumed_loses_and_repeats_nothing(tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_the_run_can_resume(tmp_path):
     driver = _start_driver(tmp_path)
     journal = tmp_path / "run" / "journal.jsonl"
