@@ -36,6 +36,12 @@ import numpy as np
 from ashasim.core import ASHA, Decision, Job
 from ashasim.core.rungs import Rung
 
+# run as a script, experiments/ is on the path and the repository root may not be
+try:
+    from experiments import peers
+except ModuleNotFoundError:
+    import peers  # type: ignore[no-redef]
+
 SPACE = {"x": 0}  # configs play no part in the cost of a decision
 _CURVES: dict[int, tuple[float, float]] = {}
 
@@ -231,7 +237,6 @@ def main() -> None:
 
 
 def peer_table(args: argparse.Namespace) -> None:
-    from experiments.peers import OptunaSuccessiveHalving, PeerMissingError, RayAsyncHyperBand
 
     print(f"\n{'library (driven live)':<44} {'trials':>7} {'reached':>7} {'decisions/s':>12}")
     for trials in [n for n in args.trials if n >= 10_000] or args.trials:
@@ -240,17 +245,17 @@ def peer_table(args: argparse.Namespace) -> None:
             ("ashasim ASHA (promotion)", lambda n=trials: make("promotion", n)),
             (
                 "Ray Tune AsyncHyperBandScheduler",
-                lambda n=trials: RayAsyncHyperBand(trials=n, **LADDER),
+                lambda n=trials: peers.RayAsyncHyperBand(trials=n, **LADDER),
             ),
             (
                 "Optuna SuccessiveHalvingPruner",
-                lambda n=trials: OptunaSuccessiveHalving(trials=n, **LADDER),
+                lambda n=trials: peers.OptunaSuccessiveHalving(trials=n, **LADDER),
             ),
         ]
         for name, build in rows:
             try:
                 scheduler = build()
-            except PeerMissingError as skipped:
+            except peers.PeerMissingError as skipped:
                 print(f"{name:<44} {trials:>7}  skipped: {skipped}")
                 continue
             decisions, spent, reached = drive(scheduler, budget=args.peer_seconds)

@@ -36,7 +36,12 @@ import simpy
 from ashasim.core import ASHA, RandomSearch
 from ashasim.sim import LearningCurves, simulate
 from ashasim.sim.costs import CostModel, EpochFn
-from experiments.peers import PeerMissingError, work
+
+# run as a script, experiments/ is on the path and the repository root may not be
+try:
+    from experiments import peers
+except ModuleNotFoundError:
+    import peers  # type: ignore[no-redef]
 
 MAX_T = 81
 
@@ -52,7 +57,7 @@ class Work(CostModel):
     """``experiments.peers.work``: the simple curves every simulator in the peer table runs."""
 
     def epoch_fn(self, seed: int) -> EpochFn:
-        return lambda trial_id, config, epoch: work(trial_id, epoch)
+        return lambda trial_id, config, epoch: peers.work(trial_id, epoch)
 
 
 def bare_simpy(n_workers: int, n_timeouts: int) -> float:
@@ -97,7 +102,6 @@ def timed(name: str, n_workers: int, n_epochs: int, journal: bool) -> tuple[int,
 
 
 def peer_table(n_trials: int, workers: list[int]) -> None:
-    from experiments.peers import mfhpo_trials_per_second, syne_tune_trials_per_second
 
     header = "simulator (the same work, until the trials finish)"
     print(f"\n{header:<52} {'workers':>7} {'trials':>7} {'trials/s':>9}")
@@ -106,18 +110,18 @@ def peer_table(n_trials: int, workers: list[int]) -> None:
         ("ashasim ASHA (promotion)", lambda w: ashasim_trials_per_second("promotion", w, n_trials)),
         (
             "Syne Tune simulator backend, its ASHA (stopping)",
-            lambda w: syne_tune_trials_per_second(n_trials, w, max_t=MAX_T),
+            lambda w: peers.syne_tune_trials_per_second(n_trials, w, max_t=MAX_T),
         ),
         (
             "mfhpo-simulator, ashasim ASHA (promotion)",
-            lambda w: mfhpo_trials_per_second(n_trials, w, max_t=MAX_T),
+            lambda w: peers.mfhpo_trials_per_second(n_trials, w, max_t=MAX_T),
         ),
     ]
     for n_workers in workers:
         for label, measure in rows:
             try:
                 rate = measure(n_workers)
-            except PeerMissingError as missing:
+            except peers.PeerMissingError as missing:
                 print(f"{label:<52} {n_workers:>7} {n_trials:>7}  skipped: {missing}")
                 continue
             print(f"{label:<52} {n_workers:>7} {n_trials:>7} {rate:>9,.0f}", flush=True)
