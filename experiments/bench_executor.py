@@ -7,7 +7,9 @@
   the objective, acknowledging its end);
 * LeNet epoch time with device-resident index batching vs a torchvision-style DataLoader, and
   their ratio (``experiments/bench_lenet.py``), on the CPU here or on a GPU with --device cuda;
-* the same two overheads with a durable journal (``Tuner(durable=True)``, ``--durable``: an fsync
+* job cycle, in µs: the median time from one job's start to the next job's start on that one
+  worker: what a job costs end to end, independent of when the journal stamps its start and end;
+* the same overheads with a durable journal (``Tuner(durable=True)``, ``--durable``: an fsync
   per event), in a column of their own, so the cost of surviving a machine crash is the
   difference;
 * with --ray, the same two overheads through the Ray backend.
@@ -74,6 +76,11 @@ def overheads(backend: str, durable: bool = False, root: str | None = None) -> d
         cycles = [e.t - starts[e.trial_id] for e in trace.events if type(e) is JobEnded]
         results["job dispatch latency (us)"] = (
             1e6 * statistics.median(cycles) - results["report round trip (us)"]
+        )
+        # the whole cost of a job as the one worker sees it, whatever the journal stamps when
+        started = sorted(starts.values())
+        results["job cycle (us)"] = 1e6 * statistics.median(
+            b - a for a, b in itertools.pairwise(started)
         )
     return results
 

@@ -220,6 +220,7 @@ class Tuner:
         self.stop = settings.stop
         self.name = settings.name
         self.experiment_dir = directory
+        self._checkpoints = (directory / "checkpoints").resolve()  # once, not per job
         self.slots = _plan(
             settings.backend, settings.n_workers, settings.devices, settings.workers_per_device
         )
@@ -401,13 +402,12 @@ class Tuner:
         return run_header(self.scheduler, settings.n_workers, "wallclock", extra)
 
     def _spec(self, job: Job) -> JobSpec:
-        folder = self.experiment_dir / "checkpoints" / f"trial_{job.trial_id}"
         return JobSpec(
             job.trial_id,
             dict(job.config),
             job.resume_from,
             job.milestone,
-            str(folder.resolve()),
+            str(self._checkpoints / f"trial_{job.trial_id}"),
             {"resource_attr": self.scheduler.resource_attr},
         )
 
