@@ -7,7 +7,6 @@ summary are all computed from the events, so they cannot disagree with them.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ashasim.checks import is_int
+from ashasim.events import results_table
 from ashasim.events.journal import JOURNAL, JournalWriter, read_journal
 from ashasim.events.records import (
     FORMAT_VERSION,
@@ -355,66 +355,19 @@ class Trace:
             summary["best_fidelity"] = None if best is None else self.fidelity_of(best.resource)
         return summary
 
-    # -- export ---------------------------------------------------------------------------------
-
-    def _fixed_columns(self) -> tuple[str, ...]:
-        """t, worker, trial_id, the resource, [the real fidelity,] the metric."""
-        fidelity = self.fidelity
-        if fidelity is None:
-            return ("t", "worker", "trial_id", self.info.get("resource_attr", "epoch"), self.metric)
-        level = "level" if fidelity[0] != "level" else "level_index"
-        return ("t", "worker", "trial_id", level, fidelity[0], self.metric)
+    # -- export (ashasim.events.results_table) ----------------------------------------------------
 
     def result_rows(self) -> Iterator[dict[str, Any]]:
-        """Results as flat dicts: t, worker, trial_id, resource, metric, then the config keys.
-
-        When levels are not epochs, the resource column is "level" (the core's integer) and the
-        fidelity's own column (e.g. "train_size") follows it with the real value."""
-        fixed = self._fixed_columns()
-        mapped = len(fixed) == 6
-        for row in self.results:
-            if mapped:
-                values: tuple[Any, ...] = (
-                    row.t,
-                    row.worker,
-                    row.trial_id,
-                    row.resource,
-                    self.fidelity_of(row.resource),
-                    row.metric,
-                )
-            else:
-                values = (row.t, row.worker, row.trial_id, row.resource, row.metric)
-            flat = dict(zip(fixed, values, strict=True))
-            for key, value in row.config.items():
-                # a hyperparameter named like a fixed column must not overwrite it
-                flat[f"config_{key}" if key in fixed else key] = value
-            yield flat
+        """Results as flat dicts: t, worker, trial_id, resource, [fidelity,] metric, config keys."""
+        return results_table.rows(self)
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write the results table as CSV (one row per report)."""
-        rows = list(self.result_rows())
-        target = Path(path)
-        with open(target, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=self._columns(rows))
-            writer.writeheader()
-            writer.writerows(rows)
-        return target
+        return results_table.to_csv(self, path)
 
     def to_pandas(self) -> Any:
         """The results table as a pandas DataFrame (needs pandas)."""
-        try:
-            import pandas as pd
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError("to_pandas() needs pandas: pip install pandas") from None
-        rows = list(self.result_rows())
-        return pd.DataFrame(rows, columns=self._columns(rows))
-
-    def _columns(self, rows: list[dict[str, Any]]) -> list[str]:
-        """The fixed columns (even with no rows), then every config key in order of appearance."""
-        columns = dict.fromkeys(self._fixed_columns())
-        for row in rows:
-            columns.update(dict.fromkeys(row))
-        return list(columns)
+        return results_table.to_pandas(self)
 
 
 def _by_start(segment: Segment) -> tuple[float, int]:
