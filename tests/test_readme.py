@@ -64,3 +64,21 @@ def test_the_replay_your_own_learning_curves_example_runs(tmp_path, monkeypatch,
     )
     assert done.returncode == 0, done.stderr
     assert "trials     24" in done.stdout and (tmp_path / "cli" / "results.csv").exists()
+
+
+def test_the_study_tables_are_the_ones_reproduce_wrote():
+    """README quotes experiments/figures/*.md (written by ``ashasim reproduce``) row for row, so
+    regenerating the figures and forgetting the README fails here."""
+    text = README.read_text(encoding="utf-8")
+    figures = README.parent / "experiments" / "figures"
+    for name in ("sync_headline.md", "paper_measures.md", "asynchrony.md"):
+        rows = [line for line in (figures / name).read_text().splitlines() if line.startswith("|")]
+        missing = [row for row in rows if row not in text.splitlines()]
+        assert rows and not missing, f"README lacks rows of {name}: {missing[:2]}"
+
+
+def test_every_figure_the_readme_shows_exists():
+    text = README.read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert images
+    assert [path for path in images if not (README.parent / path).is_file()] == []
