@@ -24,15 +24,15 @@ then ``missing="error"`` stops the run naming the config.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from ashasim.checks import check_choice
 from ashasim.search import GridSearcher
 from ashasim.sim._gc import cyclic_gc_paused
 from ashasim.sim.costs import CostModel, CostModelError, EpochFn
+from ashasim.sim.table_cells import config_cells, numbers
 from ashasim.sim.table_io import ABSENT, Columns, read_columns
 from ashasim.space import choice, randint
 
@@ -136,9 +136,9 @@ class Tabular(CostModel):
 
     def _load(self, table: Columns) -> None:
         n_rows = table.n_rows
-        parsed = {c: self._config_cells(table, c) for c in self.config_columns}
-        ids = self._config_cells(table, "config_id") if self.has_ids else None
-        labels = self._config_cells(table, self.label) if self.label is not None else None
+        parsed = {c: config_cells(table, c) for c in self.config_columns}
+        ids = config_cells(table, "config_id") if self.has_ids else None
+        labels = config_cells(table, self.label) if self.label is not None else None
         # group rows into configs: by the user's config_id, else by the config columns' values
         keys: Iterable[Any]
         if ids is not None:
@@ -159,8 +159,12 @@ class Tabular(CostModel):
         self._labels = None if labels is None else [labels[row] for row in first_row]
         self._info = self._constant_info(table, row_config, len(index))
         levels = self._levels(table, row_config)
-        seconds = self._numbers(table, self.time_attr, row_config)
-        metrics = self._numbers(table, self.metric, row_config, allow_non_finite=True)
+
+        def row_error(row: int, problem: str) -> NoReturn:
+            self._row_error(row, row_config[row], problem)
+
+        seconds = numbers(table, self.time_attr, row_error)
+        metrics = numbers(table, self.metric, row_error, allow_non_finite=True)
         if seconds and min(seconds) < 0:  # (finite already checked)
             for row, value in enumerate(seconds):
                 if value < 0:
@@ -188,42 +192,6 @@ class Tabular(CostModel):
         if self.explicit_columns or self.label is not None:
             labelled = (self.label,) if self.label is not None else tuple(self.config_columns)
             self.config_label = labelled or ("config_id",)
-
-    def _cell_error(self, row: int, column: str, problem: str) -> ValueError:
-        where = f"Tabular: row {row + 1} of {self.source}"
-        return ValueError(f"{where}: {problem} in column {column!r}")
-
-    def _config_cells(self, table: Columns, column: str) -> list[Any]:
-        """The cells of a config-identity column, parsed (CSV text -> int/float/str), checked for
-        empty cells and for a mix of 1 and 1.0."""
-        cells = table.data[column]
-        values: list[Any]
-        if table.texts:  # parse each distinct cell once
-            parsed = {text: _parse_cell(text) for text in dict.fromkeys(cells)}  # in order
-            values = [parsed[c] for c in cells]
-            distinct = list(parsed.values())
-        else:
-            values = list(cells)
-            distinct = list({(type(v), v): v for v in values if v == v}.values())
-        if any(v is None or v is ABSENT or v == "" for v in distinct):
-            for row, value in enumerate(values):
-                if value is None or value is ABSENT or value == "":
-                    raise self._cell_error(row, column, "empty cell")
-        numbers: dict[Any, Any] = {}
-        for value in distinct:
-            if type(value) in (int, float, bool):
-                other = numbers.setdefault(value, value)
-                if type(other) is not type(value):
-                    rows = [
-                        next(i for i, v in enumerate(values) if type(v) is type(x) and v == x) + 1
-                        for x in (other, value)
-                    ]
-                    raise ValueError(
-                        f"Tabular: column {column!r} of {self.source} mixes {other!r} (row "
-                        f"{rows[0]}) and {value!r} (row {rows[1]}): they would look like one value "
-                        f"but make two configs; write every value of it the same way"
-                    )
-        return values
 
     def _check_constant_per_config(
         self,
@@ -259,40 +227,13 @@ class Tabular(CostModel):
                     info[config][column] = firsts[config]
         return info
 
-    def _numbers(
-        self,
-        table: Columns,
-        column: str,
-        row_config: list[int],
-        *,
-        allow_non_finite: bool = False,
-    ) -> list[float]:
-        """A numeric column as floats; a named error for an empty or non-numeric cell."""
-        cells = table.data[column]
-        try:
-            if table.texts:
-                values = list(map(float, cells))
-            else:
-                values = [_as_float(cell) for cell in cells]
-        except (TypeError, ValueError):
-            for row, cell in enumerate(cells):
-                try:
-                    float(cell) if table.texts else _as_float(cell)
-                except (TypeError, ValueError):
-                    what = (
-                        "is empty" if cell in ("", None, ABSENT) else f"= {cell!r} is not a number"
-                    )
-                    self._row_error(row, row_config[row], f"{column} {what}")
-            raise  # pragma: no cover - the loop above finds the cell
-        if not allow_non_finite and not all(map(math.isfinite, values)):
-            for row, value in enumerate(values):
-                if not math.isfinite(value):
-                    self._row_error(row, row_config[row], f"{column} = {value} is not finite")
-        return values
-
     def _levels(self, table: Columns, row_config: list[int]) -> list[int]:
         """Each row's level; sets ``max_epochs`` (the number of levels) and the fidelity values."""
-        values = self._numbers(table, self.resource_attr, row_config)
+        values = numbers(
+            table,
+            self.resource_attr,
+            lambda row, problem: self._row_error(row, row_config[row], problem),
+        )
         if not self.levels_from_values:
             for row, value in enumerate(values):
                 if value != int(value) or value < 1:
@@ -339,7 +280,7 @@ class Tabular(CostModel):
             curve[level] = curve[level - 1]
         return last
 
-    def _row_error(self, row: int, config: int, problem: str) -> None:
+    def _row_error(self, row: int, config: int, problem: str) -> NoReturn:
         raise ValueError(
             f"Tabular: row {row + 1} of {self.source} (config {self._name(config)}): {problem}"
         )
@@ -448,19 +389,3 @@ class Tabular(CostModel):
             f"{self.resource_attr}={wanted} ({recorded}); a recorded run only holds the levels "
             f"it observed (missing='hold' repeats the last one)"
         )
-
-
-def _parse_cell(text: str) -> Any:
-    """A CSV cell back to a number where it is one."""
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            continue
-    return text
-
-
-def _as_float(cell: Any) -> float:
-    if cell is None or cell is ABSENT or isinstance(cell, bool):
-        raise TypeError(cell)
-    return float(cell)
