@@ -151,6 +151,7 @@ class Execution:
                 now,
                 f"its job had run {ran:.4g} s, past the time limit (trial_timeout={limit:g} s), "
                 f"when the run was interrupted; not run again",
+                retry=False,
             )
             self.driver.add_worker(worker)  # the worker never saw the job
             return
@@ -172,6 +173,7 @@ class Execution:
                 now,
                 f"the job ran past its time limit (trial_timeout={self.trial_timeout:g} s); "
                 f"its worker was stopped and replaced",
+                retry=False,
             )
             self.backend.start(self.slots[worker], self.objective)
 

@@ -110,6 +110,8 @@ class RunSettings:
     trial_timeout: float | None = None
     durable: bool = False
     return_ends_trial: bool = False
+    max_retries: int = 0
+    retry_on_error: bool = False
 
 
 # -- the objective ------------------------------------------------------------------------------

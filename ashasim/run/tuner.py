@@ -24,7 +24,7 @@ from typing import Any
 
 import cloudpickle
 
-from ashasim.checks import check_choice, check_number, check_optional_int
+from ashasim.checks import check_choice, check_int, check_number, check_optional_int
 from ashasim.core.jobs import Job, Scheduler
 from ashasim.driver import Driver, RunError, check_bounded, check_scheduler, run_header
 from ashasim.events import JOURNAL, JobEnded, Trace
@@ -82,6 +82,10 @@ class Tuner:
     the objective) would otherwise burn through thousands of trials; None never gives up.
     *trial_timeout*: seconds a job may run; a job still running then fails with a reason naming
     the limit, and its worker is stopped and replaced (a hung objective). None: no limit.
+    *max_retries*: times a trial is retried, from its last report and checkpoint, after its
+    worker died (node lost, OOM kill, preemption): journaled ``retried``, not a failure; the
+    scheduler hears of a failure only when the retries have run out (0: a death fails the job).
+    *retry_on_error*: retry exceptions raised by the objective too (default: they fail the job).
     *durable*: fsync the journal after every event, so that a crash of the machine (not only of
     the driver) loses nothing the driver acted on; README "Tune for real" gives the cost.
     *outputs*: write results.csv, summary.json and replay.csv when the run ends (figures are the
@@ -117,6 +121,8 @@ class Tuner:
         durable: bool = False,
         return_ends_trial: bool = False,
         progress: Progress | None = None,
+        max_retries: int = 0,
+        retry_on_error: bool = False,
     ) -> None:
         if not callable(objective):
             raise ValueError(f"objective must be a function of the config, got {objective!r}")
@@ -150,6 +156,9 @@ class Tuner:
         if print_every is not None:
             check_number("print_every", print_every, minimum=0, strict=True)
         check_optional_int("max_failures", max_failures, minimum=1)
+        check_int("max_retries", max_retries, minimum=0)
+        if not isinstance(retry_on_error, bool):
+            raise ValueError(f"retry_on_error must be True or False, got {retry_on_error!r}")
         _check_trial_timeout(trial_timeout)
         if not isinstance(durable, bool):
             raise ValueError(f"durable must be True or False, got {durable!r}")
@@ -189,6 +198,8 @@ class Tuner:
             trial_timeout=trial_timeout,
             durable=durable,
             return_ends_trial=bool(return_ends_trial),
+            max_retries=max_retries,
+            retry_on_error=retry_on_error,
         )
         try:  # saved now, so a scheduler that cannot be saved fails before anything is written
             self._saved_settings = cloudpickle.dumps(settings)
@@ -305,7 +316,10 @@ class Tuner:
                 max_failures=settings.max_failures,
                 idle=(),
                 return_ends_trial=settings.return_ends_trial,
+                max_retries=settings.max_retries,
+                retry_on_error=settings.retry_on_error,
             )
+            driver.retries.update(point.retries)
             driver.requeue(point.requeue)
             try:
                 Execution(
