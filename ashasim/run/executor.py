@@ -12,6 +12,12 @@ replaced (the only way to get a hung objective back). On a resume, a job the int
 after it had already run past the limit (*ran*: run time per trial, from the journal) is not
 handed to a worker again: it fails at once with that reason, so a hung trial cannot hang the run
 a second time.
+
+No silent waits: a worker that was started but has not said ``Ready`` (Ray cannot place its
+actor: no node has room, the cluster lost its nodes, a node it landed on is dying) is shown on the
+progress line after ``WAIT_NOTICE`` seconds; when *no* worker at all has been ready for
+*placement_timeout* seconds, the run stops (``NoWorkersError``: running jobs cancelled in the
+journal, so a resume continues it) instead of waiting for ever.
 """
 
 from __future__ import annotations
@@ -42,7 +48,9 @@ from ashasim.run.messages import (
 
 __all__ = [
     "MAX_RESTARTS",
+    "WAIT_NOTICE",
     "Execution",
+    "NoWorkersError",
     "Terminated",
     "exit_reason",
     "stop_on_signals",
@@ -51,6 +59,12 @@ __all__ = [
 
 MAX_RESTARTS = 5  # a worker that dies this many times in a row without finishing a job is fatal
 POLL = 0.5  # seconds between looks at the clock while nothing arrives
+WAIT_NOTICE = 10.0  # seconds a worker may take to start before the progress line says so
+
+
+class NoWorkersError(RunError):
+    """No worker could be started for ``placement_timeout`` seconds: the run stopped, its
+    journal intact (resumable once workers can be placed again)."""
 
 
 class Execution:
@@ -76,6 +90,7 @@ class Execution:
         progress: Progress | None = None,
         trial_timeout: float | None = None,
         ran: dict[int, float] | None = None,
+        placement_timeout: float | None = None,
     ) -> None:
         self.driver = driver
         self.backend = backend
@@ -91,6 +106,9 @@ class Execution:
         self.ran = dict(ran or {})
         self.job_deadlines: dict[int, float] = {}  # worker -> run time its job must end by
         self.signalled: int | None = None  # SIGTERM or SIGHUP received: stop at the next turn
+        self.placement_timeout = placement_timeout
+        self.starting: dict[int, float] = {}  # worker -> run time it was (re)started, until Ready
+        self.none_ready_since: float | None = None  # every worker starting since then
 
     def now(self) -> float:
         """Run time: seconds since the experiment began (across resumes)."""
@@ -118,11 +136,13 @@ class Execution:
         if driver.finished:  # a resume of a run that had ended: no worker to start
             return
         for slot in self.slots:
-            backend.start(slot, self.objective)
+            self.start_worker(slot.index)
         while True:
             if self.signalled is not None:
                 raise Terminated(self.signalled)
             now = self.now()
+            if self.none_ready_since is not None:
+                self.check_placement(now)
             if deadline is not None and now >= deadline:
                 self.stop_all(deadline, "the time budget ran out")
                 return
@@ -175,7 +195,26 @@ class Execution:
                 f"its worker was stopped and replaced",
                 retry=False,
             )
-            self.backend.start(self.slots[worker], self.objective)
+            self.start_worker(worker)
+
+    def start_worker(self, worker: int) -> None:
+        """(Re)start a worker; until it says Ready it counts as starting."""
+        self.starting[worker] = self.now()
+        if len(self.starting) == len(self.slots) and self.none_ready_since is None:
+            self.none_ready_since = self.now()
+        self.backend.start(self.slots[worker], self.objective)
+
+    def check_placement(self, now: float) -> None:
+        """Stop the run when no worker has been ready for ``placement_timeout`` seconds."""
+        limit = self.placement_timeout
+        since = self.none_ready_since
+        if limit is None or since is None or now - since < limit:
+            return
+        raise NoWorkersError(
+            f"no worker could be started for {now - since:.0f} s (placement_timeout={limit:g} s): "
+            f"the backend cannot place any (a Ray cluster without nodes that fit, or lost "
+            f"nodes); the journal is intact, resume the run once workers can start"
+        )
 
     def stop_all(self, at: float, why: str) -> None:
         """End every running job in the journal at ``at`` and stop its worker."""
@@ -194,6 +233,8 @@ class Execution:
         elif kind is Failed:
             self.job_done(worker, now, error=message.error)
         elif kind is Ready:
+            self.starting.pop(worker, None)
+            self.none_ready_since = None
             driver.add_worker(worker)
         elif kind is Died:
             self.on_death(worker, now, message.detail)
@@ -218,7 +259,7 @@ class Execution:
             raise RunError(
                 f"worker {worker} died {MAX_RESTARTS + 1} times in a row ({reason}); giving up"
             )
-        self.backend.start(self.slots[worker], self.objective)
+        self.start_worker(worker)
 
     def show_progress(self) -> None:
         if not self.progress.enabled:
@@ -231,7 +272,25 @@ class Execution:
             None if deadline is None else now / deadline,
             f"trials {driver.scheduler.n_trials} running {driver.n_running} failed jobs "
             f"{driver.failed_jobs} best {driver.metric_name} {best_text} elapsed "
-            f"{format_seconds(now)}{remaining}",
+            f"{format_seconds(now)}{remaining}{self.waiting_text(now)}",
+        )
+
+    def waiting_text(self, now: float) -> str:
+        """ " — waiting 42 s for 2 worker(s) to start" once a start takes WAIT_NOTICE seconds."""
+        if not self.starting:
+            return ""
+        longest = now - min(self.starting.values())
+        if longest < WAIT_NOTICE:
+            return ""
+        limit = self.placement_timeout
+        stop = (
+            f", stopping at {format_seconds(limit)} without any"
+            if limit is not None and len(self.starting) == len(self.slots)
+            else ""
+        )
+        return (
+            f" — waiting {format_seconds(longest)} for {len(self.starting)} worker(s) to "
+            f"start (no room on the cluster?){stop}"
         )
 
 

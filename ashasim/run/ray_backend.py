@@ -22,14 +22,40 @@ from __future__ import annotations
 
 import math
 import queue
+import socket
 import threading
 from typing import Any
 
+from ashasim.driver import RunError
 from ashasim.run.backend import Backend, WorkerSlot
 from ashasim.run.messages import Died, Exit
 from ashasim.run.worker import serve
 
-__all__ = ["RayBackend"]
+__all__ = ["ClusterUnreachableError", "RayBackend", "check_reachable"]
+
+CONNECT_TIMEOUT = 5.0  # seconds to reach a cluster's address before refusing
+
+
+class ClusterUnreachableError(RunError):
+    """The Ray cluster at the given address cannot be reached (nothing was written)."""
+
+
+def check_reachable(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Refuse, in one line, an address ``host:port`` (or ``ray://host:port``) that does not
+    accept a connection within *timeout* seconds, rather than let ``ray.init`` retry a dead
+    cluster for minutes. None and "auto" are Ray's to resolve."""
+    if address is None or address in ("auto", "local"):
+        return
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as error:
+        raise ClusterUnreachableError(
+            f"cannot reach the Ray cluster at {address} ({error.strerror or error}); is it "
+            f"running? give its current address (ray_address=..., --ray-address)"
+        ) from None
 
 
 class _QueueChannel:
@@ -78,6 +104,14 @@ class _ActorBody:
         return os.getpid()
 
 
+def _same_cluster(ray: Any, address: str | None) -> bool:
+    """Whether this process's Ray connection is to *address* (None, "auto": any will do)."""
+    if address is None or address in ("auto", "local"):
+        return True
+    current = ray.get_runtime_context().gcs_address or ""
+    return address.removeprefix("ray://") == current
+
+
 class RayBackend(Backend):
     """Workers as Ray actors (``pip install 'ashasim[ray]'``)."""
 
@@ -95,8 +129,16 @@ class RayBackend(Backend):
         except ImportError:
             raise ImportError("backend='ray' needs ray: pip install 'ashasim[ray]'") from None
         self._ray = ray
+        check_reachable(ray_address)
+        if ray.is_initialized() and not _same_cluster(ray, ray_address):
+            ray.shutdown()  # this process was connected to another (e.g. the dead) cluster
         if not ray.is_initialized():
-            ray.init(address=ray_address, include_dashboard=False, log_to_driver=False)
+            try:
+                ray.init(address=ray_address, include_dashboard=False, log_to_driver=False)
+            except ConnectionError as error:
+                raise ClusterUnreachableError(
+                    f"cannot connect to Ray at {ray_address}: {error}"
+                ) from None
         gpus = ray.cluster_resources().get("GPU", 0)
         if gpus and use_gpus:
             per_device = workers_per_device or math.ceil(len(slots) / gpus)

@@ -112,6 +112,7 @@ class RunSettings:
     return_ends_trial: bool = False
     max_retries: int = 0
     retry_on_error: bool = False
+    placement_timeout: float | None = 600.0
 
 
 # -- the objective ------------------------------------------------------------------------------

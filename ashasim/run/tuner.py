@@ -57,6 +57,7 @@ __all__ = [
 ]
 
 DEFAULT_ROOT = Path("runs")
+DEFAULT_PLACEMENT_TIMEOUT = 600.0  # seconds without any worker before a run gives up
 _KEEP: Any = object()  # Tuner.resume: keep the saved value
 BACKENDS = ("local", "ray", "fake")
 
@@ -86,6 +87,10 @@ class Tuner:
     worker died (node lost, OOM kill, preemption): journaled ``retried``, not a failure; the
     scheduler hears of a failure only when the retries have run out (0: a death fails the job).
     *retry_on_error*: retry exceptions raised by the objective too (default: they fail the job).
+    *placement_timeout*: seconds the run waits when no worker at all can be started (Ray cannot
+    place any actor: the cluster lost its nodes, or none fits) before it stops with
+    ``NoWorkersError``, its journal intact for a resume (None: wait for ever). Workers slow to
+    start are shown on the progress line after ``ashasim.run.executor.WAIT_NOTICE`` seconds.
     *durable*: fsync the journal after every event, so that a crash of the machine (not only of
     the driver) loses nothing the driver acted on; README "Tune for real" gives the cost.
     *outputs*: write results.csv, summary.json and replay.csv when the run ends (figures are the
@@ -123,6 +128,7 @@ class Tuner:
         progress: Progress | None = None,
         max_retries: int = 0,
         retry_on_error: bool = False,
+        placement_timeout: float | None = DEFAULT_PLACEMENT_TIMEOUT,
     ) -> None:
         if not callable(objective):
             raise ValueError(f"objective must be a function of the config, got {objective!r}")
@@ -157,6 +163,7 @@ class Tuner:
             check_number("print_every", print_every, minimum=0, strict=True)
         check_optional_int("max_failures", max_failures, minimum=1)
         check_int("max_retries", max_retries, minimum=0)
+        _check_placement_timeout(placement_timeout)
         if not isinstance(retry_on_error, bool):
             raise ValueError(f"retry_on_error must be True or False, got {retry_on_error!r}")
         _check_trial_timeout(trial_timeout)
@@ -200,6 +207,7 @@ class Tuner:
             return_ends_trial=bool(return_ends_trial),
             max_retries=max_retries,
             retry_on_error=retry_on_error,
+            placement_timeout=placement_timeout,
         )
         try:  # saved now, so a scheduler that cannot be saved fails before anything is written
             self._saved_settings = cloudpickle.dumps(settings)
@@ -252,13 +260,18 @@ class Tuner:
         quiet: bool = False,
         outputs: bool = True,
         progress: Progress | None = None,
+        ray_address: str | None = None,
+        placement_timeout: float | None = _KEEP,
     ) -> Trace:
         """Continue a stopped or crashed run from its journal; returns the whole run's Trace.
 
         *stop* replaces the saved stopping criterion (e.g. a longer time budget); the time
         budget counts the whole run, the part before the interruption included.
         *trial_timeout* replaces the saved time limit per job (None: no limit); *durable* True
-        or False replaces the saved choice. Refuses with ``ResumeError`` (one line, the
+        or False replaces the saved choice. *ray_address*: the cluster to continue on (a Ray
+        run; the saved address otherwise), e.g. after the cluster was restarted on a new one: it
+        is reached before anything is written (``ClusterUnreachableError`` if it cannot be).
+        *placement_timeout* replaces the saved one. Refuses with ``ResumeError`` (one line, the
         directory left exactly as it was) when the directory holds no run, its files are
         damaged, its journal belongs to another run, or its objective cannot be loaded here;
         with ``RunDirectoryBusyError`` when another driver holds the directory. *progress* as
@@ -270,6 +283,10 @@ class Tuner:
             _check_trial_timeout(trial_timeout)
         if durable is not None and not isinstance(durable, bool):
             raise ValueError(f"durable must be True, False or None, got {durable!r}")
+        if placement_timeout is not _KEEP:
+            _check_placement_timeout(placement_timeout)
+        if ray_address is not None and not isinstance(ray_address, str):
+            raise ValueError(f"ray_address must be a string like 'host:6379', got {ray_address!r}")
         directory = Path(experiment_dir)
         if not (directory / STATE_FILE).is_file():
             raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})")
@@ -280,7 +297,13 @@ class Tuner:
             )
         tuner = cls.__new__(cls)
         tuner.experiment_dir = directory
-        tuner._overrides = {"stop": stop, "trial_timeout": trial_timeout, "durable": durable}
+        tuner._overrides = {
+            "stop": stop,
+            "trial_timeout": trial_timeout,
+            "durable": durable,
+            "ray_address": ray_address,
+            "placement_timeout": placement_timeout,
+        }
         tuner._resuming = True
         tuner.quiet, tuner.outputs, tuner.progress = quiet, outputs, progress
         return tuner.run()
@@ -333,6 +356,7 @@ class Tuner:
                     progress=self._progress(),
                     trial_timeout=settings.trial_timeout,
                     ran=point.ran,
+                    placement_timeout=settings.placement_timeout,
                 ).run()
             finally:
                 trace.close()
@@ -361,6 +385,18 @@ class Tuner:
             settings.trial_timeout = overrides["trial_timeout"]
         if overrides["durable"] is not None:
             settings.durable = overrides["durable"]
+        if overrides["placement_timeout"] is not _KEEP:
+            settings.placement_timeout = overrides["placement_timeout"]
+        if overrides["ray_address"] is not None:
+            if settings.backend != "ray":
+                raise ResumeError(
+                    f"ray_address: the run in {directory} uses the {settings.backend!r} backend, "
+                    f"not Ray"
+                )
+            settings.backend_options = {
+                **settings.backend_options,
+                "ray_address": overrides["ray_address"],
+            }
         try:
             self._configure(
                 settings,
@@ -459,6 +495,11 @@ def _plan(
     plan_slots(n_workers, "cpu", None)  # validates n_workers
     check_optional_int("workers_per_device", workers_per_device, minimum=1)
     return [WorkerSlot(index, backend, None) for index in range(n_workers)]
+
+
+def _check_placement_timeout(placement_timeout: float | None) -> None:
+    if placement_timeout is not None:
+        check_number("placement_timeout", placement_timeout, minimum=0, strict=True)
 
 
 def _check_trial_timeout(trial_timeout: float | None) -> None:
