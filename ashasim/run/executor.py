@@ -23,6 +23,7 @@ journal, so a resume continues it) instead of waiting for ever.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -39,12 +40,15 @@ from ashasim.run.messages import (
     Died,
     Failed,
     Fatal,
+    Probe,
+    Probed,
     Ready,
     Report,
     Returned,
     RunJob,
     Stopped,
 )
+from ashasim.run.preflight import NoWorkersError, fatal_error, probed_error
 
 __all__ = [
     "MAX_RESTARTS",
@@ -60,11 +64,6 @@ __all__ = [
 MAX_RESTARTS = 5  # a worker that dies this many times in a row without finishing a job is fatal
 POLL = 0.5  # seconds between looks at the clock while nothing arrives
 WAIT_NOTICE = 10.0  # seconds a worker may take to start before the progress line says so
-
-
-class NoWorkersError(RunError):
-    """No worker could be started for ``placement_timeout`` seconds: the run stopped, its
-    journal intact (resumable once workers can be placed again)."""
 
 
 class Execution:
@@ -91,6 +90,8 @@ class Execution:
         trial_timeout: float | None = None,
         ran: dict[int, float] | None = None,
         placement_timeout: float | None = None,
+        probe: tuple[str, str] | None = None,
+        ready: Sequence[int] = (),
     ) -> None:
         self.driver = driver
         self.backend = backend
@@ -109,6 +110,10 @@ class Execution:
         self.placement_timeout = placement_timeout
         self.starting: dict[int, float] = {}  # worker -> run time it was (re)started, until Ready
         self.none_ready_since: float | None = None  # every worker starting since then
+        # (location, token): each worker must see the checkpoint location before it gets jobs
+        self.probe = probe
+        self.ready = list(ready)  # workers started and checked already (``preflight``)
+        self.saved: dict[int, list[int]] = {}  # trial -> resources it filed a checkpoint for
 
     def now(self) -> float:
         """Run time: seconds since the experiment began (across resumes)."""
@@ -136,7 +141,10 @@ class Execution:
         if driver.finished:  # a resume of a run that had ended: no worker to start
             return
         for slot in self.slots:
-            self.start_worker(slot.index)
+            if slot.index in self.ready:
+                driver.add_worker(slot.index)
+            else:
+                self.start_worker(slot.index)
         while True:
             if self.signalled is not None:
                 raise Terminated(self.signalled)
@@ -177,7 +185,11 @@ class Execution:
             return
         if limit is not None:
             self.job_deadlines[worker] = now + limit
-        self.backend.send(worker, RunJob(self.spec(job)))
+        spec = self.spec(job)
+        saved = [r for r in self.saved.get(job.trial_id, ()) if r <= job.resume_from]
+        if saved:  # the worker must find it (a checkpoint location that is not shared: an error)
+            spec = dataclasses.replace(spec, extra={**spec.extra, "checkpoint_at": max(saved)})
+        self.backend.send(worker, RunJob(spec))
 
     def enforce_time_limits(self, now: float) -> None:
         """End the jobs past their time limit: failed, their workers stopped and replaced."""
@@ -226,6 +238,9 @@ class Execution:
         if kind is Report:
             go_on = driver.report_values(worker, now, message.values)
             self.backend.send(worker, CONTINUE if go_on else STOP)
+            if message.saved:
+                resource = message.values.get(driver.resource_attr)
+                self.saved.setdefault(message.trial_id, []).append(resource)
         elif kind is Stopped:
             self.job_done(worker, now)
         elif kind is Returned:
@@ -235,11 +250,19 @@ class Execution:
         elif kind is Ready:
             self.starting.pop(worker, None)
             self.none_ready_since = None
+            if self.probe is None:
+                driver.add_worker(worker)
+            else:  # jobs only once it sees the checkpoint location (``Probed``)
+                self.backend.send(worker, Probe(*self.probe))
+        elif kind is Probed:
+            error = probed_error(worker, message, self.probe[0])  # type: ignore[index]
+            if error is not None:
+                raise error
             driver.add_worker(worker)
         elif kind is Died:
             self.on_death(worker, now, message.detail)
         elif kind is Fatal:
-            raise RunError(f"worker {worker} could not load the objective:\n{message.error}")
+            raise fatal_error(worker, message)
 
     def job_done(
         self, worker: int, now: float, *, returned: bool = False, error: str | None = None

@@ -113,6 +113,8 @@ class RunSettings:
     max_retries: int = 0
     retry_on_error: bool = False
     placement_timeout: float | None = 600.0
+    checkpoint_storage: str | None = None  # None: <experiment_dir>/checkpoints
+    retrain_on_miss: bool = False
 
 
 # -- the objective ------------------------------------------------------------------------------

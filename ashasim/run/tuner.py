@@ -33,6 +33,7 @@ from ashasim.run.backend import Backend, WorkerSlot, plan_slots
 from ashasim.run.context import JobSpec
 from ashasim.run.executor import Execution
 from ashasim.run.lock import RunDirectoryBusyError, RunLock
+from ashasim.run.preflight import preflight
 from ashasim.run.resume import ResumeError, ResumePoint, catch_up
 from ashasim.run.settings import (
     STATE_FILE,
@@ -47,6 +48,7 @@ from ashasim.run.settings import (
     save_settings,
     why_taken,
 )
+from ashasim.run.storage import is_uri, join, probe_clean
 from ashasim.run.worker import dumps_objective
 
 __all__ = [
@@ -87,6 +89,14 @@ class Tuner:
     worker died (node lost, OOM kill, preemption): journaled ``retried``, not a failure; the
     scheduler hears of a failure only when the retries have run out (0: a death fails the job).
     *retry_on_error*: retry exceptions raised by the objective too (default: they fail the job).
+    *checkpoint_storage*: where trials' checkpoints live (``ashasim.run.storage``): a path, or
+    a URI such as ``s3://bucket/run`` (fsspec) that needs no shared disk; default
+    ``<experiment_dir>/checkpoints``. On Ray (or with a URI) every worker checks at start-up
+    that it sees the location as the driver does, and the run refuses to start when one does
+    not. *retrain_on_miss*: a promoted or retried trial whose checkpoint its worker cannot find
+    retrains from scratch (with a warning) instead of failing. On Ray the objective's own
+    module and the modules beside it travel by value (``ashasim.run.worker.shipped_modules``):
+    nodes need only the packages it imports.
     *placement_timeout*: seconds the run waits when no worker at all can be started (Ray cannot
     place any actor: the cluster lost its nodes, or none fits) before it stops with
     ``NoWorkersError``, its journal intact for a resume (None: wait for ever). Workers slow to
@@ -129,6 +139,8 @@ class Tuner:
         max_retries: int = 0,
         retry_on_error: bool = False,
         placement_timeout: float | None = DEFAULT_PLACEMENT_TIMEOUT,
+        checkpoint_storage: str | Path | None = None,
+        retrain_on_miss: bool = False,
     ) -> None:
         if not callable(objective):
             raise ValueError(f"objective must be a function of the config, got {objective!r}")
@@ -164,6 +176,9 @@ class Tuner:
         check_optional_int("max_failures", max_failures, minimum=1)
         check_int("max_retries", max_retries, minimum=0)
         _check_placement_timeout(placement_timeout)
+        storage = _check_storage(checkpoint_storage)
+        if not isinstance(retrain_on_miss, bool):
+            raise ValueError(f"retrain_on_miss must be True or False, got {retrain_on_miss!r}")
         if not isinstance(retry_on_error, bool):
             raise ValueError(f"retry_on_error must be True or False, got {retry_on_error!r}")
         _check_trial_timeout(trial_timeout)
@@ -181,7 +196,7 @@ class Tuner:
                 use_gpus=devices != "cpu",
             )
         try:
-            objective_bytes = dumps_objective(objective)
+            objective_bytes = dumps_objective(objective, ship=backend == "ray")
         except Exception as error:
             raise ValueError(
                 f"objective cannot be sent to workers (cloudpickle: {type(error).__name__}: "
@@ -208,6 +223,8 @@ class Tuner:
             max_retries=max_retries,
             retry_on_error=retry_on_error,
             placement_timeout=placement_timeout,
+            checkpoint_storage=storage,
+            retrain_on_miss=retrain_on_miss,
         )
         try:  # saved now, so a scheduler that cannot be saved fails before anything is written
             self._saved_settings = cloudpickle.dumps(settings)
@@ -328,10 +345,24 @@ class Tuner:
                     raise RunDirectoryBusyError(f"experiment_dir {taken}")
                 point, header, events = ResumePoint(), None, []
             backend = self._make_backend()  # before anything is written: it may fail
+            settings = self._settings
+            probe, ready, location = None, (), self._checkpoint_root()
+            if settings.backend == "ray" or is_uri(location):
+                try:  # a worker on the cluster, the objective and the checkpoints, checked
+                    token = preflight(
+                        backend,
+                        self.slots[0],
+                        settings.objective,
+                        location,
+                        settings.placement_timeout,
+                    )
+                except BaseException:
+                    backend.close()
+                    raise
+                probe, ready = (location, token), (0,)
             lock.mark()
             trace, offset = self._open_trace(point, header, events)
             self.trace = trace
-            settings = self._settings
             driver = Driver(
                 self.scheduler,
                 trace,
@@ -357,9 +388,13 @@ class Tuner:
                     trial_timeout=settings.trial_timeout,
                     ran=point.ran,
                     placement_timeout=settings.placement_timeout,
+                    probe=probe,
+                    ready=ready,
                 ).run()
             finally:
                 trace.close()
+                if probe is not None:
+                    probe_clean(*probe)
             if self.outputs:
                 from ashasim.outputs import write_results
                 from ashasim.run.export import export_tabular
@@ -450,15 +485,23 @@ class Tuner:
         }
         return run_header(self.scheduler, settings.n_workers, "wallclock", extra)
 
+    def _checkpoint_root(self) -> str:
+        saved = self._settings.checkpoint_storage
+        if saved is not None:
+            return saved
+        return str((self.experiment_dir / "checkpoints").resolve())
+
     def _spec(self, job: Job) -> JobSpec:
-        folder = self.experiment_dir / "checkpoints" / f"trial_{job.trial_id}"
+        extra: dict[str, Any] = {"resource_attr": self.scheduler.resource_attr}
+        if self._settings.retrain_on_miss:
+            extra["retrain_on_miss"] = True
         return JobSpec(
             job.trial_id,
             dict(job.config),
             job.resume_from,
             job.milestone,
-            str(folder.resolve()),
-            {"resource_attr": self.scheduler.resource_attr},
+            join(self._checkpoint_root(), f"trial_{job.trial_id}"),
+            extra,
         )
 
     def _progress(self) -> Progress:
@@ -495,6 +538,31 @@ def _plan(
     plan_slots(n_workers, "cpu", None)  # validates n_workers
     check_optional_int("workers_per_device", workers_per_device, minimum=1)
     return [WorkerSlot(index, backend, None) for index in range(n_workers)]
+
+
+def _check_storage(location: str | Path | None) -> str | None:
+    """A checkpoint location as saved: an absolute path, or a URI fsspec can open here."""
+    if location is None:
+        return None
+    if not isinstance(location, (str, Path)) or not str(location):
+        raise ValueError(
+            f"checkpoint_storage must be a path or a URI like 's3://bucket/run', got {location!r}"
+        )
+    text = str(location)
+    if not is_uri(text):
+        return str(Path(text.removeprefix("file://")).expanduser().resolve())
+    try:
+        import fsspec
+
+        fsspec.get_filesystem_class(text.split("://", 1)[0])
+    except ImportError as error:
+        raise ValueError(
+            f"checkpoint_storage {text!r} needs fsspec and the protocol's package "
+            f"(pip install fsspec s3fs, ...): {error}"
+        ) from None
+    except ValueError as error:
+        raise ValueError(f"checkpoint_storage {text!r}: {error}") from None
+    return text
 
 
 def _check_placement_timeout(placement_timeout: float | None) -> None:

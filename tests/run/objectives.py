@@ -150,3 +150,14 @@ def flaky_objective(x: float, max_epochs: int) -> None:
             _FLAKY[job.trial_id] -= 1
             raise RuntimeError("flaky")
         report(epoch=epoch, loss=curve(x, epoch))
+
+
+def forgets_checkpoints(x: float, max_epochs: int) -> None:
+    """``with_checkpoint`` on a worker whose disk does not have the trial's checkpoints (a
+    checkpoint folder that is not shared): a promoted job finds nothing there."""
+    job = current_job()
+    folder = checkpoint.directory()
+    if job.resume_from and folder is not None:
+        for path in folder.glob("resource_*.pt"):
+            path.unlink()
+    with_checkpoint(x, max_epochs)
