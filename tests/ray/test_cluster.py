@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,9 +22,11 @@ ray = pytest.importorskip(
 )
 from ray.cluster_utils import Cluster  # noqa: E402
 
+import ashasim.run.tuner as tuner_module  # noqa: E402
 from ashasim.events import JOURNAL, JobEnded, load_experiment  # noqa: E402
-from ashasim.run import Tuner, checkpoint  # noqa: E402
+from ashasim.run import RunError, Tuner, checkpoint  # noqa: E402
 from ashasim.run.preflight import StorageError  # noqa: E402
+from ashasim.run.worker import dumps_objective  # noqa: E402
 from ashasim.space import space_to_json  # noqa: E402
 from tests.ray import cluster_objectives  # noqa: E402
 from tests.run.faults import (  # noqa: E402
@@ -178,6 +181,9 @@ def test_a_lost_node_s_trials_are_retried_on_the_surviving_node(cluster, tmp_pat
 def test_an_objective_only_the_driver_can_import_runs_on_the_cluster(
     cluster, tmp_path, monkeypatch
 ):
+    """Its module is imported here, then its folder removed: no node can import it (Ray puts
+    the driver's sys.path on the workers', which on real machines names folders they lack).
+    Shipped by value it runs; by reference the run stops naming the module and the node."""
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "driver_only.py").write_text(
@@ -188,8 +194,10 @@ def test_an_objective_only_the_driver_can_import_runs_on_the_cluster(
     monkeypatch.syspath_prepend(str(folder))
     import driver_only
 
-    try:
-        run = Tuner(
+    shutil.rmtree(folder)
+
+    def run(name):
+        return Tuner(
             driver_only.objective,
             SPACE,
             scheduler_for("random", max_trials=2),
@@ -197,14 +205,18 @@ def test_an_objective_only_the_driver_can_import_runs_on_the_cluster(
             devices="cpu",
             backend="ray",
             ray_address=cluster["cluster"].address,
-            experiment_dir=tmp_path / "run",
+            experiment_dir=tmp_path / name,
             quiet=True,
             outputs=False,
-        )
-        trace = run.run()
+        ).run()
+
+    try:
+        assert len(run("shipped").results) == 2 * 9
+        monkeypatch.setattr(tuner_module, "dumps_objective", lambda o, ship: dumps_objective(o))
+        with pytest.raises(RunError, match=r"on host .* \(Ray node .*no module 'driver_only'"):
+            run("by-reference")
     finally:
         sys.modules.pop("driver_only", None)
-    assert len(trace.results) == 2 * 9
 
 
 def test_a_checkpoint_location_a_worker_cannot_reach_refuses_the_run(cluster, tmp_path):
