@@ -51,7 +51,8 @@ def test_drops_are_deterministic_failed_jobs_with_their_reason(scheduler, p, n_w
         e.error == f"dropped: the simulated job died (drop_probability={p:g})" for e in failed
     )
     if p == 1.0:
-        assert failed and len(failed) == len(ended)  # every job dies, none reports its milestone
+        # every job dies before its milestone, unless the scheduler stopped it first
+        assert failed and all(e.reason in ("failed", "stopped") for e in ended)
     assert scheduler.done
 
 
