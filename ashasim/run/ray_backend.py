@@ -8,14 +8,18 @@ worker says something) and ``deliver`` (a job, a decision, "exit"). The driver k
 that dies (``ray.kill``, a node lost, the process killed) turns its outstanding call into an error,
 which the driver sees as ``Died(...)``, exactly like a dead local process.
 
-Placement: each actor asks for one CPU and, when the cluster has GPUs, ``1 / workers_per_device``
-of a GPU, so Ray packs ``workers_per_device`` actors on each GPU across the nodes and sets their
+Placement: each actor asks for one CPU (``backend_options={"num_cpus": 0.5}``: another share)
+and, when the cluster has GPUs, ``1 / workers_per_device`` of a GPU, so Ray packs
+``workers_per_device`` actors on each GPU across the nodes and sets their
 ``CUDA_VISIBLE_DEVICES``.
 
-Checkpoints: in the experiment directory, which must be a directory every node mounts (NFS, a
-cluster file system). Not Ray's object store: a checkpoint must outlive the driver (a resume
-after a crash reloads paused trials from disk), and object-store objects die with the driver that
-owns them.
+Checkpoints: in ``checkpoint_storage`` (``ashasim.run.storage``): a folder every node mounts at
+the same path, or an object store URI; every worker checks it at start-up. Not Ray's object
+store: a checkpoint must outlive the driver (a resume after a crash reloads paused trials), and
+object-store objects die with the driver that owns them.
+
+What travels: the objective by value with its own modules (``ashasim.run.worker``); packages it
+imports, and ashasim itself, must be installed on every node.
 """
 
 from __future__ import annotations
@@ -123,6 +127,7 @@ class RayBackend(Backend):
         ray_address: str | None = None,
         workers_per_device: int | None = None,
         use_gpus: bool = True,
+        num_cpus: float = 1.0,
     ) -> None:
         try:
             import ray
@@ -145,13 +150,14 @@ class RayBackend(Backend):
             self._num_gpus = 1.0 / per_device
         else:
             self._num_gpus = 0.0
+        self._num_cpus = num_cpus  # per actor (fractions pack actors that do little CPU work)
         self._actor_class = ray.remote(_ActorBody)
         self._actors: dict[int, Any] = {}
         self._pending: dict[Any, int] = {}  # outstanding next_messages call -> worker
 
     def start(self, slot: WorkerSlot, objective: bytes) -> None:
         actor = self._actor_class.options(
-            num_cpus=1,
+            num_cpus=self._num_cpus,
             num_gpus=self._num_gpus,
             max_concurrency=4,  # next_messages blocks in one thread while deliver runs
             name=None,
