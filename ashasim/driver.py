@@ -13,17 +13,17 @@ once for every clock:
   ``cancel``): a scheduler may promote a paused trial at once, and a trial must never run in two
   places;
 * **faults**: a report the scheduler refuses, an objective that returns early or raises, a worker
-  that dies or runs past its time limit: the job ends ``failed``.
+  that dies or runs past its time limit: the job ends ``failed``. The scheduler hears of it
+  (``scheduler.fail``) when the job's end is journaled, not when the driver decides (a bad report
+  may come well before the worker lets go): every call the scheduler gets is then journaled in
+  the order it got it, which is what lets a resumed run catch up with its journal. Too many
+  failures in a row stop the run;
 * **retries** (*max_retries*): a job whose worker *died* (node lost, OOM kill, preemption; an
   exception of the objective only with *retry_on_error*) ends ``retried`` instead, and the same
   stretch of the trial goes first in the queue, continuing from its last journaled report (with
   the trial's checkpoint). The scheduler is not told, as for ``cancelled``: to it the trial
   simply runs longer; it hears ``fail`` only once the trial's retries have run out. A retry is
-  not a failure (it does not count towards *max_failures*). The scheduler hears of it
-  (``scheduler.fail``) when the job's end is journaled, not when the driver decides (a bad report
-  may come well before the worker lets go): every call the scheduler gets is then journaled in
-  the order it got it, which is what lets a resumed run catch up with its journal. Too many
-  failures in a row stop the run;
+  not a failure (it does not count towards *max_failures*);
 * **the stall check**: nothing runs, every worker is free, the scheduler suggests nothing and is
   not done: a scheduler bug, reported as an error rather than an endless wait;
 * **cancellation** at the budget: open jobs end ``cancelled`` (the scheduler is not told, so a

@@ -90,3 +90,24 @@ def test_worker_loss_is_checked(bad):
         WorkerLoss(**bad)
     with pytest.raises(ValueError, match="worker_loss"):
         LearningCurves(worker_loss=0.5)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_retried_job_of_a_retraining_scheduler_continues_its_stretch(seed):
+    """Synchronous SH that retrains promoted trials: a promotion starts from 0, but a job cut by
+    a lost worker continues from its last report (its results stand), and the journal replays."""
+    costs = LearningCurves(max_epochs=9, worker_loss=WorkerLoss(15.0, 0.0, 2))
+    scheduler = make_scheduler(
+        "sync-sh",
+        costs.config_space,
+        max_t=9,
+        reduction_factor=3,
+        max_trials=20,
+        seed=seed,
+        resume=False,
+    )
+    fresh = copy.deepcopy(scheduler)
+    trace = simulate(scheduler, costs, 4, seed=seed)
+    assert [s for s in trace.segments if s.reason == "retried" and s.resource > 0]
+    check_trace(trace, retrains=True)
+    catch_up(fresh, trace.events, 4)
