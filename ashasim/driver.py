@@ -18,6 +18,12 @@ once for every clock:
   may come well before the worker lets go): every call the scheduler gets is then journaled in
   the order it got it, which is what lets a resumed run catch up with its journal. Too many
   failures in a row stop the run;
+* **retries** (*max_retries*): a job whose worker *died* (node lost, OOM kill, preemption; an
+  exception of the objective only with *retry_on_error*) ends ``retried`` instead, and the same
+  stretch of the trial goes first in the queue, continuing from its last journaled report (with
+  the trial's checkpoint). The scheduler is not told, as for ``cancelled``: to it the trial
+  simply runs longer; it hears ``fail`` only once the trial's retries have run out. A retry is
+  not a failure (it does not count towards *max_failures*);
 * **the stall check**: nothing runs, every worker is free, the scheduler suggests nothing and is
   not done: a scheduler bug, reported as an error rather than an endless wait;
 * **cancellation** at the budget: open jobs end ``cancelled`` (the scheduler is not told, so a
@@ -32,6 +38,7 @@ sleeps or reads a clock: every call takes ``now``. Its only contract with the sc
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 from collections import deque
@@ -133,6 +140,9 @@ class Driver:
     ``fail`` (never suggest it again, wait for nothing from it; its results still count), but
     no failure is counted. Without it (the default) such a job fails, as a missed milestone
     usually means a bug; a trial that never reported fails either way.
+    *max_retries*: how many times a trial may be retried after its worker died (0: never; see
+    the module docstring). *retry_on_error*: an exception raised by the objective is retried
+    too (by default it fails the job: a bug does not go away on a second try).
     """
 
     def __init__(
@@ -144,8 +154,13 @@ class Driver:
         max_failures: int | None = None,
         idle: Iterable[int] | None = None,
         return_ends_trial: bool = False,
+        max_retries: int = 0,
+        retry_on_error: bool = False,
     ) -> None:
         self.scheduler = scheduler
+        self.max_retries = max_retries
+        self.retry_on_error = retry_on_error
+        self.retries: dict[int, int] = {}  # trial -> times it was retried (a resume sets it)
         self.return_ends_trial = return_ends_trial
         self.trace = trace
         self.n_workers = n_workers
@@ -336,6 +351,11 @@ class Driver:
         ending = active.ending
         if ending is None and returned and self.return_ends_trial and active.resource > 0:
             active.ending = ending = "returned"  # ended by itself: nothing more will come
+        if ending is None and error is not None and self.retry_on_error:
+            if self._retry(worker, active, now, f"the objective raised: {_last_line(error)}"):
+                heapq.heappush(self.idle, worker)
+                return
+            error = self._after_retries(active.trial_id, error)
         if ending is None:
             if returned:
                 error = (
@@ -352,9 +372,11 @@ class Driver:
         if ending == "failed":
             self._check_failures(active)
 
-    def lose_worker(self, worker: int, now: float, why: str) -> None:
-        """The worker died (killed, out of memory, node lost): its job fails unless it reached
-        its end before the death. The worker is not free until ``add_worker``."""
+    def lose_worker(self, worker: int, now: float, why: str, *, retry: bool = True) -> None:
+        """The worker died (killed, out of memory, node lost): its job is retried while the
+        trial has retries left (*retry* False: it is not, e.g. a job past its time limit), else
+        fails, unless it reached its end before the death. The worker is not free until
+        ``add_worker``."""
         if worker in self.idle:
             self.idle.remove(worker)
             heapq.heapify(self.idle)
@@ -363,10 +385,31 @@ class Driver:
             return
         self._settle(worker, active, now)  # a result reported before the death stands
         if active.ending is None:
-            self._fail(active, why)
+            if retry and self._retry(worker, active, now, why):
+                return
+            self._fail(active, self._after_retries(active.trial_id, why) if retry else why)
         self._close(worker, active, now, active.ending or "failed", active.error)
         if active.ending == "failed":
             self._check_failures(active)
+
+    def _retry(self, worker: int, active: _Active, now: float, why: str) -> bool:
+        """End the job ``retried`` and put its stretch first in the queue, from the last
+        report the scheduler heard; False when the trial has no retries left."""
+        trial_id = active.trial_id
+        done = self.retries.get(trial_id, 0)
+        if done >= self.max_retries:
+            return False
+        self.retries[trial_id] = done + 1
+        self.jobs[worker] = None
+        self.n_running -= 1
+        error = f"retry {done + 1} of {self.max_retries}: {why}"
+        self._record(_new(JobEnded, (now, worker, trial_id, active.resource, "retried", error)))
+        self.requeued.appendleft(dataclasses.replace(active.job, resume_from=active.resource))
+        return True
+
+    def _after_retries(self, trial_id: int, why: str) -> str:
+        done = self.retries.get(trial_id, 0)
+        return f"{why} (after {done} retr{'y' if done == 1 else 'ies'})" if done else why
 
     def cancel(self, now: float, why: str | None = None) -> list[int]:
         """End every running job at ``now`` (the budget ran out, or the run stops); return their
@@ -400,6 +443,11 @@ class Driver:
                 f"giving up (a systematic error? max_failures={limit}). The last error:\n"
                 f"{active.error}"
             )
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else text
 
 
 def _show(values: Mapping[str, Any]) -> str:

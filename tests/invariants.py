@@ -11,7 +11,8 @@ from ashasim.events import REASONS
 def check_trace(trace, *, retrains: bool = False, reasons=REASONS) -> None:
     """No worker runs two jobs at once; busy + idle = makespan on every worker; a trial's jobs
     never overlap in time and continue where the last one stopped (from 0 when the scheduler
-    *retrains* promoted trials); no (trial, resource) is reported twice (outside retrains); every
+    *retrains* promoted trials; a job retried after its worker died continues where it stopped
+    in any case); no (trial, resource) is reported twice (outside retrains); every
     job ends by one of *reasons*."""
     by_worker, by_trial = defaultdict(list), defaultdict(list)
     for segment in trace.segments:
@@ -30,7 +31,9 @@ def check_trace(trace, *, retrains: bool = False, reasons=REASONS) -> None:
     for jobs in by_trial.values():
         for before, after in zip(jobs, jobs[1:]):
             assert before.end <= after.start
-            assert after.resume_from == (0 if retrains else before.resource)
+            # a retried job continues its stretch; a promotion retrains from 0 if *retrains*
+            continues = not retrains or before.reason == "retried"
+            assert after.resume_from == (before.resource if continues else 0)
     if not retrains and trace.results:
         seen = Counter((r.trial_id, r.resource) for r in trace.results)
         assert max(seen.values()) == 1, "a result was reported twice"

@@ -49,6 +49,9 @@ FLAGS = {
     "missing": "--missing",
     "config_columns": "--config-columns",
     "drop_probability": "--drop-probability",
+    "mtbf": "--worker-mtbf",
+    "downtime": "--worker-downtime",
+    "max_retries": "--max-retries",
 }
 
 

@@ -47,6 +47,26 @@ def register(commands: Any) -> None:
         metavar="P",
         help="fault model: each job dies at a random point with probability P",
     )
+    parser.add_argument(
+        "--worker-mtbf",
+        type=positive_float,
+        metavar="SECONDS",
+        help="node loss: each worker dies after a random uptime of this mean (default: never)",
+    )
+    parser.add_argument(
+        "--worker-downtime",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="node loss: a lost worker is back after this long (default 0: replaced at once)",
+    )
+    parser.add_argument(
+        "--max-retries",
+        type=int,
+        default=0,
+        metavar="N",
+        help="node loss: retry a lost worker's trial up to N times before it fails (default 0)",
+    )
     parser.add_argument("--processes", type=positive_int, help="parallel runs (default: CPUs)")
     parser.add_argument("--out", type=Path, default=Path("runs/compare"))
     add_ladder(parser)
@@ -70,8 +90,16 @@ def run(args: argparse.Namespace) -> int:
     )
 
     options = scheduler_options(args)
-    model = {"drop_probability": args.drop_probability}
+    model: dict[str, Any] = {"drop_probability": args.drop_probability}
     with usage_errors():
+        if args.worker_mtbf is not None:
+            from ashasim.sim.faults import WorkerLoss
+
+            model["worker_loss"] = WorkerLoss(
+                args.worker_mtbf, args.worker_downtime, args.max_retries
+            )
+        elif args.worker_downtime or args.max_retries:
+            raise ValueError("--worker-downtime and --max-retries go with --worker-mtbf")
         if args.workload == "variance":
             settings = dict(variance_settings(args.max_t, **model))
         else:

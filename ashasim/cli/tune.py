@@ -44,7 +44,29 @@ def register(commands: Any) -> None:
     parser.add_argument("--devices", default="auto", help="auto, cpu, or cuda:0,cuda:1,...")
     parser.add_argument("--workers-per-device", type=positive_int)
     parser.add_argument("--backend", choices=("local", "ray"), default="local")
-    parser.add_argument("--ray-address", help="ray backend: auto or ray://host:port")
+    parser.add_argument(
+        "--ray-address",
+        help="ray backend: auto, host:port or ray://host:port (with --resume: the cluster to "
+        "continue on)",
+    )
+    parser.add_argument(
+        "--max-retries",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="retry a trial whose worker died (node lost, OOM kill) up to N times (default 0)",
+    )
+    parser.add_argument(
+        "--retry-on-error",
+        action="store_true",
+        help="retry exceptions raised by the objective too",
+    )
+    parser.add_argument(
+        "--placement-timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help="stop (resumable) when no worker can be started for this long (default 600)",
+    )
     parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--out", type=Path, help="run directory (default: runs/<name>)")
     parser.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR")
@@ -86,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
             options["trial_timeout"] = args.trial_timeout
         if args.durable:
             options["durable"] = True
+        if args.ray_address is not None:
+            options["ray_address"] = args.ray_address
+        if args.placement_timeout is not None:
+            options["placement_timeout"] = args.placement_timeout
         trace = _interruptible(lambda: Tuner.resume(args.resume, **options), args.resume)
         out = args.resume
     else:
@@ -113,6 +139,13 @@ def run(args: argparse.Namespace) -> int:
                 quiet=args.quiet,
                 trial_timeout=args.trial_timeout,
                 durable=args.durable,
+                max_retries=args.max_retries,
+                retry_on_error=args.retry_on_error,
+                **(
+                    {"placement_timeout": args.placement_timeout}
+                    if args.placement_timeout is not None
+                    else {}
+                ),
             )
         out = tuner.experiment_dir
         print(
@@ -132,11 +165,17 @@ def _interruptible(run: Any, out: Path) -> Any:
     """Run; a refused resume or a busy directory is a usage error (exit 2, nothing written);
     Ctrl-C (exit 130) and SIGTERM (exit 143) say how to continue."""
     from ashasim.run import ResumeError, RunDirectoryBusyError, Terminated
+    from ashasim.run.executor import NoWorkersError
+    from ashasim.run.ray_backend import ClusterUnreachableError
 
     try:
         return run()
-    except (ResumeError, RunDirectoryBusyError) as error:
+    except (ResumeError, RunDirectoryBusyError, ClusterUnreachableError) as error:
         raise UsageError(str(error)) from None
+    except NoWorkersError as error:
+        raise NoWorkersError(
+            f"{error}. Continue with: ashasim tune --resume {out} [--ray-address ADDRESS]"
+        ) from None
     except (KeyboardInterrupt, Terminated) as error:
         what = "interrupted" if isinstance(error, KeyboardInterrupt) else "terminated"
         print(

@@ -30,8 +30,10 @@ __all__ = [
 ]
 
 # "returned": the objective ended its trial by returning (only where a run allows that: the Ray
-# Tune façade's function trainables); the scheduler was told through ``fail`` that no more comes
-REASONS = ("milestone", "stopped", "failed", "cancelled", "returned")
+# Tune façade's function trainables); the scheduler was told through ``fail`` that no more comes.
+# "retried": the worker died and the same stretch runs again (``Driver(max_retries=...)``); like
+# "cancelled", the scheduler was not told
+REASONS = ("milestone", "stopped", "failed", "cancelled", "returned", "retried")
 FORMAT_VERSION = 1
 
 

@@ -34,12 +34,14 @@ LABEL_FONTSIZE = 7.0
 IDLE_FACE = "#ececec"
 IDLE_EDGE = "#b4b4b4"
 FAILED_EDGE = "#d62728"
+RETRIED_EDGE = "#ff7f0e"  # a job cut by its worker's death and run again (``max_retries``)
 MAX_LANE_TICKS = 32
 MAX_HATCHED = 2000  # hatching thousands of idle slivers triples the render time and shows nothing
 
 # gids, so tests and callers can find the artists without guessing from their style
 JOBS_GID = "ashasim-jobs"
 FAILED_GID = "ashasim-failed-jobs"
+RETRIED_GID = "ashasim-retried-jobs"
 IDLE_GID = "ashasim-idle"
 BOUNDARY_GID = "ashasim-rung-boundary"
 
@@ -159,18 +161,21 @@ def gantt(
     promoted = trace.promoted
     color_of = ConfigColors(trace)
     colors = [color_of(s.trial_id, s.trial_id in promoted) for s in segments]
-    for failed, gid in ((False, JOBS_GID), (True, FAILED_GID)):
-        chosen = [i for i, s in enumerate(segments) if (s.reason == "failed") == failed]
+    groups = {"failed": FAILED_GID, "retried": RETRIED_GID}
+    for kind, gid in ((None, JOBS_GID), ("failed", FAILED_GID), ("retried", RETRIED_GID)):
+        chosen = [
+            i for i, s in enumerate(segments) if (s.reason if s.reason in groups else None) == kind
+        ]
         if not chosen:
             continue
         starts = np.array([segments[i].start for i in chosen], dtype=float)
         ends = np.array([segments[i].end for i in chosen], dtype=float)
         lanes = np.array([segments[i].worker for i in chosen], dtype=float)
-        style: dict[str, Any] = (
-            {"edgecolors": FAILED_EDGE, "linewidths": 1.2, "hatch": "xx"}
-            if failed
-            else {"edgecolors": "white", "linewidths": 0.5}
-        )
+        style: dict[str, Any] = {
+            None: {"edgecolors": "white", "linewidths": 0.5},
+            "failed": {"edgecolors": FAILED_EDGE, "linewidths": 1.2, "hatch": "xx"},
+            "retried": {"edgecolors": RETRIED_EDGE, "linewidths": 1.2, "hatch": ".."},
+        }[kind]
         bars = PolyCollection(
             _rectangles(starts, ends, lanes),
             facecolors=[colors[i] for i in chosen],
@@ -321,6 +326,10 @@ def _legend(
         handles.append(Patch(facecolor=light, label="not promoted"))
     if any(s.reason == "failed" for s in segments):
         handles.append(Patch(facecolor=light, edgecolor=FAILED_EDGE, hatch="xx", label="failed"))
+    if any(s.reason == "retried" for s in segments):
+        handles.append(
+            Patch(facecolor=light, edgecolor=RETRIED_EDGE, hatch="..", label="worker died, retried")
+        )
     if idle:
         handles.append(Patch(facecolor=IDLE_FACE, edgecolor=IDLE_EDGE, hatch="///", label="idle"))
     if handles:

@@ -20,66 +20,90 @@ report) is never used, and a synchronous SH that retrains promoted trials (``res
 ``resume_from`` = 0) really starts them afresh. Once the driver has acknowledged a report, older
 checkpoints of the trial are deleted: at most the acknowledged one and a staged one remain.
 
-Checkpoints live in ``<experiment_dir>/checkpoints/trial_<id>/``, which every worker must be able
-to read (on a cluster, put the experiment directory on a shared file system). ``torch.save`` is
-used when torch is importable (tensors stay tensors), pickle otherwise; every write is atomic (a
-temporary file, then a rename), so a crash mid-save leaves the previous checkpoint intact.
+Checkpoints live in ``<checkpoint_storage>/trial_<id>/``: by default
+``<experiment_dir>/checkpoints``, or a URI such as ``s3://bucket/run`` (``ashasim.run.storage``),
+which every worker must reach (checked at start-up on Ray). ``torch.save`` is used when torch is
+importable (tensors stay tensors), pickle otherwise; every write is atomic, so a crash mid-save
+leaves the previous checkpoint intact.
+
+A promoted (or retried) trial whose checkpoint the driver knows was saved, but which its worker
+cannot find, is an error (``CheckpointMissingError``: the location is not shared) unless the run
+chose ``retrain_on_miss``; then the trial retrains from scratch, with a warning.
 """
 
 from __future__ import annotations
 
-import contextlib
+import io
 import os
 import pickle
 import re
-import tempfile
+import sys
 from pathlib import Path
 from typing import Any
 
 from ashasim.run.context import current_context
+from ashasim.run.storage import Store, where_am_i
 
-__all__ = ["directory", "load", "read", "save"]
+__all__ = ["CheckpointMissingError", "directory", "load", "read", "save"]
 
 STAGED = "staged.pt"
 _FILED = re.compile(r"^resource_(\d+)\.pt$")
 
 
-def directory() -> Path | None:
-    """This trial's checkpoint directory, or None outside a tuner."""
+class CheckpointMissingError(RuntimeError):
+    """A checkpoint the trial saved is not where its worker looks (the storage is not shared)."""
+
+
+def _store() -> Store | None:
     context = current_context()
-    return None if context is None else context.checkpoint_dir
-
-
-def save(state: Any) -> Path | None:
-    """Stage ``state`` as the trial's checkpoint for its next report (atomically); None and
-    nothing written outside a tuner."""
-    folder = directory()
-    if folder is None:
+    if context is None or context.job.checkpoint_dir is None:
         return None
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / STAGED
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".checkpoint-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            _dump(state, stream)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+    return Store(context.job.checkpoint_dir)
+
+
+def directory() -> Path | None:
+    """This trial's checkpoint directory, or None outside a tuner (and for a URI location)."""
+    store = _store()
+    return None if store is None else store.path
+
+
+def save(state: Any) -> str | Path | None:
+    """Stage ``state`` as the trial's checkpoint for its next report (atomically); where it
+    went (a path, or a URI); None and nothing written outside a tuner."""
+    store = _store()
+    if store is None:
+        return None
+    buffer = io.BytesIO()
+    _dump(state, buffer)
+    store.write(STAGED, buffer.getvalue())
+    return store.path / STAGED if store.path is not None else f"{store.location}/{STAGED}"
 
 
 def load() -> Any | None:
     """The newest state saved at or below the job's resume point; None for a fresh start (or
-    outside a tuner)."""
+    outside a tuner). ``CheckpointMissingError`` when the driver knows the trial saved one at
+    or below that point and it is not here (unless the run chose ``retrain_on_miss``)."""
     context = current_context()
-    if context is None or context.checkpoint_dir is None:
+    store = _store()
+    if context is None or store is None:
         return None
-    usable = [r for r in _filed(context.checkpoint_dir) if r <= context.job.resume_from]
+    job = context.job
+    usable = [r for r in _filed(store) if r <= job.resume_from]
+    expected = job.extra.get("checkpoint_at")
+    if expected is not None and (not usable or max(usable) < expected):
+        problem = (
+            f"trial {job.trial_id}: its checkpoint at {job.extra.get('resource_attr', 'epoch')}="
+            f"{expected} is not in {store.location} as seen from {where_am_i()}; the checkpoint "
+            f"storage is not shared by the workers (give a shared path or a URI such as "
+            f"s3://bucket/run as checkpoint_storage, or retrain_on_miss=True to retrain)"
+        )
+        if not job.extra.get("retrain_on_miss"):
+            raise CheckpointMissingError(problem)
+        print(f"ashasim: {problem}; retraining from scratch", file=sys.stderr)
+        return None
     if not usable:
         return None
-    with open(context.checkpoint_dir / f"resource_{max(usable)}.pt", "rb") as stream:
-        return _load(stream)
+    return _load(io.BytesIO(store.read(f"resource_{max(usable)}.pt")))
 
 
 def read(path: str | os.PathLike[str]) -> Any:
@@ -88,31 +112,31 @@ def read(path: str | os.PathLike[str]) -> Any:
         return _load(stream)
 
 
-def file_staged(resource: int) -> None:
-    """Called by the Reporter before a report: the staged state belongs to ``resource``."""
-    folder = directory()
-    if folder is not None and (folder / STAGED).exists():
-        os.replace(folder / STAGED, folder / f"resource_{resource}.pt")
+def file_staged(resource: int) -> bool:
+    """Called by the Reporter before a report: the staged state belongs to ``resource``. True
+    when there was one (the driver then knows the trial has a checkpoint there)."""
+    store = _store()
+    if store is None or not store.exists(STAGED):
+        return False
+    store.rename(STAGED, f"resource_{resource}.pt")
+    return True
 
 
 def prune(acknowledged: int) -> None:
     """Called by the Reporter once the driver journaled the report at ``acknowledged``: keep the
     newest checkpoint at or below it (future jobs resume from there or later) and newer ones."""
-    folder = directory()
-    if folder is None:
+    store = _store()
+    if store is None:
         return
-    filed = _filed(folder)
+    filed = _filed(store)
     keep = max((r for r in filed if r <= acknowledged), default=None)
     for resource in filed:
         if keep is not None and resource < keep:
-            with contextlib.suppress(FileNotFoundError):
-                (folder / f"resource_{resource}.pt").unlink()
+            store.remove(f"resource_{resource}.pt")
 
 
-def _filed(folder: Path) -> list[int]:
-    if not folder.exists():
-        return []
-    return [int(m.group(1)) for p in folder.iterdir() if (m := _FILED.match(p.name))]
+def _filed(store: Store) -> list[int]:
+    return [int(m.group(1)) for name in store.names() if (m := _FILED.match(name))]
 
 
 def _dump(state: Any, stream: Any) -> None:

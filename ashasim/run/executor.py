@@ -12,11 +12,18 @@ replaced (the only way to get a hung objective back). On a resume, a job the int
 after it had already run past the limit (*ran*: run time per trial, from the journal) is not
 handed to a worker again: it fails at once with that reason, so a hung trial cannot hang the run
 a second time.
+
+No silent waits: a worker that was started but has not said ``Ready`` (Ray cannot place its
+actor: no node has room, the cluster lost its nodes, a node it landed on is dying) is shown on the
+progress line after ``WAIT_NOTICE`` seconds; when *no* worker at all has been ready for
+*placement_timeout* seconds, the run stops (``NoWorkersError``: running jobs cancelled in the
+journal, so a resume continues it) instead of waiting for ever.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -33,16 +40,21 @@ from ashasim.run.messages import (
     Died,
     Failed,
     Fatal,
+    Probe,
+    Probed,
     Ready,
     Report,
     Returned,
     RunJob,
     Stopped,
 )
+from ashasim.run.preflight import NoWorkersError, fatal_error, probed_error
 
 __all__ = [
     "MAX_RESTARTS",
+    "WAIT_NOTICE",
     "Execution",
+    "NoWorkersError",
     "Terminated",
     "exit_reason",
     "stop_on_signals",
@@ -51,6 +63,7 @@ __all__ = [
 
 MAX_RESTARTS = 5  # a worker that dies this many times in a row without finishing a job is fatal
 POLL = 0.5  # seconds between looks at the clock while nothing arrives
+WAIT_NOTICE = 10.0  # seconds a worker may take to start before the progress line says so
 
 
 class Execution:
@@ -76,6 +89,9 @@ class Execution:
         progress: Progress | None = None,
         trial_timeout: float | None = None,
         ran: dict[int, float] | None = None,
+        placement_timeout: float | None = None,
+        probe: tuple[str, str] | None = None,
+        ready: Sequence[int] = (),
     ) -> None:
         self.driver = driver
         self.backend = backend
@@ -91,6 +107,13 @@ class Execution:
         self.ran = dict(ran or {})
         self.job_deadlines: dict[int, float] = {}  # worker -> run time its job must end by
         self.signalled: int | None = None  # SIGTERM or SIGHUP received: stop at the next turn
+        self.placement_timeout = placement_timeout
+        self.starting: dict[int, float] = {}  # worker -> run time it was (re)started, until Ready
+        self.none_ready_since: float | None = None  # every worker starting since then
+        # (location, token): each worker must see the checkpoint location before it gets jobs
+        self.probe = probe
+        self.ready = list(ready)  # workers started and checked already (``preflight``)
+        self.saved: dict[int, list[int]] = {}  # trial -> resources it filed a checkpoint for
 
     def now(self) -> float:
         """Run time: seconds since the experiment began (across resumes)."""
@@ -118,11 +141,16 @@ class Execution:
         if driver.finished:  # a resume of a run that had ended: no worker to start
             return
         for slot in self.slots:
-            backend.start(slot, self.objective)
+            if slot.index in self.ready:
+                driver.add_worker(slot.index)
+            else:
+                self.start_worker(slot.index)
         while True:
             if self.signalled is not None:
                 raise Terminated(self.signalled)
             now = self.now()
+            if self.none_ready_since is not None:
+                self.check_placement(now)
             if deadline is not None and now >= deadline:
                 self.stop_all(deadline, "the time budget ran out")
                 return
@@ -151,12 +179,17 @@ class Execution:
                 now,
                 f"its job had run {ran:.4g} s, past the time limit (trial_timeout={limit:g} s), "
                 f"when the run was interrupted; not run again",
+                retry=False,
             )
             self.driver.add_worker(worker)  # the worker never saw the job
             return
         if limit is not None:
             self.job_deadlines[worker] = now + limit
-        self.backend.send(worker, RunJob(self.spec(job)))
+        spec = self.spec(job)
+        saved = [r for r in self.saved.get(job.trial_id, ()) if r <= job.resume_from]
+        if saved:  # the worker must find it (a checkpoint location that is not shared: an error)
+            spec = dataclasses.replace(spec, extra={**spec.extra, "checkpoint_at": max(saved)})
+        self.backend.send(worker, RunJob(spec))
 
     def enforce_time_limits(self, now: float) -> None:
         """End the jobs past their time limit: failed, their workers stopped and replaced."""
@@ -172,8 +205,28 @@ class Execution:
                 now,
                 f"the job ran past its time limit (trial_timeout={self.trial_timeout:g} s); "
                 f"its worker was stopped and replaced",
+                retry=False,
             )
-            self.backend.start(self.slots[worker], self.objective)
+            self.start_worker(worker)
+
+    def start_worker(self, worker: int) -> None:
+        """(Re)start a worker; until it says Ready it counts as starting."""
+        self.starting[worker] = self.now()
+        if len(self.starting) == len(self.slots) and self.none_ready_since is None:
+            self.none_ready_since = self.now()
+        self.backend.start(self.slots[worker], self.objective)
+
+    def check_placement(self, now: float) -> None:
+        """Stop the run when no worker has been ready for ``placement_timeout`` seconds."""
+        limit = self.placement_timeout
+        since = self.none_ready_since
+        if limit is None or since is None or now - since < limit:
+            return
+        raise NoWorkersError(
+            f"no worker could be started for {now - since:.0f} s (placement_timeout={limit:g} s): "
+            f"the backend cannot place any (a Ray cluster without nodes that fit, or lost "
+            f"nodes); the journal is intact, resume the run once workers can start"
+        )
 
     def stop_all(self, at: float, why: str) -> None:
         """End every running job in the journal at ``at`` and stop its worker."""
@@ -185,6 +238,9 @@ class Execution:
         if kind is Report:
             go_on = driver.report_values(worker, now, message.values)
             self.backend.send(worker, CONTINUE if go_on else STOP)
+            if message.saved:
+                resource = message.values.get(driver.resource_attr)
+                self.saved.setdefault(message.trial_id, []).append(resource)
         elif kind is Stopped:
             self.job_done(worker, now)
         elif kind is Returned:
@@ -192,11 +248,21 @@ class Execution:
         elif kind is Failed:
             self.job_done(worker, now, error=message.error)
         elif kind is Ready:
+            self.starting.pop(worker, None)
+            self.none_ready_since = None
+            if self.probe is None:
+                driver.add_worker(worker)
+            else:  # jobs only once it sees the checkpoint location (``Probed``)
+                self.backend.send(worker, Probe(*self.probe))
+        elif kind is Probed:
+            error = probed_error(worker, message, self.probe[0])  # type: ignore[index]
+            if error is not None:
+                raise error
             driver.add_worker(worker)
         elif kind is Died:
             self.on_death(worker, now, message.detail)
         elif kind is Fatal:
-            raise RunError(f"worker {worker} could not load the objective:\n{message.error}")
+            raise fatal_error(worker, message)
 
     def job_done(
         self, worker: int, now: float, *, returned: bool = False, error: str | None = None
@@ -216,7 +282,7 @@ class Execution:
             raise RunError(
                 f"worker {worker} died {MAX_RESTARTS + 1} times in a row ({reason}); giving up"
             )
-        self.backend.start(self.slots[worker], self.objective)
+        self.start_worker(worker)
 
     def show_progress(self) -> None:
         if not self.progress.enabled:
@@ -229,7 +295,25 @@ class Execution:
             None if deadline is None else now / deadline,
             f"trials {driver.scheduler.n_trials} running {driver.n_running} failed jobs "
             f"{driver.failed_jobs} best {driver.metric_name} {best_text} elapsed "
-            f"{format_seconds(now)}{remaining}",
+            f"{format_seconds(now)}{remaining}{self.waiting_text(now)}",
+        )
+
+    def waiting_text(self, now: float) -> str:
+        """ " — waiting 42 s for 2 worker(s) to start" once a start takes WAIT_NOTICE seconds."""
+        if not self.starting:
+            return ""
+        longest = now - min(self.starting.values())
+        if longest < WAIT_NOTICE:
+            return ""
+        limit = self.placement_timeout
+        stop = (
+            f", stopping at {format_seconds(limit)} without any"
+            if limit is not None and len(self.starting) == len(self.slots)
+            else ""
+        )
+        return (
+            f" — waiting {format_seconds(longest)} for {len(self.starting)} worker(s) to "
+            f"start (no room on the cluster?){stop}"
         )
 
 

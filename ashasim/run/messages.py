@@ -4,9 +4,14 @@ Every backend carries these same messages, so the real-time loop (``ashasim.run.
 handles one vocabulary::
 
     driver -> worker   RunJob(spec) | Exit()          and, answering a Report, CONTINUE | STOP
+                       Probe(location, token)         check the checkpoint location (start-up)
     worker -> driver   Ready()                        loaded the objective, waiting for jobs
-                       Fatal(error)                   could not load the objective
-                       Report(trial_id, values)       one report; blocks for CONTINUE or STOP
+                       Fatal(error, where, summary)   could not load the objective
+                       Report(trial_id, values, saved)
+                                                      one report (saved: a checkpoint was filed
+                                                      for it); blocks for CONTINUE or STOP
+                       Probed(error, name)            answer to Probe: the checkpoint location
+                                                      seen as the driver sees it (error None)
                        Returned(trial_id)             the objective returned by itself
                        Stopped(trial_id)              it stopped when told to (StopTrial)
                        Failed(trial_id, error)        it raised (the traceback)
@@ -28,6 +33,8 @@ __all__ = [
     "Exit",
     "Failed",
     "Fatal",
+    "Probe",
+    "Probed",
     "Ready",
     "Report",
     "Returned",
@@ -52,12 +59,25 @@ class Ready(NamedTuple):
 
 
 class Fatal(NamedTuple):
-    error: str
+    error: str  # the traceback
+    where: str = ""  # the worker's host (and Ray node)
+    summary: str = ""  # what went wrong in one line
+
+
+class Probe(NamedTuple):
+    location: str
+    token: str
+
+
+class Probed(NamedTuple):
+    error: str | None
+    name: str  # what the worker wrote, for the driver to read back
 
 
 class Report(NamedTuple):
     trial_id: int
     values: dict[str, Any]
+    saved: bool = False  # a checkpoint was filed for this report's resource
 
 
 class Returned(NamedTuple):

@@ -8,28 +8,58 @@ worker says something) and ``deliver`` (a job, a decision, "exit"). The driver k
 that dies (``ray.kill``, a node lost, the process killed) turns its outstanding call into an error,
 which the driver sees as ``Died(...)``, exactly like a dead local process.
 
-Placement: each actor asks for one CPU and, when the cluster has GPUs, ``1 / workers_per_device``
-of a GPU, so Ray packs ``workers_per_device`` actors on each GPU across the nodes and sets their
+Placement: each actor asks for one CPU (``backend_options={"num_cpus": 0.5}``: another share)
+and, when the cluster has GPUs, ``1 / workers_per_device`` of a GPU, so Ray packs
+``workers_per_device`` actors on each GPU across the nodes and sets their
 ``CUDA_VISIBLE_DEVICES``.
 
-Checkpoints: in the experiment directory, which must be a directory every node mounts (NFS, a
-cluster file system). Not Ray's object store: a checkpoint must outlive the driver (a resume
-after a crash reloads paused trials from disk), and object-store objects die with the driver that
-owns them.
+Checkpoints: in ``checkpoint_storage`` (``ashasim.run.storage``): a folder every node mounts at
+the same path, or an object store URI; every worker checks it at start-up. Not Ray's object
+store: a checkpoint must outlive the driver (a resume after a crash reloads paused trials), and
+object-store objects die with the driver that owns them.
+
+What travels: the objective by value with its own modules (``ashasim.run.worker``); packages it
+imports, and ashasim itself, must be installed on every node.
 """
 
 from __future__ import annotations
 
 import math
 import queue
+import socket
 import threading
 from typing import Any
 
+from ashasim.driver import RunError
 from ashasim.run.backend import Backend, WorkerSlot
 from ashasim.run.messages import Died, Exit
 from ashasim.run.worker import serve
 
-__all__ = ["RayBackend"]
+__all__ = ["ClusterUnreachableError", "RayBackend", "check_reachable"]
+
+CONNECT_TIMEOUT = 5.0  # seconds to reach a cluster's address before refusing
+
+
+class ClusterUnreachableError(RunError):
+    """The Ray cluster at the given address cannot be reached (nothing was written)."""
+
+
+def check_reachable(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Refuse, in one line, an address ``host:port`` (or ``ray://host:port``) that does not
+    accept a connection within *timeout* seconds, rather than let ``ray.init`` retry a dead
+    cluster for minutes. None and "auto" are Ray's to resolve."""
+    if address is None or address in ("auto", "local"):
+        return
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as error:
+        raise ClusterUnreachableError(
+            f"cannot reach the Ray cluster at {address} ({error.strerror or error}); is it "
+            f"running? give its current address (ray_address=..., --ray-address)"
+        ) from None
 
 
 class _QueueChannel:
@@ -78,6 +108,14 @@ class _ActorBody:
         return os.getpid()
 
 
+def _same_cluster(ray: Any, address: str | None) -> bool:
+    """Whether this process's Ray connection is to *address* (None, "auto": any will do)."""
+    if address is None or address in ("auto", "local"):
+        return True
+    current = ray.get_runtime_context().gcs_address or ""
+    return address.removeprefix("ray://") == current
+
+
 class RayBackend(Backend):
     """Workers as Ray actors (``pip install 'ashasim[ray]'``)."""
 
@@ -89,27 +127,37 @@ class RayBackend(Backend):
         ray_address: str | None = None,
         workers_per_device: int | None = None,
         use_gpus: bool = True,
+        num_cpus: float = 1.0,
     ) -> None:
         try:
             import ray
         except ImportError:
             raise ImportError("backend='ray' needs ray: pip install 'ashasim[ray]'") from None
         self._ray = ray
+        check_reachable(ray_address)
+        if ray.is_initialized() and not _same_cluster(ray, ray_address):
+            ray.shutdown()  # this process was connected to another (e.g. the dead) cluster
         if not ray.is_initialized():
-            ray.init(address=ray_address, include_dashboard=False, log_to_driver=False)
+            try:
+                ray.init(address=ray_address, include_dashboard=False, log_to_driver=False)
+            except ConnectionError as error:
+                raise ClusterUnreachableError(
+                    f"cannot connect to Ray at {ray_address}: {error}"
+                ) from None
         gpus = ray.cluster_resources().get("GPU", 0)
         if gpus and use_gpus:
             per_device = workers_per_device or math.ceil(len(slots) / gpus)
             self._num_gpus = 1.0 / per_device
         else:
             self._num_gpus = 0.0
+        self._num_cpus = num_cpus  # per actor (fractions pack actors that do little CPU work)
         self._actor_class = ray.remote(_ActorBody)
         self._actors: dict[int, Any] = {}
         self._pending: dict[Any, int] = {}  # outstanding next_messages call -> worker
 
     def start(self, slot: WorkerSlot, objective: bytes) -> None:
         actor = self._actor_class.options(
-            num_cpus=1,
+            num_cpus=self._num_cpus,
             num_gpus=self._num_gpus,
             max_concurrency=4,  # next_messages blocks in one thread while deliver runs
             name=None,

@@ -49,9 +49,8 @@ class Reporter:
             return
         resource = values.get(context.job.extra.get("resource_attr", "epoch"))
         filed = isinstance(resource, int) and not isinstance(resource, bool)
-        if filed:
-            checkpoint.file_staged(resource)  # the state saved just before belongs to it
-        context.channel.send(Report(context.job.trial_id, values))
+        saved = filed and checkpoint.file_staged(resource)  # the state saved just before
+        context.channel.send(Report(context.job.trial_id, values, saved))
         reply = context.channel.recv()
         if filed:
             checkpoint.prune(resource)  # the driver has journaled it: older states can go

@@ -6,8 +6,9 @@ started a trial's next stretch, a ``report`` per journaled report, a ``fail`` pe
 brings it back to where the run stopped; every suggested job and every decision is checked
 against the journal on the way, so a journal that does not belong to the scheduler is refused.
 
-Jobs the journal never saw end (the driver crashed) or saw ``cancelled`` (the budget, Ctrl-C)
-left their trials running in the scheduler: they are re-dispatched first, each continuing from its
+Jobs the journal never saw end (the driver crashed) or saw ``cancelled`` (the budget, Ctrl-C) or
+``retried`` (the worker died; the driver had requeued the stretch) left their trials running in
+the scheduler: they are re-dispatched first, each continuing from its
 last journaled report (unless such a job had already run past the run's time limit per job: see
 ``ashasim.run.executor``).
 
@@ -45,6 +46,8 @@ class ResumePoint:
     open_jobs: list[tuple[int, int, int, str]] = field(default_factory=list)
     # trial -> how long its interrupted job had run (run time), for the time limit on resume
     ran: dict[int, float] = field(default_factory=dict)
+    # trial -> times it was retried (its worker died), so a resume does not reset the count
+    retries: dict[int, int] = field(default_factory=dict)
 
 
 def catch_up(scheduler: Scheduler, events: Sequence[Event], n_workers: int) -> ResumePoint:
@@ -81,6 +84,7 @@ class _Replay:
         self.open_jobs: dict[int, int] = {}  # worker -> trial of its unfinished job
         self.ended: dict[int, str] = {}  # trial -> how its job ended, when a report ended it
         self.cut: dict[int, float] = {}  # trial -> when its cancelled job ended
+        self.retries: dict[int, int] = {}  # trial -> jobs of it that ended "retried"
 
     def play(self, event: Event) -> None:
         kind = type(event)
@@ -170,6 +174,10 @@ class _Replay:
         del self.open_jobs[event.worker]
         if event.reason == "cancelled":
             self.cut[trial_id] = event.t - self.starts[trial_id].t
+        elif event.reason == "retried":
+            if trial_id in self.ended:
+                raise ResumeError(f"trial {trial_id} is retried after its job ended")
+            self.retries[trial_id] = self.retries.get(trial_id, 0) + 1
         else:  # milestone, stopped, failed, returned: the scheduler knows
             self.running.discard(trial_id)
         if event.reason in ("failed", "returned"):  # the driver called fail() for both
@@ -185,7 +193,7 @@ class _Replay:
             )
 
     def point(self, end: float) -> ResumePoint:
-        point = ResumePoint()
+        point = ResumePoint(retries=dict(self.retries))
         point.open_jobs = [
             (worker, trial_id, self.reached[trial_id], self.ended.get(trial_id, "cancelled"))
             for worker, trial_id in sorted(self.open_jobs.items())

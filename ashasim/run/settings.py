@@ -110,6 +110,11 @@ class RunSettings:
     trial_timeout: float | None = None
     durable: bool = False
     return_ends_trial: bool = False
+    max_retries: int = 0
+    retry_on_error: bool = False
+    placement_timeout: float | None = 600.0
+    checkpoint_storage: str | None = None  # None: <experiment_dir>/checkpoints
+    retrain_on_miss: bool = False
 
 
 # -- the objective ------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Any
 
 import cloudpickle
 
-from ashasim.checks import check_choice, check_number, check_optional_int
+from ashasim.checks import check_choice, check_int, check_number, check_optional_int
 from ashasim.core.jobs import Job, Scheduler
 from ashasim.driver import Driver, RunError, check_bounded, check_scheduler, run_header
 from ashasim.events import JOURNAL, JobEnded, Trace
@@ -33,6 +33,7 @@ from ashasim.run.backend import Backend, WorkerSlot, plan_slots
 from ashasim.run.context import JobSpec
 from ashasim.run.executor import Execution
 from ashasim.run.lock import RunDirectoryBusyError, RunLock
+from ashasim.run.preflight import preflight
 from ashasim.run.resume import ResumeError, ResumePoint, catch_up
 from ashasim.run.settings import (
     STATE_FILE,
@@ -47,6 +48,7 @@ from ashasim.run.settings import (
     save_settings,
     why_taken,
 )
+from ashasim.run.storage import is_uri, join, probe_clean
 from ashasim.run.worker import dumps_objective
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
 ]
 
 DEFAULT_ROOT = Path("runs")
+DEFAULT_PLACEMENT_TIMEOUT = 600.0  # seconds without any worker before a run gives up
 _KEEP: Any = object()  # Tuner.resume: keep the saved value
 BACKENDS = ("local", "ray", "fake")
 
@@ -82,6 +85,22 @@ class Tuner:
     the objective) would otherwise burn through thousands of trials; None never gives up.
     *trial_timeout*: seconds a job may run; a job still running then fails with a reason naming
     the limit, and its worker is stopped and replaced (a hung objective). None: no limit.
+    *max_retries*: times a trial is retried, from its last report and checkpoint, after its
+    worker died (node lost, OOM kill, preemption): journaled ``retried``, not a failure; the
+    scheduler hears of a failure only when the retries have run out (0: a death fails the job).
+    *retry_on_error*: retry exceptions raised by the objective too (default: they fail the job).
+    *checkpoint_storage*: where trials' checkpoints live (``ashasim.run.storage``): a path, or
+    a URI such as ``s3://bucket/run`` (fsspec) that needs no shared disk; default
+    ``<experiment_dir>/checkpoints``. On Ray (or with a URI) every worker checks at start-up
+    that it sees the location as the driver does, and the run refuses to start when one does
+    not. *retrain_on_miss*: a promoted or retried trial whose checkpoint its worker cannot find
+    retrains from scratch (with a warning) instead of failing. On Ray the objective's own
+    module and the modules beside it travel by value (``ashasim.run.worker.shipped_modules``):
+    nodes need only the packages it imports.
+    *placement_timeout*: seconds the run waits when no worker at all can be started (Ray cannot
+    place any actor: the cluster lost its nodes, or none fits) before it stops with
+    ``NoWorkersError``, its journal intact for a resume (None: wait for ever). Workers slow to
+    start are shown on the progress line after ``ashasim.run.executor.WAIT_NOTICE`` seconds.
     *durable*: fsync the journal after every event, so that a crash of the machine (not only of
     the driver) loses nothing the driver acted on; README "Tune for real" gives the cost.
     *outputs*: write results.csv, summary.json and replay.csv when the run ends (figures are the
@@ -117,6 +136,11 @@ class Tuner:
         durable: bool = False,
         return_ends_trial: bool = False,
         progress: Progress | None = None,
+        max_retries: int = 0,
+        retry_on_error: bool = False,
+        placement_timeout: float | None = DEFAULT_PLACEMENT_TIMEOUT,
+        checkpoint_storage: str | Path | None = None,
+        retrain_on_miss: bool = False,
     ) -> None:
         if not callable(objective):
             raise ValueError(f"objective must be a function of the config, got {objective!r}")
@@ -150,6 +174,13 @@ class Tuner:
         if print_every is not None:
             check_number("print_every", print_every, minimum=0, strict=True)
         check_optional_int("max_failures", max_failures, minimum=1)
+        check_int("max_retries", max_retries, minimum=0)
+        _check_placement_timeout(placement_timeout)
+        storage = _check_storage(checkpoint_storage)
+        if not isinstance(retrain_on_miss, bool):
+            raise ValueError(f"retrain_on_miss must be True or False, got {retrain_on_miss!r}")
+        if not isinstance(retry_on_error, bool):
+            raise ValueError(f"retry_on_error must be True or False, got {retry_on_error!r}")
         _check_trial_timeout(trial_timeout)
         if not isinstance(durable, bool):
             raise ValueError(f"durable must be True or False, got {durable!r}")
@@ -165,7 +196,7 @@ class Tuner:
                 use_gpus=devices != "cpu",
             )
         try:
-            objective_bytes = dumps_objective(objective)
+            objective_bytes = dumps_objective(objective, ship=backend == "ray")
         except Exception as error:
             raise ValueError(
                 f"objective cannot be sent to workers (cloudpickle: {type(error).__name__}: "
@@ -189,6 +220,11 @@ class Tuner:
             trial_timeout=trial_timeout,
             durable=durable,
             return_ends_trial=bool(return_ends_trial),
+            max_retries=max_retries,
+            retry_on_error=retry_on_error,
+            placement_timeout=placement_timeout,
+            checkpoint_storage=storage,
+            retrain_on_miss=retrain_on_miss,
         )
         try:  # saved now, so a scheduler that cannot be saved fails before anything is written
             self._saved_settings = cloudpickle.dumps(settings)
@@ -220,7 +256,11 @@ class Tuner:
         self.stop = settings.stop
         self.name = settings.name
         self.experiment_dir = directory
-        self._checkpoints = (directory / "checkpoints").resolve()  # once, not per job
+        # where trials keep checkpoints: a path or URI the user gave, else the run's own folder
+        # (resolved once, not per job)
+        self._checkpoint_root = settings.checkpoint_storage or str(
+            (directory / "checkpoints").resolve()
+        )
         self.slots = _plan(
             settings.backend, settings.n_workers, settings.devices, settings.workers_per_device
         )
@@ -242,13 +282,18 @@ class Tuner:
         quiet: bool = False,
         outputs: bool = True,
         progress: Progress | None = None,
+        ray_address: str | None = None,
+        placement_timeout: float | None = _KEEP,
     ) -> Trace:
         """Continue a stopped or crashed run from its journal; returns the whole run's Trace.
 
         *stop* replaces the saved stopping criterion (e.g. a longer time budget); the time
         budget counts the whole run, the part before the interruption included.
         *trial_timeout* replaces the saved time limit per job (None: no limit); *durable* True
-        or False replaces the saved choice. Refuses with ``ResumeError`` (one line, the
+        or False replaces the saved choice. *ray_address*: the cluster to continue on (a Ray
+        run; the saved address otherwise), e.g. after the cluster was restarted on a new one: it
+        is reached before anything is written (``ClusterUnreachableError`` if it cannot be).
+        *placement_timeout* replaces the saved one. Refuses with ``ResumeError`` (one line, the
         directory left exactly as it was) when the directory holds no run, its files are
         damaged, its journal belongs to another run, or its objective cannot be loaded here;
         with ``RunDirectoryBusyError`` when another driver holds the directory. *progress* as
@@ -260,6 +305,10 @@ class Tuner:
             _check_trial_timeout(trial_timeout)
         if durable is not None and not isinstance(durable, bool):
             raise ValueError(f"durable must be True, False or None, got {durable!r}")
+        if placement_timeout is not _KEEP:
+            _check_placement_timeout(placement_timeout)
+        if ray_address is not None and not isinstance(ray_address, str):
+            raise ValueError(f"ray_address must be a string like 'host:6379', got {ray_address!r}")
         directory = Path(experiment_dir)
         if not (directory / STATE_FILE).is_file():
             raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})")
@@ -270,7 +319,13 @@ class Tuner:
             )
         tuner = cls.__new__(cls)
         tuner.experiment_dir = directory
-        tuner._overrides = {"stop": stop, "trial_timeout": trial_timeout, "durable": durable}
+        tuner._overrides = {
+            "stop": stop,
+            "trial_timeout": trial_timeout,
+            "durable": durable,
+            "ray_address": ray_address,
+            "placement_timeout": placement_timeout,
+        }
         tuner._resuming = True
         tuner.quiet, tuner.outputs, tuner.progress = quiet, outputs, progress
         return tuner.run()
@@ -295,10 +350,24 @@ class Tuner:
                     raise RunDirectoryBusyError(f"experiment_dir {taken}")
                 point, header, events = ResumePoint(), None, []
             backend = self._make_backend()  # before anything is written: it may fail
+            settings = self._settings
+            probe, ready, location = None, (), self._checkpoint_root
+            if settings.backend == "ray" or is_uri(location):
+                try:  # a worker on the cluster, the objective and the checkpoints, checked
+                    token = preflight(
+                        backend,
+                        self.slots[0],
+                        settings.objective,
+                        location,
+                        settings.placement_timeout,
+                    )
+                except BaseException:
+                    backend.close()
+                    raise
+                probe, ready = (location, token), (0,)
             lock.mark()
             trace, offset = self._open_trace(point, header, events)
             self.trace = trace
-            settings = self._settings
             driver = Driver(
                 self.scheduler,
                 trace,
@@ -306,7 +375,10 @@ class Tuner:
                 max_failures=settings.max_failures,
                 idle=(),
                 return_ends_trial=settings.return_ends_trial,
+                max_retries=settings.max_retries,
+                retry_on_error=settings.retry_on_error,
             )
+            driver.retries.update(point.retries)
             driver.requeue(point.requeue)
             try:
                 Execution(
@@ -320,9 +392,14 @@ class Tuner:
                     progress=self._progress(),
                     trial_timeout=settings.trial_timeout,
                     ran=point.ran,
+                    placement_timeout=settings.placement_timeout,
+                    probe=probe,
+                    ready=ready,
                 ).run()
             finally:
                 trace.close()
+                if probe is not None:
+                    probe_clean(*probe)
             if self.outputs:
                 from ashasim.outputs import write_results
                 from ashasim.run.export import export_tabular
@@ -348,6 +425,18 @@ class Tuner:
             settings.trial_timeout = overrides["trial_timeout"]
         if overrides["durable"] is not None:
             settings.durable = overrides["durable"]
+        if overrides["placement_timeout"] is not _KEEP:
+            settings.placement_timeout = overrides["placement_timeout"]
+        if overrides["ray_address"] is not None:
+            if settings.backend != "ray":
+                raise ResumeError(
+                    f"ray_address: the run in {directory} uses the {settings.backend!r} backend, "
+                    f"not Ray"
+                )
+            settings.backend_options = {
+                **settings.backend_options,
+                "ray_address": overrides["ray_address"],
+            }
         try:
             self._configure(
                 settings,
@@ -402,13 +491,16 @@ class Tuner:
         return run_header(self.scheduler, settings.n_workers, "wallclock", extra)
 
     def _spec(self, job: Job) -> JobSpec:
+        extra: dict[str, Any] = {"resource_attr": self.scheduler.resource_attr}
+        if self._settings.retrain_on_miss:
+            extra["retrain_on_miss"] = True
         return JobSpec(
             job.trial_id,
             dict(job.config),
             job.resume_from,
             job.milestone,
-            str(self._checkpoints / f"trial_{job.trial_id}"),
-            {"resource_attr": self.scheduler.resource_attr},
+            join(self._checkpoint_root, f"trial_{job.trial_id}"),
+            extra,
         )
 
     def _progress(self) -> Progress:
@@ -445,6 +537,36 @@ def _plan(
     plan_slots(n_workers, "cpu", None)  # validates n_workers
     check_optional_int("workers_per_device", workers_per_device, minimum=1)
     return [WorkerSlot(index, backend, None) for index in range(n_workers)]
+
+
+def _check_storage(location: str | Path | None) -> str | None:
+    """A checkpoint location as saved: an absolute path, or a URI fsspec can open here."""
+    if location is None:
+        return None
+    if not isinstance(location, (str, Path)) or not str(location):
+        raise ValueError(
+            f"checkpoint_storage must be a path or a URI like 's3://bucket/run', got {location!r}"
+        )
+    text = str(location)
+    if not is_uri(text):
+        return str(Path(text.removeprefix("file://")).expanduser().resolve())
+    try:
+        import fsspec
+
+        fsspec.get_filesystem_class(text.split("://", 1)[0])
+    except ImportError as error:
+        raise ValueError(
+            f"checkpoint_storage {text!r} needs fsspec and the protocol's package "
+            f"(pip install fsspec s3fs, ...): {error}"
+        ) from None
+    except ValueError as error:
+        raise ValueError(f"checkpoint_storage {text!r}: {error}") from None
+    return text
+
+
+def _check_placement_timeout(placement_timeout: float | None) -> None:
+    if placement_timeout is not None:
+        check_number("placement_timeout", placement_timeout, minimum=0, strict=True)
 
 
 def _check_trial_timeout(trial_timeout: float | None) -> None:

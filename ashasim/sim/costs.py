@@ -35,6 +35,9 @@ promotes from the survivors, rather than waiting for a re-run), ASHA keeps its e
 never resumes it. Draws are counter-based (a hash of seed, trial and job), so p > 0 is as
 deterministic under the seed as the rest, and p = 0 leaves traces exactly as they were.
 
+Node loss (*worker_loss*, an ``ashasim.sim.faults.WorkerLoss``): workers die at a rate and
+come back, their trials retried; see that module. None (the default) draws nothing.
+
 Extending: a subclass changes what one level costs through ``epoch_fn``, and what a job does
 through ``job_plan`` (overheads, the levels it trains); a clock calls nothing else besides
 ``drop_plan``, which a subclass may also replace (e.g. faults that depend on the config).
@@ -47,6 +50,7 @@ from typing import Any
 
 from ashasim.checks import check_choice, check_fraction, check_number
 from ashasim.core.jobs import Job
+from ashasim.sim.faults import WorkerLoss
 from ashasim.sim.randomness import key_of, uniforms
 
 __all__ = ["COSTS", "CostModel", "CostModelError", "EpochFn", "JobPlan", "Scripted"]
@@ -85,8 +89,12 @@ class CostModel:
         checkpoint_seconds: float = 0.0,
         restore_seconds: float = 0.0,
         drop_probability: float = 0.0,
+        worker_loss: WorkerLoss | None = None,
     ) -> None:
         self.cost = check_choice("cost", cost, COSTS)
+        if worker_loss is not None and not isinstance(worker_loss, WorkerLoss):
+            raise ValueError(f"worker_loss must be a WorkerLoss or None, got {worker_loss!r}")
+        self.worker_loss = worker_loss
         self.drop_probability = check_fraction("drop_probability", drop_probability)
         self.startup_seconds = check_number("startup_seconds", startup_seconds, minimum=0)
         self.checkpoint_seconds = check_number("checkpoint_seconds", checkpoint_seconds, minimum=0)
@@ -150,6 +158,8 @@ class CostModel:
             described["cost"] = self.cost
         if self.drop_probability:
             described["drop_probability"] = self.drop_probability
+        if self.worker_loss is not None:
+            described["worker_loss"] = self.worker_loss.describe()
         return described
 
 

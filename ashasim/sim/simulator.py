@@ -98,10 +98,13 @@ def simulate(
     if costs.config_label is not None:
         extra["config_label"] = list(costs.config_label)
     header = run_header(scheduler, n_workers, "simulated", extra)
+    loss = getattr(costs, "worker_loss", None)
+    retries = 0 if loss is None else loss.max_retries
     trace = Trace(header, journal=_journal_path(journal))
     try:
         with cyclic_gc_paused():  # a simulation makes no cycles; see ashasim.sim._gc
-            _Clock(Driver(scheduler, trace, n_workers), costs, seed, progress).run(max_time)
+            driver = Driver(scheduler, trace, n_workers, max_retries=retries)
+            _Clock(driver, costs, seed, progress).run(max_time)
     finally:
         trace.close()
     return trace
@@ -189,7 +192,16 @@ class _Clock:
         )
         self.max_time: float | None = None
         self.workers = [_Worker(self, worker) for worker in range(driver.n_workers)]
+        self.loss = getattr(costs, "worker_loss", None)  # node loss (``ashasim.sim.faults``)
+        if self.loss is not None:
+            for worker in self.workers:
+                self.arm_loss(worker)
         self.request_dispatch()
+
+    def arm_loss(self, worker: _Worker) -> None:
+        """The worker's next death, after an uptime drawn for its ``losses``-th return."""
+        uptime = self.loss.uptime(self.seed, worker.worker, worker.losses)  # type: ignore[union-attr]
+        self.env.timeout(uptime).callbacks.append(worker.lost)
 
     def run(self, max_time: float | None) -> None:
         self.max_time = max_time
@@ -238,7 +250,9 @@ class _Worker:
         "due",
         "env",
         "epoch",
+        "generation",
         "levels",
+        "losses",
         "metric",
         "n_levels",
         "next_index",
@@ -267,16 +281,42 @@ class _Worker:
         self.levels: Sequence[int] = ()
         self.n_levels = self.next_index = self.resource = 0
         self.metric = self.save = self.due = 0.0
+        self.generation = self.losses = 0  # deaths so far (node loss): stale wake-ups ignored
 
     def wake(self, job: Job) -> None:
         """The dispatch gave this worker a job: it starts at this instant, after the events already
         due now (as a process woken by an event would)."""
         event = self.env.event()
         event.callbacks.append(self._woken)
-        event.succeed(job)
+        event.succeed((job, self.generation))
 
     def _woken(self, event: simpy.Event) -> None:
-        self.start(event.value)
+        job, generation = event.value
+        if generation == self.generation:  # else the worker died since: the driver knows
+            self.start(job)
+
+    def lost(self, _: simpy.Event) -> None:
+        """The worker dies now (node loss): its pending step is cancelled, its job goes to the
+        driver (retried or failed), and it comes back after the downtime."""
+        clock, driver, env = self.clock, self.driver, self.env
+        if driver.finished:
+            return
+        self.generation += 1
+        self.losses += 1
+        self.tick.callbacks = []  # a pending step fires with nothing to do
+        self.tick = env.event().succeed()  # a fresh one for the worker's next life
+        loss = clock.loss
+        why = f"lost: the simulated worker died (worker_loss mtbf={loss.mtbf:g} s)"
+        driver.lose_worker(self.worker, env.now, why)
+        clock.request_dispatch()  # a retried job waits first in the queue
+        env.timeout(loss.downtime).callbacks.append(self._back)
+
+    def _back(self, _: simpy.Event) -> None:
+        if self.driver.finished:
+            return
+        self.driver.add_worker(self.worker)
+        self.clock.request_dispatch()
+        self.clock.arm_loss(self)
 
     def start(self, job: Job) -> None:
         self.trial_id, self.config = job.trial_id, job.config

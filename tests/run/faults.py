@@ -180,7 +180,7 @@ def check_paper_rule(directory: Path) -> None:
             )
             if event.decision == "stop" or event.resource >= milestones[event.trial_id]:
                 running.discard(event.trial_id)
-        elif kind is JobEnded and event.reason != "cancelled":
+        elif kind is JobEnded and event.reason not in ("cancelled", "retried"):
             running.discard(event.trial_id)
             if event.reason == "failed":
                 log.append(("fail", event.worker, event.trial_id))

@@ -131,3 +131,33 @@ def hangs(x: float, max_epochs: int, hang_trial: int = -1) -> None:
         if epoch == 2 and hang_trial in (-1, current_job().trial_id):
             time.sleep(3600)
         report(epoch=epoch, loss=curve(x, epoch))
+
+
+_FLAKY: dict[int, int] = {}  # trial -> times it still raises (in-process FakeBackend runs only)
+
+
+def reset_flaky(times: dict[int, int]) -> None:
+    _FLAKY.clear()
+    _FLAKY.update(times)
+
+
+def flaky_objective(x: float, max_epochs: int) -> None:
+    """Raises at its first epoch while its trial has raises left (a transient error)."""
+    job = current_job()
+    report = Reporter()
+    for epoch in range(job.resume_from + 1, max_epochs + 1):
+        if epoch == 1 and _FLAKY.get(job.trial_id, 0) > 0:
+            _FLAKY[job.trial_id] -= 1
+            raise RuntimeError("flaky")
+        report(epoch=epoch, loss=curve(x, epoch))
+
+
+def forgets_checkpoints(x: float, max_epochs: int) -> None:
+    """``with_checkpoint`` on a worker whose disk does not have the trial's checkpoints (a
+    checkpoint folder that is not shared): a promoted job finds nothing there."""
+    job = current_job()
+    folder = checkpoint.directory()
+    if job.resume_from and folder is not None:
+        for path in folder.glob("resource_*.pt"):
+            path.unlink()
+    with_checkpoint(x, max_epochs)
