@@ -61,7 +61,7 @@ __all__ = [
     "stop_reason",
 ]
 
-MAX_RESTARTS = 5  # a worker that dies this many times in a row without finishing a job is fatal
+MAX_RESTARTS = 5  # a worker that dies more often in a row, reporting nothing between, is fatal
 POLL = 0.5  # seconds between looks at the clock while nothing arrives
 WAIT_NOTICE = 10.0  # seconds a worker may take to start before the progress line says so
 
@@ -237,6 +237,7 @@ class Execution:
         driver, kind, now = self.driver, type(message), self.now()
         if kind is Report:
             go_on = driver.report_values(worker, now, message.values)
+            self.restarts[worker] = 0  # progress: a worker whose jobs report is not broken
             self.backend.send(worker, CONTINUE if go_on else STOP)
             if message.saved:
                 resource = message.values.get(driver.resource_attr)

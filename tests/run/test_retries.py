@@ -8,11 +8,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ashasim.events import JOURNAL, JobEnded, read_journal
-from ashasim.run import StoppingCriterion, Tuner
+from ashasim.run import RunError, StoppingCriterion, Tuner
+from ashasim.run.executor import MAX_RESTARTS
 from tests.invariants import check_trace
 from tests.run.faults import (
     ORDER_FREE,
@@ -157,6 +158,9 @@ def test_with_retries_no_job_is_lost_or_duplicated(kind, n_workers, max_retries,
     job only once the trial's retries have run out, no result is made twice, every trial that
     did not fail reaches the results an uninterrupted run of an order-free scheduler gives, and
     the journal replays."""
+    # more deaths than that, none reporting between them, and the executor rightly gives up on
+    # the worker (MAX_RESTARTS: a worker that cannot run anything is broken)
+    assume(sum(deaths.values()) <= MAX_RESTARTS)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         trace = run(root / "run", kind, n_workers, dies=Deaths(deaths), max_retries=max_retries)
@@ -171,3 +175,22 @@ def test_with_retries_no_job_is_lost_or_duplicated(kind, n_workers, max_retries,
         assert len(events) == len(trace.events)
         if kind in ORDER_FREE and not ends(trace, "failed"):
             assert results(trace) == results(run(root / "clean", kind, n_workers))
+
+
+def test_a_worker_that_dies_before_every_report_is_given_up():
+    """Each death before any report is a restart without progress: past MAX_RESTARTS the run
+    stops instead of restarting a broken worker for ever."""
+    always_first_epoch = Deaths({(t, 1): 9 for t in range(12)})
+    message = f"died {MAX_RESTARTS + 1} times in a row"
+    with tempfile.TemporaryDirectory() as folder, pytest.raises(RunError, match=message):
+        run(Path(folder) / "run", "random", 1, dies=always_first_epoch)
+
+
+def test_deaths_between_reports_are_not_a_broken_worker():
+    """A worker whose jobs report before it dies makes progress: twelve deaths in a row on one
+    worker fail ten trials (no retries asked), and the run still ends normally."""
+    after_first_epoch = Deaths({(t, 2): 1 for t in range(10)})
+    with tempfile.TemporaryDirectory() as folder:
+        trace = run(Path(folder) / "run", "random", 1, dies=after_first_epoch)
+    assert len(ends(trace, "failed")) == 10 > MAX_RESTARTS + 1
+    assert {r.trial_id for r in trace.results if r.resource > 1} == {10, 11}
