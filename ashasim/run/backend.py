@@ -18,7 +18,7 @@ from typing import Any
 
 from ashasim.checks import check_int, check_optional_int
 
-__all__ = ["Backend", "WorkerSlot", "plan_slots", "visible_gpus"]
+__all__ = ["Backend", "WorkerSlot", "make_backend", "plan_slots", "visible_gpus"]
 
 
 @dataclass(frozen=True)
@@ -142,3 +142,19 @@ def plan_slots(
         WorkerSlot(index, device, threads if device == "cpu" else max(1, cores // n_workers))
         for index, device in enumerate(assigned)
     ]
+
+
+def make_backend(settings: Any, slots: Sequence[WorkerSlot], resource_attr: str) -> Backend:
+    """The backend a run's saved settings name (``RunSettings.backend``), imported only then:
+    Ray is an optional dependency."""
+    if settings.backend == "ray":
+        from ashasim.run.ray_backend import RayBackend
+
+        return RayBackend(slots, **settings.backend_options)
+    if settings.backend == "fake":
+        from ashasim.run.fake import FakeBackend
+
+        return FakeBackend(**{"resource_attr": resource_attr, **settings.backend_options})
+    from ashasim.run.local import LocalBackend
+
+    return LocalBackend()

@@ -14,11 +14,12 @@ import math
 from ashasim.driver import RunError
 from ashasim.run.backend import Backend, WorkerSlot
 from ashasim.run.messages import Died, Fatal, Probe, Probed, Ready
-from ashasim.run.storage import probe_check, probe_write
+from ashasim.run.storage import is_uri, probe_check, probe_write
 
 __all__ = [
     "NoWorkersError",
     "StorageError",
+    "check_first_worker",
     "fatal_error",
     "preflight",
     "probed_error",
@@ -101,3 +102,26 @@ def preflight(
                 raise fatal_error(worker, message)
             elif kind is Died:
                 raise RunError(f"worker {worker} died while starting ({message.detail})")
+
+
+def check_first_worker(
+    backend: Backend,
+    slot: WorkerSlot,
+    objective: bytes,
+    location: str,
+    timeout: float | None,
+    *,
+    remote: bool,
+) -> tuple[tuple[str, str] | None, tuple[int, ...]]:
+    """Before a run writes anything: on a cluster (*remote*) or with checkpoints behind a URI,
+    start the first worker and run the ``preflight`` check; returns the probe (location, token)
+    later workers are checked with, and the workers already started. Elsewhere the workers share
+    this machine's disk: nothing to check. Closes the backend when the check fails."""
+    if not remote and not is_uri(location):
+        return None, ()
+    try:
+        token = preflight(backend, slot, objective, location, timeout)
+    except BaseException:
+        backend.close()
+        raise
+    return (location, token), (0,)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import importlib.util
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -24,16 +23,24 @@ from typing import Any
 
 import cloudpickle
 
-from ashasim.checks import check_choice, check_int, check_number, check_optional_int
 from ashasim.core.jobs import Job, Scheduler
-from ashasim.driver import Driver, RunError, check_bounded, check_scheduler, run_header
+from ashasim.driver import Driver, RunError, check_bounded, run_header
 from ashasim.events import JOURNAL, JobEnded, Trace
 from ashasim.progress import Progress
-from ashasim.run.backend import Backend, WorkerSlot, plan_slots
+from ashasim.run.arguments import (
+    BACKENDS,
+    DEFAULT_PLACEMENT_TIMEOUT,
+    KEEP,
+    apply_overrides,
+    check_overrides,
+    new_settings,
+    plan_workers,
+)
+from ashasim.run.backend import make_backend
 from ashasim.run.context import JobSpec
 from ashasim.run.executor import Execution
 from ashasim.run.lock import RunDirectoryBusyError, RunLock
-from ashasim.run.preflight import preflight
+from ashasim.run.preflight import check_first_worker
 from ashasim.run.resume import ResumeError, ResumePoint, catch_up
 from ashasim.run.settings import (
     STATE_FILE,
@@ -41,15 +48,12 @@ from ashasim.run.settings import (
     StoppingCriterion,
     identity,
     load_settings,
-    objective_name,
-    objective_origin,
     read_run_journal,
     restore_objective,
     save_settings,
     why_taken,
 )
-from ashasim.run.storage import is_uri, join, probe_clean
-from ashasim.run.worker import dumps_objective
+from ashasim.run.storage import join, probe_clean
 
 __all__ = [
     "BACKENDS",
@@ -57,11 +61,6 @@ __all__ = [
     "StoppingCriterion",
     "Tuner",
 ]
-
-DEFAULT_ROOT = Path("runs")
-DEFAULT_PLACEMENT_TIMEOUT = 600.0  # seconds without any worker before a run gives up
-_KEEP: Any = object()  # Tuner.resume: keep the saved value
-BACKENDS = ("local", "ray", "fake")
 
 
 _Settings = RunSettings  # the name tuner.pkl files written before the settings module use
@@ -142,88 +141,28 @@ class Tuner:
         checkpoint_storage: str | Path | None = None,
         retrain_on_miss: bool = False,
     ) -> None:
-        if not callable(objective):
-            raise ValueError(f"objective must be a function of the config, got {objective!r}")
-        check_scheduler(scheduler)
-        if scheduler.n_trials:
-            raise ValueError(
-                "scheduler has been used already; give the Tuner a fresh one (a run directory "
-                "keeps it as it was before its first call, to resume)"
-            )
-        if config_space is None:
-            config_space = scheduler.config_space
-        elif dict(config_space) != dict(scheduler.config_space):
-            raise ValueError("config_space differs from the scheduler's config_space")
-        check_choice("backend", backend, BACKENDS)
-        stop = stop if stop is not None else StoppingCriterion()
-        if not isinstance(stop, StoppingCriterion):
-            raise ValueError(f"stop must be a StoppingCriterion, got {stop!r}")
-        _plan(backend, n_workers, devices, workers_per_device)  # validates the three
-        if stop.trials is not None:
-            scheduler.limit_trials(stop.trials)
-        check_bounded(
+        settings, directory = new_settings(
+            objective,
+            config_space,
             scheduler,
-            time_limit=stop.max_wallclock_time,
-            what="stop=StoppingCriterion(max_wallclock_time=...)",
-        )
-        name = name or _default_name(scheduler)
-        directory = Path(experiment_dir) if experiment_dir else DEFAULT_ROOT / name
-        taken = why_taken(directory)
-        if taken:
-            raise ValueError(f"experiment_dir {taken}")
-        if print_every is not None:
-            check_number("print_every", print_every, minimum=0, strict=True)
-        check_optional_int("max_failures", max_failures, minimum=1)
-        check_int("max_retries", max_retries, minimum=0)
-        _check_placement_timeout(placement_timeout)
-        storage = _check_storage(checkpoint_storage)
-        if not isinstance(retrain_on_miss, bool):
-            raise ValueError(f"retrain_on_miss must be True or False, got {retrain_on_miss!r}")
-        if not isinstance(retry_on_error, bool):
-            raise ValueError(f"retry_on_error must be True or False, got {retry_on_error!r}")
-        _check_trial_timeout(trial_timeout)
-        if not isinstance(durable, bool):
-            raise ValueError(f"durable must be True or False, got {durable!r}")
-        options = dict(backend_options or {})
-        if backend == "ray":
-            if importlib.util.find_spec("ray") is None:
-                raise ValueError(
-                    "backend='ray' needs Ray, which is not installed: pip install 'ashasim[ray]'"
-                )
-            options.update(
-                ray_address=ray_address,
-                workers_per_device=workers_per_device,
-                use_gpus=devices != "cpu",
-            )
-        try:
-            objective_bytes = dumps_objective(objective, ship=backend == "ray")
-        except Exception as error:
-            raise ValueError(
-                f"objective cannot be sent to workers (cloudpickle: {type(error).__name__}: "
-                f"{error}); define it at module level or make what it refers to picklable"
-            ) from None
-        settings = RunSettings(
-            objective=objective_bytes,
-            config_space=dict(config_space),
-            scheduler=scheduler,
-            n_workers=n_workers,
-            devices=devices if isinstance(devices, str) else list(devices),
-            workers_per_device=workers_per_device,
-            backend=backend,
-            backend_options=options,
-            name=name,
+            n_workers,
             stop=stop,
-            max_failures=max_failures,
+            devices=devices,
+            workers_per_device=workers_per_device,
+            experiment_dir=experiment_dir,
+            backend=backend,
+            ray_address=ray_address,
+            backend_options=backend_options,
+            name=name,
             print_every=print_every,
-            objective_name=objective_name(objective),
-            origin=objective_origin(objective),
+            max_failures=max_failures,
             trial_timeout=trial_timeout,
             durable=durable,
-            return_ends_trial=bool(return_ends_trial),
+            return_ends_trial=return_ends_trial,
             max_retries=max_retries,
             retry_on_error=retry_on_error,
             placement_timeout=placement_timeout,
-            checkpoint_storage=storage,
+            checkpoint_storage=checkpoint_storage,
             retrain_on_miss=retrain_on_miss,
         )
         try:  # saved now, so a scheduler that cannot be saved fails before anything is written
@@ -261,7 +200,7 @@ class Tuner:
         self._checkpoint_root = settings.checkpoint_storage or str(
             (directory / "checkpoints").resolve()
         )
-        self.slots = _plan(
+        self.slots = plan_workers(
             settings.backend, settings.n_workers, settings.devices, settings.workers_per_device
         )
         self.quiet = quiet
@@ -277,13 +216,13 @@ class Tuner:
         experiment_dir: str | Path,
         *,
         stop: StoppingCriterion | None = None,
-        trial_timeout: float | None = _KEEP,
+        trial_timeout: float | None = KEEP,
         durable: bool | None = None,
         quiet: bool = False,
         outputs: bool = True,
         progress: Progress | None = None,
         ray_address: str | None = None,
-        placement_timeout: float | None = _KEEP,
+        placement_timeout: float | None = KEEP,
     ) -> Trace:
         """Continue a stopped or crashed run from its journal; returns the whole run's Trace.
 
@@ -299,16 +238,13 @@ class Tuner:
         with ``RunDirectoryBusyError`` when another driver holds the directory. *progress* as
         in ``Tuner``.
         """
-        if stop is not None and not isinstance(stop, StoppingCriterion):
-            raise ValueError(f"stop must be a StoppingCriterion, got {stop!r}")
-        if trial_timeout is not _KEEP:
-            _check_trial_timeout(trial_timeout)
-        if durable is not None and not isinstance(durable, bool):
-            raise ValueError(f"durable must be True, False or None, got {durable!r}")
-        if placement_timeout is not _KEEP:
-            _check_placement_timeout(placement_timeout)
-        if ray_address is not None and not isinstance(ray_address, str):
-            raise ValueError(f"ray_address must be a string like 'host:6379', got {ray_address!r}")
+        overrides = check_overrides(
+            stop=stop,
+            trial_timeout=trial_timeout,
+            durable=durable,
+            placement_timeout=placement_timeout,
+            ray_address=ray_address,
+        )
         directory = Path(experiment_dir)
         if not (directory / STATE_FILE).is_file():
             raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})")
@@ -319,13 +255,7 @@ class Tuner:
             )
         tuner = cls.__new__(cls)
         tuner.experiment_dir = directory
-        tuner._overrides = {
-            "stop": stop,
-            "trial_timeout": trial_timeout,
-            "durable": durable,
-            "ray_address": ray_address,
-            "placement_timeout": placement_timeout,
-        }
+        tuner._overrides = overrides
         tuner._resuming = True
         tuner.quiet, tuner.outputs, tuner.progress = quiet, outputs, progress
         return tuner.run()
@@ -349,22 +279,18 @@ class Tuner:
                 if taken:  # another driver made it since Tuner() looked
                     raise RunDirectoryBusyError(f"experiment_dir {taken}")
                 point, header, events = ResumePoint(), None, []
-            backend = self._make_backend()  # before anything is written: it may fail
+            backend = make_backend(  # before anything is written: it may fail
+                self._settings, self.slots, self.scheduler.resource_attr
+            )
             settings = self._settings
-            probe, ready, location = None, (), self._checkpoint_root
-            if settings.backend == "ray" or is_uri(location):
-                try:  # a worker on the cluster, the objective and the checkpoints, checked
-                    token = preflight(
-                        backend,
-                        self.slots[0],
-                        settings.objective,
-                        location,
-                        settings.placement_timeout,
-                    )
-                except BaseException:
-                    backend.close()
-                    raise
-                probe, ready = (location, token), (0,)
+            probe, ready = check_first_worker(
+                backend,
+                self.slots[0],
+                settings.objective,
+                self._checkpoint_root,
+                settings.placement_timeout,
+                remote=settings.backend == "ray",
+            )
             lock.mark()
             trace, offset = self._open_trace(point, header, events)
             self.trace = trace
@@ -418,25 +344,7 @@ class Tuner:
         directory = self.experiment_dir
         settings, digest = load_settings(directory)
         self._digest = digest
-        overrides = self._overrides
-        if overrides["stop"] is not None:
-            settings.stop = overrides["stop"]
-        if overrides["trial_timeout"] is not _KEEP:
-            settings.trial_timeout = overrides["trial_timeout"]
-        if overrides["durable"] is not None:
-            settings.durable = overrides["durable"]
-        if overrides["placement_timeout"] is not _KEEP:
-            settings.placement_timeout = overrides["placement_timeout"]
-        if overrides["ray_address"] is not None:
-            if settings.backend != "ray":
-                raise ResumeError(
-                    f"ray_address: the run in {directory} uses the {settings.backend!r} backend, "
-                    f"not Ray"
-                )
-            settings.backend_options = {
-                **settings.backend_options,
-                "ray_address": overrides["ray_address"],
-            }
+        apply_overrides(settings, self._overrides, directory)
         try:
             self._configure(
                 settings,
@@ -511,68 +419,6 @@ class Tuner:
             return Progress("tune", interval=every, stream=sys.stdout, lines=True)
         return Progress("tune", quiet=self.quiet)
 
-    def _make_backend(self) -> Backend:
-        settings = self._settings
-        if settings.backend == "ray":
-            from ashasim.run.ray_backend import RayBackend
-
-            return RayBackend(self.slots, **settings.backend_options)
-        if settings.backend == "fake":
-            from ashasim.run.fake import FakeBackend
-
-            options = {"resource_attr": self.scheduler.resource_attr}
-            return FakeBackend(**{**options, **settings.backend_options})
-        from ashasim.run.local import LocalBackend
-
-        return LocalBackend()
-
-
-def _plan(
-    backend: str, n_workers: int, devices: Any, workers_per_device: int | None
-) -> list[WorkerSlot]:
-    """Worker slots: pinned to local devices, or (Ray) placed by Ray across the cluster, or (the
-    fake backend) threads of this process."""
-    if backend == "local":
-        return plan_slots(n_workers, devices, workers_per_device)
-    plan_slots(n_workers, "cpu", None)  # validates n_workers
-    check_optional_int("workers_per_device", workers_per_device, minimum=1)
-    return [WorkerSlot(index, backend, None) for index in range(n_workers)]
-
-
-def _check_storage(location: str | Path | None) -> str | None:
-    """A checkpoint location as saved: an absolute path, or a URI fsspec can open here."""
-    if location is None:
-        return None
-    if not isinstance(location, (str, Path)) or not str(location):
-        raise ValueError(
-            f"checkpoint_storage must be a path or a URI like 's3://bucket/run', got {location!r}"
-        )
-    text = str(location)
-    if not is_uri(text):
-        return str(Path(text.removeprefix("file://")).expanduser().resolve())
-    try:
-        import fsspec
-
-        fsspec.get_filesystem_class(text.split("://", 1)[0])
-    except ImportError as error:
-        raise ValueError(
-            f"checkpoint_storage {text!r} needs fsspec and the protocol's package "
-            f"(pip install fsspec s3fs, ...): {error}"
-        ) from None
-    except ValueError as error:
-        raise ValueError(f"checkpoint_storage {text!r}: {error}") from None
-    return text
-
-
-def _check_placement_timeout(placement_timeout: float | None) -> None:
-    if placement_timeout is not None:
-        check_number("placement_timeout", placement_timeout, minimum=0, strict=True)
-
-
-def _check_trial_timeout(trial_timeout: float | None) -> None:
-    if trial_timeout is not None:
-        check_number("trial_timeout", trial_timeout, minimum=0, strict=True)
-
 
 class AllTrialsFailedError(RunError):
     """Every trial of the run failed: nothing was learned (the journal is complete)."""
@@ -593,8 +439,3 @@ def _check_something_worked(trace: Trace) -> None:
             f"every trial failed ({len(trials)} of {len(trials)}); nothing was learned. The last "
             f"error (trial {last.trial_id}):\n{last.error}"
         )
-
-
-def _default_name(scheduler: Scheduler) -> str:
-    stamp = _dt.datetime.now().strftime("%Y-%m-%d-%H-%M-%S-%f")[:-3]
-    return f"{type(scheduler).__name__.lower()}-{stamp}"

@@ -11,6 +11,7 @@ import pytest
 from ashasim.driver import Driver
 from ashasim.events import JOURNAL, JobEnded, Trace
 from ashasim.run import ResumeError, Tuner
+from ashasim.run import tuner as tuner_module
 from ashasim.run.backend import WorkerSlot
 from ashasim.run.executor import WAIT_NOTICE, Execution, NoWorkersError
 from ashasim.run.fake import FakeBackend
@@ -58,13 +59,13 @@ def test_a_run_whose_nodes_are_all_gone_stops_and_resumes(tmp_path, monkeypatch,
     workers again ends with the uninterrupted run's results."""
     clean = tuner(tmp_path / "clean", kind).run()
     run = tuner(tmp_path / "run", kind, placement_timeout=30.0)
-    made = run._make_backend
+    made = tuner_module.make_backend
 
-    def lost_nodes():
-        fake = made()
+    def lost_nodes(*args):
+        fake = made(*args)
         return LostNodes(fake._epoch_seconds, placed=2, resource_attr="epoch", dies=fake.dies)
 
-    monkeypatch.setattr(run, "_make_backend", lost_nodes)
+    monkeypatch.setattr(tuner_module, "make_backend", lost_nodes)
     with pytest.raises(NoWorkersError, match=r"no worker could be started for 30 s"):
         run.run()
     journal = (tmp_path / "run" / JOURNAL).read_text()
