@@ -269,6 +269,10 @@ def run(
                 quiet=True,
                 name=directory.name,
                 max_failures=1 if fail_fast else 10,
+                # Ray Tune's max_failures: retry a failed trial from its last checkpoint, whatever
+                # failed (the objective's exception or its worker)
+                max_retries=max_failures,
+                retry_on_error=max_failures > 0,
                 return_ends_trial=True,
                 progress=live,
             ).run()
@@ -317,11 +321,12 @@ def _check_arguments(
     check_choice("backend", backend, BACKENDS)
     check_choice("resume", resume, _RESUME)
     check_int("verbose", verbose, minimum=0)
-    if max_failures != 0:
+    if max_failures == -1:
         raise ValueError(
-            "max_failures (retrying a failed trial) is not supported: a failed trial stays "
-            "failed; the run goes on with the others"
+            "max_failures=-1 (retry a failed trial for ever) is not supported: a trial that "
+            "fails deterministically would run for ever; give a number of retries"
         )
+    check_int("max_failures", max_failures, minimum=0)
 
 
 def _trial_budget(

@@ -363,7 +363,8 @@ def test_model_searchers_refuse_sample_from_and_grid_search_by_name(tmp_path):
             {"stop": lambda trial_id, result: True},
             "stop functions and Stopper objects are not supported",
         ),
-        ({"max_failures": 3}, "max_failures .retrying a failed trial. is not supported"),
+        ({"max_failures": -1}, "max_failures=-1 .retry a failed trial for ever. is not supported"),
+        ({"max_failures": 1.5}, "max_failures must be an integer"),
         ({"resources_per_trial": {"cpu": 1, "memory": 10}}, r"\['memory'\] not supported"),
         ({"num_samples": -1}, "num_samples=-1 .no limit. needs time_budget_s"),
         ({"config": {"a/b": 1}}, "keys must be non-empty strings without '/'"),
@@ -556,3 +557,18 @@ def test_the_analysis_tables_and_checkpoints(tmp_path):
     assert path == analysis.best_checkpoint.path == str(Path(best.logdir) / "checkpoint_000009")
     assert (Path(path) / "state.json").exists()
     assert analysis.get_last_checkpoint(best) == analysis.best_checkpoint
+
+
+def test_max_failures_retries_a_failed_trial_from_its_last_report(tmp_path):
+    """Ray Tune's max_failures: a trial whose trainable raises is run again from its last
+    report, and its results are complete; without it the trial fails."""
+    trainables.FAILED_ONCE.clear()
+    analysis = run(tmp_path, trainables.fails_once, name="retried", num_samples=3, max_failures=1)
+    assert all(trial.status == "TERMINATED" for trial in analysis.trials)
+    reported = Counter((r.trial_id, r.resource) for r in analysis.trace.results)
+    assert reported == Counter((t, i) for t in range(3) for i in range(1, 6))  # once each
+    ended = Counter(e.reason for e in analysis.trace.events if type(e) is JobEnded)
+    assert ended["retried"] == 3 and ended["failed"] == 0
+    trainables.FAILED_ONCE.clear()
+    with pytest.raises(tune.TuneError, match="3 of 3 trials failed"):
+        run(tmp_path, trainables.fails_once, name="failed", num_samples=3)

@@ -151,3 +151,16 @@ def train_mnist(config):
         tune.report(mean_accuracy=acc)
         with open("model.pth", "wb") as stream:
             pickle.dump(model.state_dict(), stream)
+
+
+FAILED_ONCE: set[int] = set()  # trials that have failed once (FakeBackend: one process)
+
+
+def fails_once(config):
+    """Five iterations; the first attempt of each trial raises after its second report."""
+    trial = tune.get_trial_id()
+    for iteration in range(1, 6):
+        tune.report(loss=curve(config["x"], iteration))
+        if iteration == 2 and trial not in FAILED_ONCE:
+            FAILED_ONCE.add(trial)
+            raise RuntimeError("a transient failure")
