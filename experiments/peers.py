@@ -6,7 +6,7 @@ in a venv of their own next to ashasim's dependencies and run the benchmarks wit
 
     python -m venv /tmp/peers-venv
     /tmp/peers-venv/bin/pip install syne-tune huggingface_hub mfhpo-simulator optuna "ray[tune]" \\
-        simpy sortedcontainers scipy threadpoolctl cloudpickle
+        simpy scipy threadpoolctl cloudpickle
     PYTHONPATH=. /tmp/peers-venv/bin/python experiments/bench_core.py --peers
     PYTHONPATH=. /tmp/peers-venv/bin/python experiments/bench_sim.py --peers
 
