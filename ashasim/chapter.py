@@ -33,6 +33,7 @@ from typing import Any
 from ashasim.core import asha
 from ashasim.core.jobs import Scheduler
 from ashasim.run import tuner as run_tuner
+from ashasim.run.arguments import DEFAULT_ROOT
 from ashasim.run.reporter import Reporter
 from ashasim.run.tuner import StoppingCriterion
 from ashasim.search import Searcher, make_searcher
@@ -217,6 +218,6 @@ def load_experiment(name: str | os.PathLike[str]) -> ExperimentResult:
     from ashasim.events import load_experiment as load_trace
 
     path = Path(name)
-    if not path.exists() and (run_tuner.DEFAULT_ROOT / path).exists():
-        path = run_tuner.DEFAULT_ROOT / path
+    if not path.exists() and (DEFAULT_ROOT / path).exists():
+        path = DEFAULT_ROOT / path
     return ExperimentResult(load_trace(path))
