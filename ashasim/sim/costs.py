@@ -202,19 +202,6 @@ class Scripted(CostModel):
     def trial_ids(self) -> list[int]:
         return sorted(self._seconds)
 
-    def drop_plan(self, seed: int, job: Job, n_levels: int) -> tuple[int, float] | None:
-        """Where ``job`` dies, if it does: (index of the level among the ``n_levels`` it trains,
-        fraction of that level's seconds); None for a job that runs to its end."""
-        p = self.drop_probability
-        if not p or n_levels == 0:
-            return None
-        key = key_of(seed, job.trial_id, job.resume_from, job.milestone)
-        dies, where = uniforms(key, 0)
-        if dies >= p:
-            return None
-        fraction, _ = uniforms(key, 1)
-        return min(int(where * n_levels), n_levels - 1), fraction
-
     def seconds_hint(self) -> float | None:
         firsts = [v if isinstance(v, (int, float)) else v[0] for v in self._seconds.values() if v]
         return min(firsts) if firsts else None

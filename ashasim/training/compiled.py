@@ -41,8 +41,8 @@ from ashasim.training.batching import plan_epoch
 from ashasim.training.steps import (
     SGDUpdate,
     check_order,
-    count_correct,
     default_eval_batch_size,
+    eager_validation_error,
 )
 
 if TYPE_CHECKING:
@@ -113,10 +113,4 @@ class CompileRunner:
         return total.item() / data.n_train
 
     def validation_error(self) -> float:
-        was_training = self.model.training
-        self.model.eval()
-        correct = torch.zeros((), dtype=torch.int64, device=self.data.device)
-        with torch.inference_mode():
-            count_correct(self.model, self.data, correct, self.eval_batch_size)
-        self.model.train(was_training)
-        return 1.0 - correct.item() / self.data.n_test
+        return eager_validation_error(self.model, self.data, self.eval_batch_size)

@@ -49,6 +49,7 @@ __all__ = [
     "StepRunner",
     "count_correct",
     "default_eval_batch_size",
+    "eager_validation_error",
     "make_runner",
     "resolve_step",
 ]
@@ -177,6 +178,17 @@ def count_correct(
         correct += (logits.argmax(dim=1) == data.test_y[start : start + batch_size]).sum()
 
 
+def eager_validation_error(model: nn.Module, data: FashionData, batch_size: int) -> float:
+    """1 - accuracy on the test split, op by op, in batches of ``batch_size``."""
+    was_training = model.training
+    model.eval()
+    correct = torch.zeros((), dtype=torch.int64, device=data.device)
+    with torch.inference_mode():
+        count_correct(model, data, correct, batch_size)
+    model.train(was_training)
+    return 1.0 - correct.item() / data.n_test
+
+
 class EagerRunner:
     """Op-by-op execution, bit-identical to :func:`ashasim.training.trial.train_epoch` (see the
     module docstring for what it trims); works on every device."""
@@ -211,13 +223,7 @@ class EagerRunner:
         return total.item() / data.n_train
 
     def validation_error(self) -> float:
-        was_training = self.model.training
-        self.model.eval()
-        correct = torch.zeros((), dtype=torch.int64, device=self.data.device)
-        with torch.inference_mode():
-            count_correct(self.model, self.data, correct, self.eval_batch_size)
-        self.model.train(was_training)
-        return 1.0 - correct.item() / self.data.n_test
+        return eager_validation_error(self.model, self.data, self.eval_batch_size)
 
 
 def check_order(order: torch.Tensor, data: FashionData) -> None:
