@@ -12,6 +12,7 @@ from ashasim.plot.curves import (
     best_so_far_bands,
     idle_comparison,
     learning_curves,
+    quartile_errorbar,
     save,
     workers_comparison,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "gantt",
     "idle_comparison",
     "learning_curves",
+    "quartile_errorbar",
     "save",
     "workers_comparison",
 ]

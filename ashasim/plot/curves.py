@@ -26,6 +26,7 @@ __all__ = [
     "best_so_far_bands",
     "idle_comparison",
     "learning_curves",
+    "quartile_errorbar",
     "save",
     "workers_comparison",
 ]
@@ -282,27 +283,7 @@ def workers_comparison(
     for ax, (setting, by_scheduler) in zip(axes, cells.items(), strict=True):
         ticks: set[int] = set()
         for scheduler, by_workers in by_scheduler.items():
-            xs, mids, lows, highs = [], [], [], []
-            for n in sorted(by_workers):
-                values = sorted(math.inf if v is None else float(v) for v in by_workers[n])
-                mid = values[(len(values) - 1) // 2]
-                if math.isinf(mid):
-                    continue
-                low, high = values[(len(values) - 1) // 4], values[-(-3 * (len(values) - 1) // 4)]
-                xs.append(n)
-                mids.append(mid)
-                lows.append(mid - low)
-                highs.append(high - mid if math.isfinite(high) else 0.0)
-            ticks.update(xs)
-            ax.errorbar(
-                xs,
-                mids,
-                yerr=[lows, highs],
-                marker="o",
-                capsize=3,
-                color=color[scheduler],
-                label=scheduler,
-            )
+            ticks.update(quartile_errorbar(ax, by_workers, color=color[scheduler], label=scheduler))
         ax.set_xscale("log", base=2)
         if log_y:
             ax.set_yscale("log")
@@ -316,6 +297,28 @@ def workers_comparison(
     if title is not None:
         fig.suptitle(title)
     return fig
+
+
+def quartile_errorbar(
+    ax: Any, samples: Mapping[Any, Sequence[float | None]], *, color: Any, label: str
+) -> list[Any]:
+    """Draw, at each x of *samples*, the median of its values with bars to the quartiles (None:
+    never happened, counted as infinitely late); an x whose median is infinite is left out, and
+    an infinite upper quartile draws no upper bar. Returns the x values drawn."""
+    xs, mids, lows, highs = [], [], [], []
+    for x in sorted(samples):
+        values = sorted(math.inf if v is None else float(v) for v in samples[x])
+        last = len(values) - 1
+        mid = values[last // 2]
+        if math.isinf(mid):
+            continue
+        low, high = values[last // 4], values[-(-3 * last // 4)]
+        xs.append(x)
+        mids.append(mid)
+        lows.append(mid - low)
+        highs.append(high - mid if math.isfinite(high) else 0.0)
+    ax.errorbar(xs, mids, yerr=[lows, highs], marker="o", capsize=3, color=color, label=label)
+    return xs
 
 
 def save(

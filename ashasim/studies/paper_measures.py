@@ -227,7 +227,7 @@ def write(out: Path, points: Sequence[Point]) -> dict[str, Path]:
     from matplotlib import colormaps
     from matplotlib.figure import Figure
 
-    from ashasim.plot import save
+    from ashasim.plot import quartile_errorbar, save
 
     out.mkdir(parents=True, exist_ok=True)
     table = out / "paper_measures.md"
@@ -239,31 +239,15 @@ def write(out: Path, points: Sequence[Point]) -> dict[str, Path]:
     ax = fig.add_subplot()
     spreads = sorted({p.value for p in points if p.axis == "spread"})
     for contender in contenders:
-        mids, lows, highs, xs = [], [], [], []
-        for s in spreads:
-            ordered = sorted(
-                math.inf if p.first_at_top is None else p.first_at_top
+        samples = {
+            s: [
+                p.first_at_top
                 for p in points
                 if p.axis == "spread" and p.value == s and p.contender == contender
-            )
-            n = len(ordered)
-            mid = ordered[(n - 1) // 2]
-            if math.isinf(mid):
-                continue
-            xs.append(s)
-            mids.append(mid)
-            lows.append(mid - ordered[(n - 1) // 4])
-            high = ordered[-(-3 * (n - 1) // 4)]
-            highs.append(high - mid if math.isfinite(high) else 0.0)
-        ax.errorbar(
-            xs,
-            mids,
-            yerr=[lows, highs],
-            marker="o",
-            capsize=3,
-            color=color[contender],
-            label=contender,
-        )
+            ]
+            for s in spreads
+        }
+        quartile_errorbar(ax, samples, color=color[contender], label=contender)
     ax.set_xlabel("spread of training time (sd of log speed across trials)")
     ax.set_ylabel("time until the first trial reaches r_max (s)")
     ax.set_yscale("log")

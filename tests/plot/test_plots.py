@@ -656,3 +656,21 @@ def test_saved_figures_are_byte_identical_when_remade(tmp_path, sh_trace):
     again = save(gantt(sh_trace), tmp_path / "b" / "gantt")
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in again]
     assert b"<dc:date>" not in first[1].read_bytes()
+
+
+def test_quartile_errorbars_draw_medians_and_leave_out_what_never_happened():
+    from matplotlib.figure import Figure
+
+    from ashasim.plot import quartile_errorbar
+
+    ax = Figure().add_subplot()
+    drawn = quartile_errorbar(
+        ax, {8: [3.0, 1.0, 2.0, 4.0, 5.0], 2: [None, None, 1.0], 4: [1.0, None, 2.0]},
+        color="k", label="x",
+    )  # fmt: skip
+    assert drawn == [4, 8]  # 2: its median never happened
+    (container,) = ax.containers
+    line, _, (bar_lines,) = container
+    assert list(line.get_ydata()) == [2.0, 3.0]  # medians of [1, 2, inf] and [1..5]
+    bars = bar_lines.get_segments()
+    assert [(seg[0][1], seg[1][1]) for seg in bars] == [(1.0, 2.0), (2.0, 4.0)]  # inf: no bar up
