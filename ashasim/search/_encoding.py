@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from ashasim.space import (
     Choice,
@@ -74,6 +73,8 @@ class Param:
         if self.kind == CAT:
             return float(_index(self.options, value))
         if isinstance(self.domain, RandN):
+            from scipy.special import ndtr  # on first use: `import ashasim` loads no scipy
+
             u = float(ndtr((value - self.domain.mean) / self.domain.sd))
             return min(max(u, _TAIL), 1.0 - _TAIL)
         if isinstance(self.domain, QRandInt):
@@ -88,6 +89,8 @@ class Param:
             return self.options[min(max(round(x), 0), len(self.options) - 1)]
         if isinstance(self.domain, RandN):
             u = min(max(x, _TAIL), 1.0 - _TAIL)
+            from scipy.special import ndtri  # on first use: `import ashasim` loads no scipy
+
             return float(self.domain.mean + self.domain.sd * ndtri(u))
         scaled = self.low + min(max(x, 0.0), 1.0) * (self.high - self.low)
         if self.kind == REAL:

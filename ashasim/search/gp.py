@@ -7,21 +7,26 @@ and where expected improvement is searched.
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ashasim.checks import check_int, check_optional_int
-from ashasim.search._gp_model import (
-    GP,
-    default_theta,
-    fit_theta,
-    log_expected_improvement,
-    single_threaded_blas,
-)
 from ashasim.search._model import Level, ModelSearcher
 
+if TYPE_CHECKING:
+    from ashasim.search._gp_model import GP
+
 __all__ = ["GPSearcher"]
+
+
+def _gp_model() -> ModuleType:
+    """The GP's numerics, imported on first use: they bring scipy and threadpoolctl, which
+    ``import ashasim`` must not load for the many runs that never fit a GP."""
+    return importlib.import_module("ashasim.search._gp_model")
+
 
 _N_BEST = 8  # training points whose neighbourhoods are searched locally
 _LOCAL_SCALE = 0.05  # sd of a local step, in units of the [0, 1] coordinates
@@ -107,7 +112,7 @@ class GPSearcher(ModelSearcher):
     def _propose(self, level: Level, random_config: dict[str, Any]) -> dict[str, Any] | None:
         if self.n_suggested < self._random_steps:
             return None
-        with single_threaded_blas():
+        with _gp_model().single_threaded_blas():
             return self._maximise_ei(level)
 
     def _maximise_ei(self, level: Level) -> dict[str, Any] | None:
@@ -118,7 +123,7 @@ class GPSearcher(ModelSearcher):
         targets = np.r_[y, np.full(len(pending), y.max())]  # constant liar: the worst value
         candidates = self._candidates(x, y)
         mean, sd = model.predict(targets, enc.onehot(candidates))
-        score = log_expected_improvement(mean, sd, float(y.min()))
+        score = _gp_model().log_expected_improvement(mean, sd, float(y.min()))
         return self.first_free(candidates, np.argsort(-score, kind="stable"))
 
     def _trained(self, level: Level) -> tuple[GP, np.ndarray, np.ndarray]:
@@ -137,13 +142,13 @@ class GPSearcher(ModelSearcher):
             or level.n - fit_n >= max(self.refit_every, fit_n // _REFIT_GROWTH)
         ):
             inputs = self.encoding.onehot(x)
-            start = default_theta(inputs.shape[1])
+            start = _gp_model().default_theta(inputs.shape[1])
             short = np.r_[np.full(inputs.shape[1], np.log(0.1)), start[-2:]]
             starts = [start, short if self._theta is None else self._theta]
-            self._theta = fit_theta(inputs, y, starts)
+            self._theta = _gp_model().fit_theta(inputs, y, starts)
             self._fitted_at = (self.model_level, level.n)
             self.n_fits += 1
-        gp = GP(self.encoding.onehot(x), self._theta)
+        gp = _gp_model().GP(self.encoding.onehot(x), self._theta)
         self._cache = (self.model_level, level.version, gp, x, y)
         return gp, x, y
 

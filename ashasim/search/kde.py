@@ -17,7 +17,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from ashasim.checks import check_fraction, check_int, check_number, check_optional_int
 from ashasim.search._model import Level, ModelSearcher
@@ -189,6 +188,8 @@ class KDESearcher(ModelSearcher):
         centres = good[np.minimum((self.rng.random(n) * len(good)).astype(np.intp), len(good) - 1)]
         points = centres.copy()
         if len(enc.cont):
+            from scipy.special import ndtr, ndtri  # on first use: `import ashasim` loads no scipy
+
             # Truncated to [0, 1] by inverting the normal CDF between the edges' quantiles.
             mu, s = centres[:, enc.cont], h[enc.cont] * self.bandwidth_factor
             lo, hi = ndtr(-mu / s), ndtr((1.0 - mu) / s)

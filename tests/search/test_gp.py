@@ -8,7 +8,7 @@ import pytest
 
 from ashasim import space
 from ashasim.search import GPSearcher, RandomSearcher
-from ashasim.search import gp as gp_module
+from ashasim.search import _gp_model as gp_model_module
 from ashasim.search._gp_model import GP, default_theta, log_expected_improvement, neg_log_posterior
 from ashasim.search.gp import _standardise
 from tests.search.objectives import best_after, two_levels
@@ -96,7 +96,7 @@ def test_refits_come_every_refit_every_results_and_factors_are_reused(monkeypatc
             if chol is None:  # a fresh factorisation, not a block extension
                 built.append(len(x))
 
-    monkeypatch.setattr(gp_module, "GP", CountingGP)
+    monkeypatch.setattr(gp_model_module, "GP", CountingGP)
     searcher = GPSearcher(refit_every=10, max_points=32)
     searcher.configure({"x": space.uniform(0, 1)}, mode="min", rng=np.random.default_rng(0))
     for trial_id in range(100):
