@@ -64,6 +64,8 @@ _CONTRACT = (
     "metric",
     "mode",
     "resource_attr",
+    "max_t",
+    "rung_levels",
     "max_trials",
     "n_trials",
     "suggest",

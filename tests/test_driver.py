@@ -119,6 +119,7 @@ class FirstComeFirstServed:
     configs, each trained to max_t, stopped at epoch 2 when its metric is above 0.5."""
 
     metric, mode, resource_attr = "metric", "min", "epoch"
+    max_t, rung_levels = 4, (2, 4)
 
     def __init__(self, xs: list[float]) -> None:
         self.config_space = SPACE

@@ -229,8 +229,9 @@ class ASHA(_AsyncSuccessiveHalving):
     """Asynchronous successive halving; see the module docstring for the rules.
 
     *type*: ``"promotion"`` (pause at each rung, promote later) or ``"stopping"`` (run towards
-    max_t, stop at a rung when outside the top 1/eta). No default here: the two behave very
-    differently; the chapter-compatible ``ashasim.ASHA`` defaults to ``"stopping"`` like Syne Tune.
+    max_t, stop at a rung when outside the top 1/eta). Required, here and in ``ashasim.ASHA``
+    (the same class): the two behave very differently. Only the Syne Tune façade,
+    ``ashasim.chapter.ASHA``, defaults to ``"stopping"``, as Syne Tune does.
     *grace_period*: r_min, the first rung level (default 1). *reduction_factor*: eta >= 2.
     *max_t*: r_max. *rung_levels*: explicit rung levels instead of r_min * eta**k (increasing
     integers below max_t, e.g. the levels of a table whose fidelities are not epochs; eta still sets

@@ -105,14 +105,23 @@ class Scheduler(Protocol):
 
     Attributes a driver reads: *config_space* (the space configs come from), *metric* and *mode*
     (what the run optimizes, for the journal and the objective's reports), *resource_attr* (the
-    report key that counts resource, e.g. "epoch"), *max_trials* (the trial budget, None for
-    none) and *n_trials* (trials created so far).
+    report key that counts resource, e.g. "epoch"), *max_t* (the largest resource a job may
+    reach: what a cost model or a table must be able to answer), *rung_levels* (where trials
+    are compared, max_t last: for checks and plots), *max_trials* (the trial budget, None for
+    none) and *n_trials* (trials created so far). Drivers read these members, never the
+    ``describe()`` dict, which is for the journal's header only.
     """
 
     config_space: Mapping[str, Any]
     metric: str
     mode: str
     resource_attr: str
+    max_t: int
+
+    @property
+    def rung_levels(self) -> tuple[int, ...]:
+        """Increasing resource levels at which trials are compared; the last is max_t."""
+        ...
 
     @property
     def max_trials(self) -> int | None: ...

@@ -134,6 +134,16 @@ class CostModel:
         fraction, _ = uniforms(key, 1)
         return min(int(where * n_levels), n_levels - 1), fraction
 
+    def check_reach(self, max_t: int, rung_levels: Sequence[int]) -> None:
+        """Refuse, before the run rather than in its middle, a scheduler whose largest level
+        (*max_t*, reached through *rung_levels*) this cost model cannot answer."""
+        if self.max_epochs is not None and max_t > self.max_epochs:
+            raise CostModelError(
+                f"the scheduler's max_t={max_t} (rung levels {list(rung_levels)}) exceeds what the "
+                f"workload {type(self).__name__} has (max_epochs={self.max_epochs}): lower max_t "
+                f"or choose rung levels within the workload's"
+            )
+
     def seconds_hint(self) -> float | None:
         """A typical time of the cheapest job (one level at the bottom of a ladder), to tell how
         many trials a time budget could start; None when the model cannot say."""

@@ -42,7 +42,7 @@ from ashasim.driver import Driver, check_bounded, check_scheduler, run_header
 from ashasim.events import JOURNAL, Trace
 from ashasim.progress import Progress
 from ashasim.sim._gc import cyclic_gc_paused
-from ashasim.sim.costs import CostModel, CostModelError
+from ashasim.sim.costs import CostModel
 
 __all__ = ["MANY_TRIALS", "PROGRESS_LINE_SECONDS", "BudgetWarning", "simulate"]
 
@@ -85,7 +85,7 @@ def simulate(
     if max_trials is not None:
         scheduler.limit_trials(check_int("max_trials", max_trials, minimum=1))
     check_bounded(scheduler, time_limit=max_time, what="max_time")
-    _check_levels(scheduler, costs)
+    costs.check_reach(scheduler.max_t, scheduler.rung_levels)
     _warn_if_absurd(scheduler, costs, n_workers, max_time)
     extra: dict[str, Any] = {
         "workload": costs.describe(),
@@ -116,21 +116,6 @@ MANY_TRIALS = 10**7
 
 class BudgetWarning(UserWarning):
     """A time budget that could start absurdly many trials (the command line refuses it)."""
-
-
-def _check_levels(scheduler: Scheduler, costs: CostModel) -> None:
-    """The scheduler's largest level must be one the workload has: refused before the run rather
-    than in its middle. Read from ``describe()`` (a protocol member), so a scheduler that does
-    not state its max_t is not checked."""
-    settings = scheduler.describe()
-    top = settings.get("max_t") if isinstance(settings, dict) else None
-    if costs.max_epochs is not None and isinstance(top, int) and top > costs.max_epochs:
-        levels = settings.get("rung_levels")
-        raise CostModelError(
-            f"the scheduler's max_t={top} (rung levels {levels}) exceeds what the workload "
-            f"{type(costs).__name__} has (max_epochs={costs.max_epochs}): lower max_t or choose "
-            f"rung levels within the workload's"
-        )
 
 
 def _warn_if_absurd(

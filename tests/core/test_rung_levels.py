@@ -84,3 +84,26 @@ def test_bad_rung_levels_are_refused_by_name(name, levels, options, message):
 def test_the_ladders_last_level_may_be_max_t():
     scheduler = make_scheduler("asha", SPACE, max_t=10, rung_levels=[2, 5, 10])
     assert scheduler.rung_levels == (2, 5, 10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(["random", *LADDERED, "bohb", "async-bohb"]),
+    max_t=st.integers(2, 30),
+    eta=st.integers(2, 4),
+)
+def test_the_protocol_carries_max_t_and_the_rung_levels_the_header_records(name, max_t, eta):
+    """Drivers read ``max_t`` and ``rung_levels`` off the protocol; the journal header (from
+    ``describe()``) records the same ladder, max_t last, strictly increasing."""
+    from ashasim.core import Scheduler
+
+    scheduler = make_scheduler(name, SPACE, max_t=max_t, reduction_factor=eta, seed=0)
+    assert isinstance(scheduler, Scheduler)
+    assert scheduler.max_t == max_t == scheduler.rung_levels[-1]
+    levels = list(scheduler.rung_levels)
+    assert levels == sorted(set(levels)) and levels[0] >= 1
+    described = scheduler.describe()
+    assert described["max_t"] == max_t
+    if name != "random":
+        assert described["rung_levels"] == levels
+        assert levels == list(rung_levels(1, max_t, eta))

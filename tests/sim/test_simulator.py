@@ -142,6 +142,7 @@ class Stuck:
     config_space = SPACE
     metric, mode, resource_attr = "metric", "min", "epoch"
     max_trials, n_trials = 1, 0
+    max_t, rung_levels = 1, (1,)
     done = False
 
     def limit_trials(self, max_trials):
