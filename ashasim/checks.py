@@ -9,7 +9,7 @@ number (``True`` is an ``int`` in Python, and ``max_trials=True`` is always a mi
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ __all__ = [
     "check_int",
     "check_number",
     "check_optional_int",
+    "check_report",
     "check_rung_levels",
     "check_text",
     "is_int",
@@ -145,3 +146,35 @@ def check_rung_levels(name: str, value: Any, *, maximum: int) -> tuple[int, ...]
     if levels[0] >= maximum:
         raise ValueError(f"{name} must be {wanted}, got {list(value)!r}")
     return tuple(levels)
+
+
+def check_report(values: Mapping[str, Any], resource_attr: str, metric: str) -> tuple[int, float]:
+    """``(resource, metric)`` of a report as an objective makes it (``{resource_attr: ...,
+    metric: ..., ...}``), or a ValueError saying what is wrong with it.
+
+    Checked where the report enters the driver, so a bad one fails its job with a message that
+    names the key, rather than corrupting a rung. A whole float resource (``epoch=3.0``) counts
+    as the integer.
+    """
+    resource = values.get(resource_attr)
+    value = values.get(metric)
+    if isinstance(resource, float) and resource.is_integer():
+        resource = int(resource)
+    if isinstance(resource, bool) or not isinstance(resource, int):
+        raise ValueError(
+            f"report({_show(values)}) must include {resource_attr}=<integer>, "
+            f"the resource the scheduler counts"
+        )
+    if metric not in values:
+        raise ValueError(
+            f"report({_show(values)}) has no {metric!r}, the metric the scheduler optimizes"
+        )
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(
+            f"{metric} = {value!r} at {resource_attr}={resource} is not a finite number"
+        )
+    return resource, float(value)
+
+
+def _show(values: Mapping[str, Any]) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in values.items())

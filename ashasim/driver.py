@@ -40,14 +40,18 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-import math
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ashasim.checks import check_report
+from ashasim.contract import check_bounded, check_scheduler, run_header
 from ashasim.core.jobs import Decision, Job, Scheduler
+from ashasim.errors import last_line
 from ashasim.events import JobEnded, JobStarted, Reported, Trace
 
+# The checks before a run live in ``ashasim.contract``; re-exported here, where the clocks
+# have always imported them from.
 __all__ = ["Driver", "RunError", "check_bounded", "check_scheduler", "run_header"]
 
 _STOP, _CONTINUE = Decision.STOP, Decision.CONTINUE
@@ -57,63 +61,6 @@ _new = tuple.__new__
 
 class RunError(RuntimeError):
     """The run cannot go on: the scheduler stalls, jobs keep failing, workers keep dying, ..."""
-
-
-_CONTRACT = (
-    "config_space",
-    "metric",
-    "mode",
-    "resource_attr",
-    "max_t",
-    "rung_levels",
-    "max_trials",
-    "n_trials",
-    "suggest",
-    "report",
-    "fail",
-    "done",
-    "limit_trials",
-    "describe",
-)
-
-
-def check_scheduler(scheduler: Any) -> Scheduler:
-    """``scheduler`` if it has every member of ``ashasim.core.Scheduler``; else a ValueError that
-    names the missing ones (rather than an AttributeError in the middle of a run)."""
-    missing = [name for name in _CONTRACT if not hasattr(scheduler, name)]
-    if missing:
-        raise ValueError(
-            f"scheduler must implement ashasim.core.Scheduler; {type(scheduler).__name__} lacks "
-            f"{', '.join(missing)}"
-        )
-    return scheduler
-
-
-def check_bounded(scheduler: Scheduler, *, time_limit: float | None, what: str) -> None:
-    """Refuse a run that would never end: no time limit and no trial budget.
-
-    *what* names the time limit the way the caller's user spells it (``max_time``, ...).
-    """
-    if time_limit is None and scheduler.max_trials is None:
-        raise ValueError(
-            f"give {what} or max_trials (or a scheduler with max_trials): otherwise the run "
-            f"never ends"
-        )
-
-
-def run_header(
-    scheduler: Scheduler, n_workers: int, clock: str, extra: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The journal's first line: what is needed to read the rest alone, then the clock's own."""
-    return {
-        "n_workers": n_workers,
-        "clock": clock,
-        "metric": scheduler.metric,
-        "mode": scheduler.mode,
-        "resource_attr": scheduler.resource_attr,
-        "scheduler": scheduler.describe(),
-        **extra,
-    }
 
 
 class _Active:
@@ -139,7 +86,7 @@ class Driver:
     *return_ends_trial*: an objective that returns by itself before its job's milestone, once
     its trial has reported (in this job or an earlier one), has ended its trial (Ray Tune's
     function trainables end by returning): the job ends ``returned`` and the scheduler hears
-    ``fail`` (never suggest it again, wait for nothing from it; its results still count), but
+    ``end`` (never suggest it again, wait for nothing from it; its results still count), and
     no failure is counted. Without it (the default) such a job fails, as a missed milestone
     usually means a bug; a trial that never reported fails either way.
     *max_retries*: how many times a trial may be retried after its worker died (0: never; see
@@ -296,36 +243,14 @@ class Driver:
         active = self.jobs[worker]
         if active is None or active.ending is not None:
             return False
-        resource = values.get(self.resource_attr)
-        metric = values.get(self.metric_name)
-        if isinstance(resource, float) and resource.is_integer():
-            resource = int(resource)
-        problem = None
-        if isinstance(resource, bool) or not isinstance(resource, int):
-            problem = (
-                f"report({_show(values)}) must include {self.resource_attr}=<integer>, "
-                f"the resource the scheduler counts"
-            )
-        elif self.metric_name not in values:
-            problem = (
-                f"report({_show(values)}) has no {self.metric_name!r}, the metric the scheduler "
-                f"optimizes"
-            )
-        elif (
-            isinstance(metric, bool)
-            or not isinstance(metric, (int, float))
-            or not math.isfinite(metric)
-        ):
-            problem = (
-                f"{self.metric_name} = {metric!r} at {self.resource_attr}={resource} is not a "
-                f"finite number"
-            )
-        if problem is not None:
-            self._fail(active, problem)
+        try:
+            resource, metric = check_report(values, self.resource_attr, self.metric_name)
+        except ValueError as problem:
+            self._fail(active, str(problem))
             return False
         if resource <= active.job.resume_from:
             return True
-        return self.report(worker, now, resource, float(metric)) is not _STOP
+        return self.report(worker, now, resource, metric) is not _STOP
 
     def _settle(self, worker: int, active: _Active, now: float) -> None:
         """The worker has let go of the trial: the held milestone report reaches the scheduler."""
@@ -354,7 +279,7 @@ class Driver:
         if ending is None and returned and self.return_ends_trial and active.resource > 0:
             active.ending = ending = "returned"  # ended by itself: nothing more will come
         if ending is None and error is not None and self.retry_on_error:
-            if self._retry(worker, active, now, f"the objective raised: {_last_line(error)}"):
+            if self._retry(worker, active, now, f"the objective raised: {last_line(error)}"):
                 heapq.heappush(self.idle, worker)
                 return
             error = self._after_retries(active.trial_id, error)
@@ -432,9 +357,12 @@ class Driver:
     ) -> None:
         self.jobs[worker] = None
         self.n_running -= 1
-        if reason in ("failed", "returned"):  # told now, so the journal keeps the call order
+        # told now, so that the journal keeps the scheduler's calls in the order it got them
+        if reason == "failed":
             self.scheduler.fail(active.trial_id)
-            self.failed_jobs += reason == "failed"
+            self.failed_jobs += 1
+        elif reason == "returned":
+            self.scheduler.end(active.trial_id)
         self._record(_new(JobEnded, (now, worker, active.trial_id, active.resource, reason, error)))
 
     def _check_failures(self, active: _Active) -> None:
@@ -445,12 +373,3 @@ class Driver:
                 f"giving up (a systematic error? max_failures={limit}). The last error:\n"
                 f"{active.error}"
             )
-
-
-def _last_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    return lines[-1] if lines else text
-
-
-def _show(values: Mapping[str, Any]) -> str:
-    return ", ".join(f"{key}={value!r}" for key, value in values.items())

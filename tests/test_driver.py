@@ -149,6 +149,8 @@ class FirstComeFirstServed:
     def fail(self, trial_id):
         self.running.discard(trial_id)
 
+    end = fail  # a trial that ended by returning is forgotten alike
+
     @property
     def done(self):
         return self.n_trials >= (self.max_trials or 0) and not self.running

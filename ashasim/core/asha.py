@@ -217,7 +217,7 @@ class _AsyncSuccessiveHalving(SchedulerBase):
                 self._fresh_points[trial.bracket] = points
         return points
 
-    def _on_fail(self, trial: Trial) -> None:
+    def _withdraw(self, trial: Trial) -> None:
         for rung in self._brackets[trial.bracket].rungs:
             rung.withdraw(trial.trial_id)
 

@@ -179,7 +179,17 @@ class SchedulerBase:
         trial = self._trial(trial_id)
         self._move(trial, Move.FAIL)
         self.searcher.on_failure(trial_id)
-        self._on_fail(trial)
+        self._withdraw(trial)
+
+    def end(self, trial_id: int) -> None:
+        """The running trial's objective returned before the job's milestone (Ray Tune's function
+        trainables end a trial that way): the trial is over, as if stopped, and its reports stand
+        in the searcher. It will not reach its milestone, so what waits for it there (a rung
+        slot, a bracket's barrier) lets it go exactly as after a failure."""
+        trial = self._running_trial(trial_id, "end")
+        self._move(trial, Move.STOP)
+        self.searcher.on_end(trial_id)
+        self._withdraw(trial)
 
     @property
     def done(self) -> bool:
@@ -264,8 +274,9 @@ class SchedulerBase:
     def _on_report(self, trial: Trial, resource: int, metric: float) -> Decision:
         raise NotImplementedError
 
-    def _on_fail(self, trial: Trial) -> None:
-        """React to a failure (e.g. release a barrier); default: nothing to do."""
+    def _withdraw(self, trial: Trial) -> None:
+        """The trial will never reach its milestone (it failed or ended): release what waits for
+        it (a barrier, a rung slot); default: nothing to do."""
 
     def _has_pending_work(self) -> bool:
         """Work that could still be suggested without creating a trial."""

@@ -142,6 +142,11 @@ class Scheduler(Protocol):
         """The trial crashed: never suggest it again, never wait for it."""
         ...
 
+    def end(self, trial_id: int) -> None:
+        """The running trial's objective returned before its job's milestone, ending the trial
+        (not a failure: its reports stand): never suggest it again, never wait for it."""
+        ...
+
     @property
     def done(self) -> bool:
         """True once no job will ever be suggested again."""

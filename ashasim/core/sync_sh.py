@@ -171,7 +171,7 @@ class SyncSH(SchedulerBase):
             self._close_rung_if_complete(bracket)
         return Decision.CONTINUE
 
-    def _on_fail(self, trial: Trial) -> None:
+    def _withdraw(self, trial: Trial) -> None:
         bracket = self._active.get(trial.bracket)
         if bracket is None:
             return
