@@ -141,49 +141,12 @@ def gantt(
     ax = fig.add_subplot()
 
     if show_idle:
-        gaps = [(w, a, b) for w in range(n_workers) for a, b in trace.idle_intervals(w)]
-        if gaps:
-            lanes, starts, ends = (
-                np.asarray(column, dtype=float) for column in zip(*gaps, strict=True)
-            )
-            idle = PolyCollection(
-                _rectangles(starts, ends, lanes),
-                facecolors=IDLE_FACE,
-                edgecolors=IDLE_EDGE,
-                linewidths=0.0,
-                hatch="///" if len(gaps) <= MAX_HATCHED else None,
-                label="idle",
-                gid=IDLE_GID,
-                zorder=1,
-            )
-            ax.add_collection(idle, autolim=False)
+        _draw_idle(ax, trace)
 
     promoted = trace.promoted
     color_of = ConfigColors(trace)
     colors = [color_of(s.trial_id, s.trial_id in promoted) for s in segments]
-    groups = {"failed": FAILED_GID, "retried": RETRIED_GID}
-    for kind, gid in ((None, JOBS_GID), ("failed", FAILED_GID), ("retried", RETRIED_GID)):
-        chosen = [
-            i for i, s in enumerate(segments) if (s.reason if s.reason in groups else None) == kind
-        ]
-        if not chosen:
-            continue
-        starts = np.array([segments[i].start for i in chosen], dtype=float)
-        ends = np.array([segments[i].end for i in chosen], dtype=float)
-        lanes = np.array([segments[i].worker for i in chosen], dtype=float)
-        style: dict[str, Any] = {
-            None: {"edgecolors": "white", "linewidths": 0.5},
-            "failed": {"edgecolors": FAILED_EDGE, "linewidths": 1.2, "hatch": "xx"},
-            "retried": {"edgecolors": RETRIED_EDGE, "linewidths": 1.2, "hatch": ".."},
-        }[kind]
-        bars = PolyCollection(
-            _rectangles(starts, ends, lanes),
-            facecolors=[colors[i] for i in chosen],
-            gid=gid,
-            zorder=2,
-            **style,
-        )
-        ax.add_collection(bars, autolim=False)
+    _draw_jobs(ax, segments, colors)
 
     if segments and max_labels > 0:
         names = label_function(trace, label)
@@ -195,6 +158,68 @@ def gantt(
     if show_boundaries:
         _draw_boundaries(ax, fig, trace, segments, x_max)
 
+    _draw_axes(ax, trace, x_max)
+    if title is None:
+        title = f"{name or 'Run'}: {n_workers} workers, idle {trace.idle_fraction:.0%}"
+    ax.set_title(title, pad=14 if show_boundaries else 6)  # room for the rung labels
+    _legend(ax, segments, promoted, show_idle and trace.idle_time > 0, color_of)
+    return fig
+
+
+def _draw_idle(ax: Any, trace: Trace) -> None:
+    """Each worker's idle intervals as grey rectangles under the bars (hatched while few)."""
+    gaps = [(w, a, b) for w in range(trace.n_workers) for a, b in trace.idle_intervals(w)]
+    if not gaps:
+        return
+    lanes, starts, ends = (np.asarray(column, dtype=float) for column in zip(*gaps, strict=True))
+    idle = PolyCollection(
+        _rectangles(starts, ends, lanes),
+        facecolors=IDLE_FACE,
+        edgecolors=IDLE_EDGE,
+        linewidths=0.0,
+        hatch="///" if len(gaps) <= MAX_HATCHED else None,
+        label="idle",
+        gid=IDLE_GID,
+        zorder=1,
+    )
+    ax.add_collection(idle, autolim=False)
+
+
+# how each group of bars is drawn: ordinary jobs, failed ones, retried ones
+_JOB_STYLES: dict[str | None, tuple[str, dict[str, Any]]] = {
+    None: (JOBS_GID, {"edgecolors": "white", "linewidths": 0.5}),
+    "failed": (FAILED_GID, {"edgecolors": FAILED_EDGE, "linewidths": 1.2, "hatch": "xx"}),
+    "retried": (RETRIED_GID, {"edgecolors": RETRIED_EDGE, "linewidths": 1.2, "hatch": ".."}),
+}
+
+
+def _draw_jobs(ax: Any, segments: Sequence[Any], colors: Sequence[Any]) -> None:
+    """One bar per job in its config's colour, one collection per group (ordinary, failed,
+    retried), so an SVG names each group and the failed ones are drawn over the others."""
+    for kind, (gid, style) in _JOB_STYLES.items():
+        chosen = [
+            i
+            for i, s in enumerate(segments)
+            if (s.reason if s.reason in _JOB_STYLES else None) == kind
+        ]
+        if not chosen:
+            continue
+        starts = np.array([segments[i].start for i in chosen], dtype=float)
+        ends = np.array([segments[i].end for i in chosen], dtype=float)
+        lanes = np.array([segments[i].worker for i in chosen], dtype=float)
+        bars = PolyCollection(
+            _rectangles(starts, ends, lanes),
+            facecolors=[colors[i] for i in chosen],
+            gid=gid,
+            zorder=2,
+            **style,
+        )
+        ax.add_collection(bars, autolim=False)
+
+
+def _draw_axes(ax: Any, trace: Trace, x_max: float) -> None:
+    """Time along x, one lane per worker with Worker-0 on top, no frame but the time axis."""
+    n_workers = trace.n_workers
     ax.set_xlim(0.0, x_max)
     ax.set_ylim(n_workers - 0.5, -0.5)  # inverted: Worker-0 on top
     step = max(1, math.ceil(n_workers / MAX_LANE_TICKS))
@@ -204,11 +229,6 @@ def gantt(
     ax.set_xlabel(_time_label(trace))
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
-    if title is None:
-        title = f"{name or 'Run'}: {n_workers} workers, idle {trace.idle_fraction:.0%}"
-    ax.set_title(title, pad=14 if show_boundaries else 6)  # room for the rung labels
-    _legend(ax, segments, promoted, show_idle and trace.idle_time > 0, color_of)
-    return fig
 
 
 def _text_inches(text: str, fontsize: float) -> float:
