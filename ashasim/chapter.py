@@ -33,7 +33,7 @@ from typing import Any
 from ashasim.core import asha
 from ashasim.core.jobs import Scheduler
 from ashasim.run import tuner as run_tuner
-from ashasim.run.arguments import DEFAULT_ROOT
+from ashasim.run.real_run import DEFAULT_ROOT
 from ashasim.run.reporter import Reporter
 from ashasim.run.tuner import StoppingCriterion
 from ashasim.search import Searcher, make_searcher

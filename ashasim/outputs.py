@@ -8,13 +8,23 @@ CLI adds the figures, and ``ashasim plot DIR`` remakes them.
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-from ashasim.events import Trace
+from ashasim.events import JobStarted, Reported, Trace
 
-__all__ = ["format_summary", "write_figures", "write_outputs", "write_results"]
+__all__ = [
+    "export_tabular",
+    "format_summary",
+    "tabular_rows",
+    "write_figures",
+    "write_outputs",
+    "write_results",
+    "write_run_outputs",
+]
 
 
 def write_results(trace: Trace, out: Path) -> list[Path]:
@@ -25,6 +35,12 @@ def write_results(trace: Trace, out: Path) -> list[Path]:
     summary.write_text(json.dumps(trace.summary(), indent=1) + "\n", encoding="utf-8")
     written.append(summary)
     return written
+
+
+def write_run_outputs(trace: Trace, out: Path) -> list[Path]:
+    """What a finished run leaves beside its journal, whichever clock ran it: results.csv,
+    summary.json and replay.csv (the run as a table the simulator can replay)."""
+    return [*write_results(trace, out), export_tabular(trace, out / "replay.csv")]
 
 
 def write_figures(trace: Trace, out: Path, *, title: str | None = None) -> list[Path]:
@@ -66,3 +82,45 @@ def format_summary(summary: dict[str, Any], *, header: str) -> str:
         )
         lines.append(f"  time to best {summary['time_to_best']:,.1f} s")
     return "\n".join(lines)
+
+
+# -- recording -> replay (see ``ashasim.run.export``) ------------------------------------------
+
+
+def tabular_rows(trace: Trace) -> list[dict[str, Any]]:
+    """One row per (config, epoch) observed: the config's keys, epoch, seconds, metric."""
+    resource_attr = trace.info.get("resource_attr", "epoch")
+    starts: dict[int, tuple[float, dict[str, Any]]] = {}  # worker -> (last time, config)
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    for event in trace.events:
+        if type(event) is JobStarted:
+            starts[event.worker] = (event.t, event.config)
+        elif type(event) is Reported:
+            last, config = starts[event.worker]
+            starts[event.worker] = (event.t, config)
+            key = (repr(sorted(config.items())), event.resource)
+            # a trial trained twice over an epoch (a retrain) keeps its first observation
+            rows.setdefault(
+                key,
+                {
+                    **config,
+                    resource_attr: event.resource,
+                    "seconds": event.t - last,
+                    "metric": event.metric,
+                },
+            )
+    return list(rows.values())
+
+
+def export_tabular(trace: Trace, path: str | os.PathLike[str]) -> Path:
+    """Write ``tabular_rows(trace)`` as CSV, ready for ``Tabular(path, resource_attr=...)``."""
+    rows = tabular_rows(trace)
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    target = Path(path)
+    with open(target, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns) or ["epoch", "seconds", "metric"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return target

@@ -104,7 +104,7 @@ def checkpoint_costs(megabytes: float, folder: str, repeats: int = 20) -> dict[s
         ("path", str(Path(folder) / "trial_0")),
         ("memory://", f"memory://bench-{uuid.uuid4().hex}/trial_0"),
     ):
-        spec = JobSpec(0, {}, 10**6, 10**6 + 1, location, {"resource_attr": "epoch"})
+        spec = JobSpec(0, {}, 10**6, 10**6 + 1, location)
         token = set_context(JobContext(spec, None))  # type: ignore[arg-type]
         try:
             checkpoint.save(state)  # warm: torch's import and the folder are not the cost

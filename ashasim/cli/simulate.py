@@ -176,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
     from ashasim.core import make_scheduler
     from ashasim.outputs import format_summary, write_outputs
     from ashasim.sim import CostModelError, Tabular, simulate
-    from ashasim.sim.simulator import BudgetWarning
+    from ashasim.sim import BudgetWarning
 
     with usage_errors(CostModelError, ImportError):
         costs = _workload(args)

@@ -18,7 +18,7 @@ from typing import Any
 
 from ashasim.checks import check_int, check_optional_int
 
-__all__ = ["Backend", "WorkerSlot", "make_backend", "plan_slots", "visible_gpus"]
+__all__ = ["Backend", "WorkerSlot", "check_devices", "plan_slots", "visible_gpus"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,9 @@ class Backend(ABC):
         return True
 
     @abstractmethod
-    def stop(self, index: int) -> None:
-        """Kill worker ``index`` now (the job it runs is lost)."""
+    def kill(self, index: int) -> None:
+        """Kill worker ``index`` now (the job it runs is lost; no ``Died`` follows: the loop
+        asked for it)."""
 
     @abstractmethod
     def close(self) -> None:
@@ -98,7 +99,8 @@ def _check_gpus_exist(names: Sequence[str]) -> None:
         )
 
 
-def _check_devices(devices: str | Sequence[str]) -> list[str]:
+def check_devices(devices: str | Sequence[str]) -> list[str]:
+    """Device names: "auto" (every visible GPU, else the CPU), "cpu", or a list of names."""
     if devices == "auto":
         count = visible_gpus()
         return [f"cuda:{k}" for k in range(count)] if count else ["cpu"]
@@ -125,7 +127,7 @@ def plan_slots(
     """Spread ``n_workers`` round-robin over the devices, at most ``workers_per_device`` each
     (None: as many as needed). CPU workers share the cores evenly for their math threads."""
     check_int("n_workers", n_workers, minimum=1)
-    names = _check_devices(devices)
+    names = check_devices(devices)
     if check_optional_int("workers_per_device", workers_per_device, minimum=1) is not None:
         capacity = workers_per_device * len(names)
         if n_workers > capacity:
@@ -142,19 +144,3 @@ def plan_slots(
         WorkerSlot(index, device, threads if device == "cpu" else max(1, cores // n_workers))
         for index, device in enumerate(assigned)
     ]
-
-
-def make_backend(settings: Any, slots: Sequence[WorkerSlot], resource_attr: str) -> Backend:
-    """The backend a run's saved settings name (``RunSettings.backend``), imported only then:
-    Ray is an optional dependency."""
-    if settings.backend == "ray":
-        from ashasim.run.ray_backend import RayBackend
-
-        return RayBackend(slots, **settings.backend_options)
-    if settings.backend == "fake":
-        from ashasim.run.fake import FakeBackend
-
-        return FakeBackend(**{"resource_attr": resource_attr, **settings.backend_options})
-    from ashasim.run.local import LocalBackend
-
-    return LocalBackend()

@@ -89,15 +89,15 @@ def load() -> Any | None:
         return None
     job = context.job
     usable = [r for r in _filed(store) if r <= job.resume_from]
-    expected = job.extra.get("checkpoint_at")
+    expected = job.checkpoint_at
     if expected is not None and (not usable or max(usable) < expected):
         problem = (
-            f"trial {job.trial_id}: its checkpoint at {job.extra.get('resource_attr', 'epoch')}="
+            f"trial {job.trial_id}: its checkpoint at {job.resource_attr}="
             f"{expected} is not in {store.location} as seen from {where_am_i()}; the checkpoint "
             f"storage is not shared by the workers (give a shared path or a URI such as "
             f"s3://bucket/run as checkpoint_storage, or retrain_on_miss=True to retrain)"
         )
-        if not job.extra.get("retrain_on_miss"):
+        if not job.retrain_on_miss:
             raise CheckpointMissingError(problem)
         print(f"ashasim: {problem}; retraining from scratch", file=sys.stderr)
         return None

@@ -8,7 +8,7 @@ those helpers fall back to standalone behaviour, so an objective can be run as a
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,14 +32,21 @@ class Channel(Protocol):
 
 @dataclass(frozen=True)
 class JobSpec:
-    """A job as the worker sees it: the scheduler's Job plus where its checkpoints live."""
+    """A job as the worker sees it: the scheduler's Job plus where its checkpoints live.
+
+    *resource_attr*: the report key that counts levels (the scheduler's). *checkpoint_at*: the
+    level of the newest checkpoint the driver knows the trial saved at or below ``resume_from``
+    (None: none), which the worker must find. *retrain_on_miss*: a missing one retrains from
+    scratch (with a warning) instead of failing the job."""
 
     trial_id: int
     config: dict[str, Any]
     resume_from: int
     milestone: int
     checkpoint_dir: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    resource_attr: str = "epoch"
+    checkpoint_at: int | None = None
+    retrain_on_miss: bool = False
 
 
 @dataclass

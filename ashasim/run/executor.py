@@ -188,7 +188,7 @@ class Execution:
         spec = self.spec(job)
         saved = [r for r in self.saved.get(job.trial_id, ()) if r <= job.resume_from]
         if saved:  # the worker must find it (a checkpoint location that is not shared: an error)
-            spec = dataclasses.replace(spec, extra={**spec.extra, "checkpoint_at": max(saved)})
+            spec = dataclasses.replace(spec, checkpoint_at=max(saved))
         self.backend.send(worker, RunJob(spec))
 
     def enforce_time_limits(self, now: float) -> None:
@@ -199,7 +199,7 @@ class Execution:
             del self.job_deadlines[worker]
             if self.driver.jobs[worker] is None:
                 continue
-            self.backend.stop(worker)
+            self.backend.kill(worker)
             self.driver.lose_worker(
                 worker,
                 now,
@@ -231,7 +231,7 @@ class Execution:
     def stop_all(self, at: float, why: str) -> None:
         """End every running job in the journal at ``at`` and stop its worker."""
         for worker in self.driver.cancel(at, why):
-            self.backend.stop(worker)
+            self.backend.kill(worker)
 
     def handle(self, worker: int, message: Any) -> None:
         driver, kind, now = self.driver, type(message), self.now()

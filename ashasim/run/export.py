@@ -10,50 +10,6 @@ trained for that config (a trial the real scheduler stopped early, say) fails, o
 
 from __future__ import annotations
 
-import csv
-import os
-from pathlib import Path
-from typing import Any
-
-from ashasim.events import JobStarted, Reported, Trace
+from ashasim.outputs import export_tabular, tabular_rows
 
 __all__ = ["export_tabular", "tabular_rows"]
-
-
-def tabular_rows(trace: Trace) -> list[dict[str, Any]]:
-    """One row per (config, epoch) observed: the config's keys, epoch, seconds, metric."""
-    resource_attr = trace.info.get("resource_attr", "epoch")
-    starts: dict[int, tuple[float, dict[str, Any]]] = {}  # worker -> (last time, config)
-    rows: dict[tuple[str, int], dict[str, Any]] = {}
-    for event in trace.events:
-        if type(event) is JobStarted:
-            starts[event.worker] = (event.t, event.config)
-        elif type(event) is Reported:
-            last, config = starts[event.worker]
-            starts[event.worker] = (event.t, config)
-            key = (repr(sorted(config.items())), event.resource)
-            # a trial trained twice over an epoch (a retrain) keeps its first observation
-            rows.setdefault(
-                key,
-                {
-                    **config,
-                    resource_attr: event.resource,
-                    "seconds": event.t - last,
-                    "metric": event.metric,
-                },
-            )
-    return list(rows.values())
-
-
-def export_tabular(trace: Trace, path: str | os.PathLike[str]) -> Path:
-    """Write ``tabular_rows(trace)`` as CSV, ready for ``Tabular(path, resource_attr=...)``."""
-    rows = tabular_rows(trace)
-    columns: dict[str, None] = {}
-    for row in rows:
-        columns.update(dict.fromkeys(row))
-    target = Path(path)
-    with open(target, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns) or ["epoch", "seconds", "metric"])
-        writer.writeheader()
-        writer.writerows(rows)
-    return target

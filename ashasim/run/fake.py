@@ -22,7 +22,7 @@ other worker's message, as in SimPy, where the unwinding happens in the same pro
 same scheduler, seed and epoch costs give the same trace here as in ``ashasim.sim.simulate`` (a
 tested property), as long as epochs take positive time and no per-job overheads are modeled.
 
-``kill(worker)`` makes a worker die now (its pending message is lost, a ``Died`` follows), like a
+``die(worker)`` makes a worker die now (its pending message is lost, a ``Died`` follows), like a
 SIGKILL of a process worker; *dies* makes workers die in the middle of chosen epochs (the report
 never comes, ``Died`` comes when it would have). Two faults of real objectives can be modeled in
 virtual time:
@@ -205,8 +205,9 @@ class FakeBackend(Backend):
         self._delivered[index] = (at, order)
         return [(index, message)]
 
-    def kill(self, index: int) -> None:
-        """The worker dies now: what it was about to say is lost, ``Died`` follows."""
+    def die(self, index: int) -> None:
+        """The worker dies now, as if killed from outside: what it was about to say is lost,
+        ``Died`` follows (``kill`` is the loop's own kill: nothing follows)."""
         worker = self._workers.get(index)
         if worker is None or not worker.alive:
             return
@@ -214,7 +215,7 @@ class FakeBackend(Backend):
         self._end(worker)
         heapq.heappush(self._pending, (self.now, next(self._order), 0, index, Died("killed")))
 
-    def stop(self, index: int) -> None:
+    def kill(self, index: int) -> None:
         worker = self._workers.pop(index, None)
         if worker is not None:
             self._drop_messages(index)

@@ -210,7 +210,7 @@ class LocalBackend(Backend):
         process = self._processes.get(index)
         return None if process is None else process.pid
 
-    def stop(self, index: int) -> None:
+    def kill(self, index: int) -> None:
         process = self._processes.get(index)
         if process is None:
             return
@@ -227,7 +227,7 @@ class LocalBackend(Backend):
             self.send(index, Exit())
         for index in list(self._processes):
             self._processes[index].join(timeout=2.0)
-            self.stop(index)
+            self.kill(index)
 
     def _forget(self, index: int) -> None:
         self._processes.pop(index, None)

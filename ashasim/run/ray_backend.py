@@ -199,7 +199,7 @@ class RayBackend(Backend):
         actor = self._actors.get(index)
         return None if actor is None else self._ray.get(actor.pid.remote())
 
-    def stop(self, index: int) -> None:
+    def kill(self, index: int) -> None:
         actor = self._actors.pop(index, None)
         if actor is not None:
             self._ray.kill(actor)
@@ -208,5 +208,5 @@ class RayBackend(Backend):
         for index in list(self._actors):
             self.send(index, Exit())
         for index in list(self._actors):
-            self.stop(index)
+            self.kill(index)
         self._pending.clear()

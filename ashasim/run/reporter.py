@@ -47,7 +47,7 @@ class Reporter:
         if context is None:
             self.history.append(values)
             return
-        resource = values.get(context.job.extra.get("resource_attr", "epoch"))
+        resource = values.get(context.job.resource_attr)
         filed = isinstance(resource, int) and not isinstance(resource, bool)
         saved = filed and checkpoint.file_staged(resource)  # the state saved just before
         context.channel.send(Report(context.job.trial_id, values, saved))

@@ -24,7 +24,7 @@ import json
 import os
 import pickle
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ from ashasim.checks import check_number, check_optional_int
 from ashasim.core.jobs import Scheduler
 from ashasim.events.journal import JOURNAL, read_journal, sync_directory
 from ashasim.events.records import Event, json_default
+from ashasim.frame import Frame, Stop
+from ashasim.run.configs import BackendConfig, Checkpoints
 from ashasim.run.resume import ResumeError
 from ashasim.space import space_to_json
 
@@ -76,6 +78,10 @@ class StoppingCriterion:
     def trials(self) -> int | None:
         return self.max_trials if self.max_trials is not None else self.max_num_trials_started
 
+    def as_stop(self) -> Stop:
+        """The same criterion in ashasim's own words (``ashasim.frame.Stop``)."""
+        return Stop(time=self.max_wallclock_time, trials=self.trials)
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -90,31 +96,29 @@ class Origin:
 @dataclass
 class RunSettings:
     """Everything a run directory needs to be resumed: saved before the scheduler's first call,
-    so resuming restores every choice the user made (nothing is reset to a default). Fields
-    added later have class-level defaults, so older ``tuner.pkl`` files still load."""
+    so resuming restores every choice the user made (nothing is reset to a default).
 
+    *frame*: the run's ``ashasim.frame.Frame`` (scheduler, workers, stop, faults, durability);
+    *backend*: its ``ashasim.run.configs`` config; *checkpoints*: where trials keep theirs."""
+
+    frame: Frame
     objective: bytes
     config_space: dict[str, Any]
-    scheduler: Scheduler
-    n_workers: int
-    devices: Any
-    workers_per_device: int | None
-    backend: str
-    backend_options: dict[str, Any] = field(default_factory=dict)
+    backend: BackendConfig
+    checkpoints: Checkpoints
     name: str = ""
-    stop: StoppingCriterion = field(default_factory=StoppingCriterion)
-    max_failures: int | None = 10
     print_every: float | None = None
     objective_name: str = ""
     origin: Origin | None = None
-    trial_timeout: float | None = None
-    durable: bool = False
     return_ends_trial: bool = False
-    max_retries: int = 0
-    retry_on_error: bool = False
-    placement_timeout: float | None = 600.0
-    checkpoint_storage: str | None = None  # None: <experiment_dir>/checkpoints
-    retrain_on_miss: bool = False
+
+    @property
+    def scheduler(self) -> Scheduler:
+        return self.frame.scheduler
+
+    @property
+    def n_workers(self) -> int:
+        return self.frame.n_workers
 
 
 # -- the objective ------------------------------------------------------------------------------
@@ -222,6 +226,11 @@ def load_settings(directory: Path) -> tuple[RunSettings, str]:
         ) from None
     if not isinstance(settings, RunSettings):
         raise ResumeError(f"{path} does not hold a run's settings ({type(settings).__name__})")
+    if not isinstance(getattr(settings, "frame", None), Frame):
+        raise ResumeError(
+            f"{path} was written by an older ashasim (before ashasim.Experiment); resume it "
+            f"with the version that started it"
+        )
     return settings, hashlib.sha256(data).hexdigest()
 
 

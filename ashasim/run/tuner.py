@@ -1,69 +1,39 @@
 """``Tuner``: tune an objective for real, on local worker processes, Ray actors, or in-process.
 
-``Tuner`` validates its arguments, keeps what a resume needs in the run directory
-(``ashasim.run.settings``), and runs the one driver (``ashasim.driver``) through the real-time
-loop (``ashasim.run.executor``) on a backend. Every report, decision and job end is journaled as
-it happens; ``Tuner.resume(dir)`` continues a stopped or crashed run (``ashasim.run.resume``: the
-saved scheduler catches up with the journal), and the result is the same as if the run had never
-stopped, or refuses in one line (``ResumeError``) without touching the directory.
-
-One driver per run directory: a new run and a resume hold the directory's lock
-(``ashasim.run.lock``) from before they read or write anything there until the run ends.
-Nothing is written before every argument has been checked.
+``Tuner`` is the builder kept for code written before ``ashasim.Experiment``: it turns its
+arguments into an ``ashasim.frame.Frame`` (scheduler, workers, ``Stop``, ``Faults``), a backend
+config (``ashasim.run.configs``: ``Local``, ``Ray``, ``Fake``) and a ``Checkpoints`` config, and
+runs them as ``ashasim.run.real_run.RealRun`` does for an ``Experiment``: every check at
+construction, every report journaled as it happens, ``Tuner.resume(dir)`` continuing a stopped or
+crashed run as if it had never stopped, or refusing in one line (``ResumeError``).
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import cloudpickle
-
-from ashasim.core.jobs import Job, Scheduler
-from ashasim.driver import Driver, RunError, check_bounded, run_header
-from ashasim.events import JOURNAL, JobEnded, Trace
+from ashasim.checks import check_choice, check_number
+from ashasim.core.jobs import Scheduler
+from ashasim.driver import check_scheduler
+from ashasim.events import Trace
+from ashasim.frame import Faults, Frame
 from ashasim.progress import Progress
-from ashasim.run.arguments import (
-    BACKENDS,
-    DEFAULT_PLACEMENT_TIMEOUT,
-    KEEP,
-    apply_overrides,
-    check_overrides,
-    new_settings,
-    plan_workers,
-)
-from ashasim.run.backend import make_backend
-from ashasim.run.context import JobSpec
-from ashasim.run.executor import Execution
-from ashasim.run.lock import RunDirectoryBusyError, RunLock
-from ashasim.run.preflight import check_first_worker
-from ashasim.run.resume import ResumeError, ResumePoint, catch_up
-from ashasim.run.settings import (
-    STATE_FILE,
-    RunSettings,
-    StoppingCriterion,
-    identity,
-    load_settings,
-    read_run_journal,
-    restore_objective,
-    save_settings,
-    why_taken,
-)
-from ashasim.run.storage import join, probe_clean
+from ashasim.run.configs import DEFAULT_PLACEMENT_TIMEOUT, Checkpoints, Fake, Local, Ray
+from ashasim.run.real_run import AllTrialsFailedError, Display, RealRun
+from ashasim.run.settings import STATE_FILE, StoppingCriterion
 
 __all__ = [
     "BACKENDS",
+    "STATE_FILE",
     "AllTrialsFailedError",
     "StoppingCriterion",
     "Tuner",
 ]
 
-
-_Settings = RunSettings  # the name tuner.pkl files written before the settings module use
+BACKENDS = ("local", "ray", "fake")
+KEEP: Any = object()  # Tuner.resume: keep the saved value
 
 
 class Tuner:
@@ -141,74 +111,48 @@ class Tuner:
         checkpoint_storage: str | Path | None = None,
         retrain_on_miss: bool = False,
     ) -> None:
-        settings, directory = new_settings(
-            objective,
-            config_space,
+        if not callable(objective):
+            raise ValueError(f"objective must be a function of the config, got {objective!r}")
+        check_scheduler(scheduler)
+        if config_space is not None and dict(config_space) != dict(scheduler.config_space):
+            raise ValueError("config_space differs from the scheduler's config_space")
+        stop = StoppingCriterion() if stop is None else stop
+        if not isinstance(stop, StoppingCriterion):
+            raise ValueError(f"stop must be a StoppingCriterion, got {stop!r}")
+        config = backend_config(
+            backend, devices, workers_per_device, ray_address, placement_timeout, backend_options
+        )
+        config.slots(n_workers)  # n_workers fits the devices
+        faults = Faults(max_failures, max_retries, retry_on_error, trial_timeout)
+        frame = Frame(
             scheduler,
             n_workers,
-            stop=stop,
-            devices=devices,
-            workers_per_device=workers_per_device,
-            experiment_dir=experiment_dir,
-            backend=backend,
-            ray_address=ray_address,
-            backend_options=backend_options,
-            name=name,
-            print_every=print_every,
-            max_failures=max_failures,
-            trial_timeout=trial_timeout,
+            stop=stop.as_stop(),
+            faults=faults,
             durable=durable,
+            outputs=outputs,
+            directory=experiment_dir or None,
+        )
+        if print_every is not None:
+            check_number("print_every", print_every, minimum=0, strict=True)
+        self._run = RealRun.new(
+            frame,
+            objective,
+            backend=config,
+            checkpoints=Checkpoints(checkpoint_storage, retrain_on_miss),
+            name=name,
+            display=Display(quiet, print_every, progress),
             return_ends_trial=return_ends_trial,
-            max_retries=max_retries,
-            retry_on_error=retry_on_error,
-            placement_timeout=placement_timeout,
-            checkpoint_storage=checkpoint_storage,
-            retrain_on_miss=retrain_on_miss,
         )
-        try:  # saved now, so a scheduler that cannot be saved fails before anything is written
-            self._saved_settings = cloudpickle.dumps(settings)
-        except Exception as error:
-            raise ValueError(
-                f"scheduler cannot be saved for resume (cloudpickle: {type(error).__name__}: "
-                f"{error})"
-            ) from None
-        self._digest = hashlib.sha256(self._saved_settings).hexdigest()
-        self._configure(
-            settings, directory, resuming=False, quiet=quiet, outputs=outputs, progress=progress
-        )
+        self._describe(self._run)
 
-    def _configure(
-        self,
-        settings: RunSettings,
-        directory: Path,
-        *,
-        resuming: bool,
-        quiet: bool,
-        outputs: bool,
-        progress: Progress | None = None,
-    ) -> None:
-        """Set every attribute from the settings; the one place both a new run and a resume
-        go through."""
-        self._settings = settings
-        self._resuming = resuming
-        self.scheduler = settings.scheduler
-        self.stop = settings.stop
-        self.name = settings.name
-        self.experiment_dir = directory
-        # where trials keep checkpoints: a path or URI the user gave, else the run's own folder
-        # (resolved once, not per job)
-        self._checkpoint_root = settings.checkpoint_storage or str(
-            (directory / "checkpoints").resolve()
-        )
-        self.slots = plan_workers(
-            settings.backend, settings.n_workers, settings.devices, settings.workers_per_device
-        )
-        self.quiet = quiet
-        self.outputs = outputs
-        self.progress = progress
+    def _describe(self, run: RealRun) -> None:
+        self.scheduler = run.frame.scheduler
+        self.stop = run.frame.stop
+        self.name = run.settings.name
+        self.experiment_dir = run.directory
+        self.slots = run.slots
         self.trace: Trace | None = None
-
-    # -- public ---------------------------------------------------------------------------------
 
     @classmethod
     def resume(
@@ -238,27 +182,11 @@ class Tuner:
         with ``RunDirectoryBusyError`` when another driver holds the directory. *progress* as
         in ``Tuner``.
         """
-        overrides = check_overrides(
-            stop=stop,
-            trial_timeout=trial_timeout,
-            durable=durable,
-            placement_timeout=placement_timeout,
-            ray_address=ray_address,
+        changes = _resume_changes(stop, trial_timeout, durable, ray_address, placement_timeout)
+        run = RealRun.resume(
+            experiment_dir, {**changes, "outputs": outputs}, Display(quiet, None, progress)
         )
-        directory = Path(experiment_dir)
-        if not (directory / STATE_FILE).is_file():
-            raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})")
-        if not (directory / JOURNAL).is_file():
-            raise ResumeError(
-                f"{directory} holds {STATE_FILE} but no {JOURNAL}: the run never started, or "
-                f"its journal was removed; nothing to resume"
-            )
-        tuner = cls.__new__(cls)
-        tuner.experiment_dir = directory
-        tuner._overrides = overrides
-        tuner._resuming = True
-        tuner.quiet, tuner.outputs, tuner.progress = quiet, outputs, progress
-        return tuner.run()
+        return run.run()
 
     def run(self) -> Trace:
         """Run until the scheduler is done, the stopping criterion fires, Ctrl-C (which
@@ -268,174 +196,64 @@ class Tuner:
         Raises RunError when every trial failed (nothing was learned; the last error is in the
         message), after the journal is complete.
         """
-        directory = self.experiment_dir
-        if not self._resuming:
-            directory.mkdir(parents=True, exist_ok=True)
-        with RunLock(directory) as lock:
-            if self._resuming:
-                point, header, events = self._load_resume()
-            else:
-                taken = why_taken(directory)
-                if taken:  # another driver made it since Tuner() looked
-                    raise RunDirectoryBusyError(f"experiment_dir {taken}")
-                point, header, events = ResumePoint(), None, []
-            backend = make_backend(  # before anything is written: it may fail
-                self._settings, self.slots, self.scheduler.resource_attr
-            )
-            settings = self._settings
-            probe, ready = check_first_worker(
-                backend,
-                self.slots[0],
-                settings.objective,
-                self._checkpoint_root,
-                settings.placement_timeout,
-                remote=settings.backend == "ray",
-            )
-            lock.mark()
-            trace, offset = self._open_trace(point, header, events)
-            self.trace = trace
-            driver = Driver(
-                self.scheduler,
-                trace,
-                settings.n_workers,
-                max_failures=settings.max_failures,
-                idle=(),
-                return_ends_trial=settings.return_ends_trial,
-                max_retries=settings.max_retries,
-                retry_on_error=settings.retry_on_error,
-            )
-            driver.retries.update(point.retries)
-            driver.requeue(point.requeue)
-            try:
-                Execution(
-                    driver,
-                    backend,
-                    self.slots,
-                    settings.objective,
-                    self._spec,
-                    deadline=settings.stop.max_wallclock_time,
-                    offset=offset,
-                    progress=self._progress(),
-                    trial_timeout=settings.trial_timeout,
-                    ran=point.ran,
-                    placement_timeout=settings.placement_timeout,
-                    probe=probe,
-                    ready=ready,
-                ).run()
-            finally:
-                trace.close()
-                if probe is not None:
-                    probe_clean(*probe)
-            if self.outputs:
-                from ashasim.outputs import write_results
-                from ashasim.run.export import export_tabular
-
-                write_results(trace, self.experiment_dir)
-                export_tabular(trace, self.experiment_dir / "replay.csv")
-        _check_something_worked(trace)
-        return trace
-
-    # -- for run() ------------------------------------------------------------------------------
-
-    def _load_resume(self) -> tuple[ResumePoint, dict[str, Any], list[Any]]:
-        """Read and check everything a resume needs, writing nothing: the saved settings, the
-        journal, that both belong to one run, the objective, and the journal's calls replayed
-        on the saved scheduler."""
-        directory = self.experiment_dir
-        settings, digest = load_settings(directory)
-        self._digest = digest
-        apply_overrides(settings, self._overrides, directory)
         try:
-            self._configure(
-                settings,
-                directory,
-                resuming=True,
-                quiet=self.quiet,
-                outputs=self.outputs,
-                progress=self.progress,
-            )
-        except ValueError as error:  # e.g. its GPUs are not on this machine
-            raise ResumeError(f"cannot run the saved settings here: {error}") from None
-        header, events = read_run_journal(directory, settings, digest)
-        restore_objective(settings)
-        point = catch_up(self.scheduler, events, settings.n_workers)
-        if settings.stop.trials is not None:  # a new stopping criterion's budget, after the
-            self.scheduler.limit_trials(settings.stop.trials)  # catch-up (it never undoes trials)
-        try:
-            check_bounded(self.scheduler, time_limit=settings.stop.max_wallclock_time, what="stop")
-        except ValueError as error:
-            raise ResumeError(f"the resumed run would never end: {error}") from None
-        return point, header, events
+            return self._run.run()
+        finally:
+            self.trace = self._run.trace
 
-    def _open_trace(
-        self, point: ResumePoint, header: dict[str, Any] | None, events: list[Any]
-    ) -> tuple[Trace, float]:
-        """The run's trace (a new journal after tuner.pkl, or the old one reopened) and the run
-        time already spent."""
-        directory = self.experiment_dir
-        journal = directory / JOURNAL
-        durable = self._settings.durable
-        if header is None:
-            save_settings(directory, self._saved_settings)
-            return Trace(self._header(), journal=journal, durable=durable), 0.0
-        trace = Trace(header, journal=journal, append=True, events=events, durable=durable)
-        offset = events[-1].t if events else 0.0
-        # Jobs the journal never saw end were cut by the crash: end them where it stopped.
-        for worker, trial_id, reached, reason in point.open_jobs:
-            why = "the driver stopped before this job ended"
-            trace.record(JobEnded(offset, worker, trial_id, reached, reason, why))
-        return trace, offset
 
-    def _header(self) -> dict[str, Any]:
-        settings = self._settings
-        extra = {
-            "devices": [slot.device for slot in self.slots],
-            "backend": settings.backend,
-            "name": self.name,
-            "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "max_wallclock_time": self.stop.max_wallclock_time,
-            **identity(settings, self._digest),
-        }
-        return run_header(self.scheduler, settings.n_workers, "wallclock", extra)
+def _resume_changes(
+    stop: StoppingCriterion | None,
+    trial_timeout: float | None,
+    durable: bool | None,
+    ray_address: str | None,
+    placement_timeout: float | None,
+) -> dict[str, Any]:
+    """``Tuner.resume``'s arguments as ``RealRun.resume``'s changes (``KEEP``/None: keep)."""
+    changes: dict[str, Any] = {}
+    if stop is not None:
+        if not isinstance(stop, StoppingCriterion):
+            raise ValueError(f"stop must be a StoppingCriterion, got {stop!r}")
+        changes["stop"] = stop.as_stop()
+    if trial_timeout is not KEEP:
+        Faults(trial_timeout=trial_timeout)  # checked here, before anything is read
+        changes["faults"] = {"trial_timeout": trial_timeout}
+    if durable is not None:
+        if not isinstance(durable, bool):
+            raise ValueError(f"durable must be True, False or None, got {durable!r}")
+        changes["durable"] = durable
+    backend: dict[str, Any] = {}
+    if ray_address is not None:
+        if not isinstance(ray_address, str):
+            raise ValueError(f"ray_address must be a string like 'host:6379', got {ray_address!r}")
+        backend["address"] = ray_address
+    if placement_timeout is not KEEP:
+        Local(placement_timeout=placement_timeout, devices="cpu")  # checked
+        backend["placement_timeout"] = placement_timeout
+    if backend:
+        changes["backend"] = backend
+    return changes
 
-    def _spec(self, job: Job) -> JobSpec:
-        extra: dict[str, Any] = {"resource_attr": self.scheduler.resource_attr}
-        if self._settings.retrain_on_miss:
-            extra["retrain_on_miss"] = True
-        return JobSpec(
-            job.trial_id,
-            dict(job.config),
-            job.resume_from,
-            job.milestone,
-            join(self._checkpoint_root, f"trial_{job.trial_id}"),
-            extra,
+
+def backend_config(
+    backend: str,
+    devices: str | Sequence[str],
+    workers_per_device: int | None,
+    ray_address: str | None,
+    placement_timeout: float | None,
+    options: Mapping[str, Any] | None,
+) -> Local | Ray | Fake:
+    """``Tuner``'s ``backend=`` string and its options as a typed config."""
+    check_choice("backend", backend, BACKENDS)
+    if backend == "ray":
+        ray_devices = "cpu" if devices == "cpu" else "auto"
+        return Ray(
+            ray_address,
+            placement_timeout=placement_timeout,
+            devices=ray_devices,
+            workers_per_device=workers_per_device,
+            **dict(options or {}),
         )
-
-    def _progress(self) -> Progress:
-        if self.progress is not None:
-            return self.progress
-        every = self._settings.print_every
-        if every is not None and not self.quiet:
-            return Progress("tune", interval=every, stream=sys.stdout, lines=True)
-        return Progress("tune", quiet=self.quiet)
-
-
-class AllTrialsFailedError(RunError):
-    """Every trial of the run failed: nothing was learned (the journal is complete)."""
-
-
-def _check_something_worked(trace: Trace) -> None:
-    """A run in which every trial failed learned nothing: an error, with the last failure's."""
-    failed: dict[int, str] = {}
-    for event in trace.events:
-        if type(event) is JobEnded and event.reason == "failed":
-            failed[event.trial_id] = event.error or "?"
-    trials = trace.trial_ids
-    if trials and len(failed) == len(trials):
-        last = next(
-            e for e in reversed(trace.events) if type(e) is JobEnded and e.reason == "failed"
-        )
-        raise AllTrialsFailedError(
-            f"every trial failed ({len(trials)} of {len(trials)}); nothing was learned. The last "
-            f"error (trial {last.trial_id}):\n{last.error}"
-        )
+    if backend == "fake":
+        return Fake(placement_timeout=placement_timeout, **dict(options or {}))
+    return Local(devices, workers_per_device, placement_timeout)

@@ -2,7 +2,7 @@
 
 from ashasim.sim.costs import CostModel, CostModelError, Scripted
 from ashasim.sim.learning_curves import LearningCurves
-from ashasim.sim.simulator import BudgetWarning, simulate
+from ashasim.sim.simulation import BudgetWarning, run_simulation, simulate
 from ashasim.sim.tabular import Tabular
 
 __all__ = [
@@ -12,5 +12,6 @@ __all__ = [
     "LearningCurves",
     "Scripted",
     "Tabular",
+    "run_simulation",
     "simulate",
 ]

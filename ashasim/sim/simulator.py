@@ -25,126 +25,21 @@ they were created, so a batch would reorder reports that tie in time with other 
 
 from __future__ import annotations
 
-import math
-import os
 import sys
-import warnings
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 import simpy
 from simpy.events import NORMAL
 
-from ashasim.checks import check_int, check_number
-from ashasim.core.jobs import Decision, Job, Scheduler
-from ashasim.driver import Driver, check_bounded, check_scheduler, run_header
-from ashasim.events import JOURNAL, Trace
+from ashasim.core.jobs import Decision, Job
+from ashasim.driver import Driver
 from ashasim.progress import Progress
-from ashasim.sim._gc import cyclic_gc_paused
 from ashasim.sim.costs import CostModel
 
-__all__ = ["MANY_TRIALS", "PROGRESS_LINE_SECONDS", "BudgetWarning", "simulate"]
+__all__ = ["PROGRESS_LINE_SECONDS"]
 
 #: seconds between progress lines when stderr is not a terminal
 PROGRESS_LINE_SECONDS = 5.0
-
-
-def simulate(
-    scheduler: Scheduler,
-    costs: CostModel,
-    n_workers: int,
-    *,
-    max_time: float | None = None,
-    max_trials: int | None = None,
-    seed: int = 0,
-    journal: str | os.PathLike[str] | None = None,
-    progress: bool = False,
-) -> Trace:
-    """Run ``scheduler`` on ``n_workers`` simulated workers whose epochs ``costs`` models.
-
-    *max_time*: stop at this simulated time; jobs still running are cancelled (their partial
-    epoch is lost). *max_trials*: start at most this many trials (lowers the scheduler's budget).
-    The run also ends when the scheduler is done; one of the three must bound it. *seed* seeds the
-    cost model's noise (the scheduler has its own seed). *journal*: an experiment directory (or a
-    ``.jsonl`` path) to journal every event to as it happens. *progress*: a status line on stderr
-    (redrawn on a terminal; elsewhere a line every ``PROGRESS_LINE_SECONDS``).
-
-    Before the run: the scheduler's max_t must be a level the workload has (``CostModelError``),
-    and a time budget that could start more than ``MANY_TRIALS`` trials (no trial budget, very
-    short jobs) gives a warning. Levels that are not epochs (``costs.fidelity_values``) and the
-    config keys that name a config (``costs.config_label``) go into the journal's header.
-    """
-    check_scheduler(scheduler)
-    check_int("n_workers", n_workers, minimum=1)
-    if max_time is not None:
-        check_number("max_time", max_time, minimum=0, strict=True)
-    check_int("seed", seed, minimum=0)
-    if not isinstance(costs, CostModel):
-        raise ValueError(f"costs must be an ashasim.sim CostModel, got {costs!r}")
-    if max_trials is not None:
-        scheduler.limit_trials(check_int("max_trials", max_trials, minimum=1))
-    check_bounded(scheduler, time_limit=max_time, what="max_time")
-    costs.check_reach(scheduler.max_t, scheduler.rung_levels)
-    _warn_if_absurd(scheduler, costs, n_workers, max_time)
-    extra: dict[str, Any] = {
-        "workload": costs.describe(),
-        "seed": seed,
-        "max_time": max_time,
-        "max_trials": scheduler.max_trials,
-    }
-    if costs.fidelity_values is not None:  # levels are not epochs: say what they are
-        extra["fidelity"] = {"name": costs.fidelity_name, "values": list(costs.fidelity_values)}
-    if costs.config_label is not None:
-        extra["config_label"] = list(costs.config_label)
-    header = run_header(scheduler, n_workers, "simulated", extra)
-    loss = getattr(costs, "worker_loss", None)
-    retries = 0 if loss is None else loss.max_retries
-    trace = Trace(header, journal=_journal_path(journal))
-    try:
-        with cyclic_gc_paused():  # a simulation makes no cycles; see ashasim.sim._gc
-            driver = Driver(scheduler, trace, n_workers, max_retries=retries)
-            _Clock(driver, costs, seed, progress).run(max_time)
-    finally:
-        trace.close()
-    return trace
-
-
-#: a time budget that could start more trials than this is probably a mistake (a warning says so)
-MANY_TRIALS = 10**7
-
-
-class BudgetWarning(UserWarning):
-    """A time budget that could start absurdly many trials (the command line refuses it)."""
-
-
-def _warn_if_absurd(
-    scheduler: Scheduler, costs: CostModel, n_workers: int, max_time: float | None
-) -> None:
-    """Millisecond jobs on a budget of hours start hundreds of millions of trials (and fill the
-    memory with their trace): say so before the run, with what to change."""
-    if max_time is None or scheduler.max_trials is not None:
-        return
-    hint = costs.seconds_hint()
-    if hint is None:
-        return
-    could = math.inf if hint <= 0 else n_workers * max_time / hint
-    if could > MANY_TRIALS:
-        shown = "unboundedly many" if math.isinf(could) else f"about {could:.2g}"
-        warnings.warn(
-            f"max_time={max_time:g} s on {n_workers} workers with jobs of ~{hint:.3g} s "
-            f"({type(costs).__name__}) could start {shown} trials; give max_trials (or a finite "
-            f"searcher, e.g. a table's) or a smaller max_time",
-            BudgetWarning,
-            stacklevel=3,
-        )
-
-
-def _journal_path(journal: str | os.PathLike[str] | None) -> Path | None:
-    if journal is None:
-        return None
-    path = Path(journal)
-    return path if path.suffix == ".jsonl" else path / JOURNAL
 
 
 class _Clock:

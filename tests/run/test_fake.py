@@ -100,7 +100,7 @@ def test_a_killed_worker_dies_mid_epoch_and_says_so():
     backend = FakeBackend(epoch_seconds=2.0)
     backend.start(WorkerSlot(0, "fake", None), dumps_objective(steady))
     assert backend.wait(1.0) == [(0, Ready())]
-    spec = JobSpec(0, {"x": 0.5, "max_epochs": 4}, 0, 4, None, {"resource_attr": "epoch"})
+    spec = JobSpec(0, {"x": 0.5, "max_epochs": 4}, 0, 4, None)
     backend.send(0, RunJob(spec))
     assert backend.quiescent()  # its report comes at t = 2, not at this instant
     [(worker, report)] = backend.wait(10.0)
@@ -108,7 +108,7 @@ def test_a_killed_worker_dies_mid_epoch_and_says_so():
     backend.send(0, "stop")
     assert backend.wait(10.0) == [(0, Stopped(0))]
     backend.send(0, RunJob(spec))
-    backend.kill(0)
+    backend.die(0)
     assert backend.wait(10.0) == [(0, Died("killed"))]
     assert backend.wait(100.0) == [] and backend.clock() == 100.0
     backend.close()
@@ -121,7 +121,7 @@ def test_a_bad_epoch_seconds_is_refused():
 
 def test_messages_to_workers_it_does_not_know_are_dropped():
     backend = FakeBackend()
-    backend.stop(3)
+    backend.kill(3)
     backend.send(3, "continue")
     assert backend.wait(1.0) == [] and backend.clock() == 1.0
     backend.close()

@@ -11,8 +11,8 @@ import pytest
 from ashasim.driver import Driver
 from ashasim.events import JOURNAL, JobEnded, Trace
 from ashasim.run import ResumeError, Tuner
-from ashasim.run import tuner as tuner_module
 from ashasim.run.backend import WorkerSlot
+from ashasim.run.configs import Fake
 from ashasim.run.executor import WAIT_NOTICE, Execution, NoWorkersError
 from ashasim.run.fake import FakeBackend
 from ashasim.run.ray_backend import ClusterUnreachableError, check_reachable
@@ -59,13 +59,13 @@ def test_a_run_whose_nodes_are_all_gone_stops_and_resumes(tmp_path, monkeypatch,
     workers again ends with the uninterrupted run's results."""
     clean = tuner(tmp_path / "clean", kind).run()
     run = tuner(tmp_path / "run", kind, placement_timeout=30.0)
-    made = tuner_module.make_backend
 
-    def lost_nodes(*args):
-        fake = made(*args)
-        return LostNodes(fake._epoch_seconds, placed=2, resource_attr="epoch", dies=fake.dies)
+    def lost_nodes(config, slots, resource_attr):
+        return LostNodes(
+            config.epoch_seconds, placed=2, resource_attr=resource_attr, dies=config.dies
+        )
 
-    monkeypatch.setattr(tuner_module, "make_backend", lost_nodes)
+    monkeypatch.setattr(Fake, "build", lost_nodes)
     with pytest.raises(NoWorkersError, match=r"no worker could be started for 30 s"):
         run.run()
     journal = (tmp_path / "run" / JOURNAL).read_text()

@@ -181,7 +181,7 @@ def test_the_reporter_tells_the_driver_when_a_checkpoint_was_filed(tmp_path):
             return "continue"
 
     channel = Replies()
-    spec = JobSpec(1, {}, 0, 3, str(tmp_path / "trial_1"), {"resource_attr": "epoch"})
+    spec = JobSpec(1, {}, 0, 3, str(tmp_path / "trial_1"))
     token = set_context(JobContext(spec, channel))
     try:
         report = Reporter()

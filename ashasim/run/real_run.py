@@ -1,0 +1,393 @@
+"""A framed run on real workers: the one driver through the real-time loop, journaled, resumable.
+
+``RealRun.new`` turns a checked ``Frame`` (``ashasim.frame``), an objective, a backend config and
+a checkpoint config into the settings a run directory keeps (``ashasim.run.settings``), checking
+what only a real run needs (the objective can be sent to workers, the scheduler is fresh, the
+directory holds no run); nothing is written before every check has passed. ``RealRun.resume``
+reads a run directory's settings back, applies the changes it was given, and catches the saved
+scheduler up with the journal (``ashasim.run.resume``), so the result is the same as if the run
+had never stopped; or it refuses in one line (``ResumeError``) without touching the directory.
+
+One driver per run directory: a new run and a resume hold the directory's lock
+(``ashasim.run.lock``) from before they read or write anything there until the run ends.
+``ashasim.Experiment`` and ``ashasim.Tuner`` are the builders users call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+
+from ashasim.core.jobs import Job
+from ashasim.driver import Driver, RunError
+from ashasim.events import JOURNAL, JobEnded, Trace
+from ashasim.frame import Frame
+from ashasim.progress import Progress
+from ashasim.run.configs import BackendConfig, Checkpoints, Local
+from ashasim.run.context import JobSpec
+from ashasim.run.executor import Execution
+from ashasim.run.lock import RunDirectoryBusyError, RunLock
+from ashasim.run.preflight import check_first_worker
+from ashasim.run.resume import ResumeError, ResumePoint, catch_up
+from ashasim.run.settings import (
+    STATE_FILE,
+    RunSettings,
+    identity,
+    load_settings,
+    objective_name,
+    objective_origin,
+    read_run_journal,
+    restore_objective,
+    save_settings,
+    why_taken,
+)
+from ashasim.run.storage import join, probe_clean
+from ashasim.run.worker import dumps_objective
+
+__all__ = ["DEFAULT_ROOT", "AllTrialsFailedError", "Display", "RealRun"]
+
+DEFAULT_ROOT = Path("runs")  # where a run without a directory goes: runs/<name>
+
+
+@dataclasses.dataclass(frozen=True)
+class Display:
+    """How a run shows itself, which is not a setting of the run: *quiet* (no progress line),
+    *print_every* (a plain status line on stdout every so many seconds, for notebooks and logs),
+    *progress* (a display of the caller's own, like ``ashasim.progress.Progress``)."""
+
+    quiet: bool = False
+    print_every: float | None = None
+    progress: Progress | None = None
+
+
+class RealRun:
+    """A run directory's settings, ready to run (``run``); see the module docstring."""
+
+    def __init__(self, settings: RunSettings, digest: str, display: Display) -> None:
+        self.settings = settings
+        self.frame = settings.frame
+        self.directory: Path = settings.frame.directory  # type: ignore[assignment]
+        self.digest = digest
+        self.display = display
+        self.slots = settings.backend.slots(settings.frame.n_workers)
+        self.checkpoint_root = settings.checkpoints.root(self.directory)
+        self.saved: bytes | None = None  # the settings to write (a new run only)
+        self.trace: Trace | None = None
+
+    @classmethod
+    def new(
+        cls,
+        frame: Frame,
+        objective: Callable[..., Any],
+        *,
+        backend: BackendConfig | None = None,
+        checkpoints: Checkpoints | None = None,
+        name: str | None = None,
+        display: Display | None = None,
+        return_ends_trial: bool = False,
+    ) -> RealRun:
+        """Check what a new real run needs beyond its frame; write nothing."""
+        backend = Local() if backend is None else backend
+        checkpoints = Checkpoints() if checkpoints is None else checkpoints
+        _check_new(frame, objective, backend, checkpoints)
+        scheduler = frame.scheduler
+        name = name or default_name(scheduler)
+        frame = frame.replace(directory=frame.directory or DEFAULT_ROOT / name)
+        taken = why_taken(frame.directory)  # type: ignore[arg-type]
+        if taken:
+            raise ValueError(f"experiment_dir {taken}")
+        frame.limit_trials()
+        try:
+            shipped = dumps_objective(objective, ship=backend.remote)
+        except Exception as error:
+            raise ValueError(
+                f"objective cannot be sent to workers (cloudpickle: {type(error).__name__}: "
+                f"{error}); define it at module level or make what it refers to picklable"
+            ) from None
+        settings = RunSettings(
+            frame=frame,
+            objective=shipped,
+            config_space=dict(scheduler.config_space),
+            backend=backend,
+            checkpoints=checkpoints,
+            name=name,
+            objective_name=objective_name(objective),
+            origin=objective_origin(objective),
+            return_ends_trial=bool(return_ends_trial),
+            print_every=(display or Display()).print_every,
+        )
+        try:  # saved now, so a scheduler that cannot be saved fails before anything is written
+            saved = cloudpickle.dumps(settings)
+        except Exception as error:
+            raise ValueError(
+                f"scheduler cannot be saved for resume (cloudpickle: {type(error).__name__}: "
+                f"{error})"
+            ) from None
+        run = cls(settings, hashlib.sha256(saved).hexdigest(), display or Display())
+        run.saved = saved
+        return run
+
+    @classmethod
+    def resume(
+        cls, directory: str | Path, changes: Mapping[str, Any], display: Display | None = None
+    ) -> RealRun:
+        """The run in *directory* with *changes* to its frame (``stop``, ``faults``, ``durable``,
+        ``outputs``) or its ``backend``; checked, nothing read but the directory's files.
+        The catch-up with the journal happens in ``run``, under the directory's lock."""
+        unknown = sorted(set(changes) - {*_FRAME_CHANGES, "backend"})
+        if unknown:
+            raise ValueError(
+                f"resume cannot change {unknown[0]}; it may change "
+                f"{', '.join(sorted({*_FRAME_CHANGES, 'backend'}))}"
+            )
+        directory = Path(directory)
+        if not (directory / STATE_FILE).is_file():
+            raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})")
+        if not (directory / JOURNAL).is_file():
+            raise ResumeError(
+                f"{directory} holds {STATE_FILE} but no {JOURNAL}: the run never started, or "
+                f"its journal was removed; nothing to resume"
+            )
+        run = cls.__new__(cls)
+        run.directory, run.display, run.trace, run.saved = (
+            directory,
+            display or Display(),
+            None,
+            None,
+        )
+        run.changes = dict(changes)  # applied once the lock is held (``_load``)
+        return run
+
+    # -- running --------------------------------------------------------------------------------
+
+    def run(self) -> Trace:
+        """Run until the scheduler is done, the stop fires, Ctrl-C (which cancels running jobs,
+        keeps the journal, and re-raises KeyboardInterrupt) or SIGTERM (the same, then
+        ``Terminated``, a SystemExit with status 143).
+
+        Raises ``AllTrialsFailedError`` when every trial failed (nothing was learned; the last
+        error is in the message), after the journal is complete.
+        """
+        resuming = self.saved is None
+        if not resuming:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        with RunLock(self.directory) as lock:
+            if resuming:
+                point, header, events = self._load()
+            else:
+                taken = why_taken(self.directory)
+                if taken:  # another driver made it since the run was framed
+                    raise RunDirectoryBusyError(f"experiment_dir {taken}")
+                point, header, events = ResumePoint(), None, []
+            trace = self._execute(lock, point, header, events)
+            self.frame.write_outputs(trace)
+        _check_something_worked(trace)
+        return trace
+
+    def _execute(
+        self, lock: RunLock, point: ResumePoint, header: dict[str, Any] | None, events: list[Any]
+    ) -> Trace:
+        settings, frame = self.settings, self.frame
+        backend = settings.backend.build(self.slots, frame.scheduler.resource_attr)
+        probe, ready = check_first_worker(  # before anything is written: it may fail
+            backend,
+            self.slots[0],
+            settings.objective,
+            self.checkpoint_root,
+            settings.backend.placement_timeout,
+            remote=settings.backend.remote,
+        )
+        lock.mark()
+        trace, offset = self._open_trace(point, header, events)
+        self.trace = trace
+        faults = frame.faults
+        driver = Driver(
+            frame.scheduler,
+            trace,
+            frame.n_workers,
+            max_failures=faults.max_failures,
+            idle=(),
+            return_ends_trial=settings.return_ends_trial,
+            max_retries=faults.max_retries,
+            retry_on_error=faults.retry_on_error,
+        )
+        driver.retries.update(point.retries)
+        driver.requeue(point.requeue)
+        try:
+            Execution(
+                driver,
+                backend,
+                self.slots,
+                settings.objective,
+                self._spec,
+                deadline=frame.stop.time,
+                offset=offset,
+                progress=self._progress(),
+                trial_timeout=faults.trial_timeout,
+                ran=point.ran,
+                placement_timeout=settings.backend.placement_timeout,
+                probe=probe,
+                ready=ready,
+            ).run()
+        finally:
+            trace.close()
+            if probe is not None:
+                probe_clean(*probe)
+        return trace
+
+    def _load(self) -> tuple[ResumePoint, dict[str, Any], list[Any]]:
+        """Read and check everything a resume needs, writing nothing: the saved settings with
+        the changes, the journal, that both belong to one run, the objective, and the journal's
+        calls replayed on the saved scheduler."""
+        directory = self.directory
+        settings, digest = load_settings(directory)
+        settings = _changed(settings, self.changes, directory)
+        try:
+            RealRun.__init__(self, settings, digest, self.display)
+        except ValueError as error:  # e.g. its GPUs are not on this machine
+            raise ResumeError(f"cannot run the saved settings here: {error}") from None
+        header, events = read_run_journal(directory, settings, digest)
+        restore_objective(settings)
+        point = catch_up(self.frame.scheduler, events, self.frame.n_workers)
+        self.frame.limit_trials()  # a new stop's budget, after the catch-up (never undoes one)
+        return point, header, events
+
+    def _open_trace(
+        self, point: ResumePoint, header: dict[str, Any] | None, events: list[Any]
+    ) -> tuple[Trace, float]:
+        """The run's trace (a new journal after tuner.pkl, or the old one reopened) and the run
+        time already spent."""
+        journal, durable = self.directory / JOURNAL, self.frame.durable
+        if header is None:
+            save_settings(self.directory, self.saved)  # type: ignore[arg-type]
+            return Trace(self._header(), journal=journal, durable=durable), 0.0
+        trace = Trace(header, journal=journal, append=True, events=events, durable=durable)
+        offset = events[-1].t if events else 0.0
+        # Jobs the journal never saw end were cut by the crash: end them where it stopped.
+        for worker, trial_id, reached, reason in point.open_jobs:
+            why = "the driver stopped before this job ended"
+            trace.record(JobEnded(offset, worker, trial_id, reached, reason, why))
+        return trace, offset
+
+    def _header(self) -> dict[str, Any]:
+        settings = self.settings
+        fields = {
+            "devices": [slot.device for slot in self.slots],
+            "backend": type(settings.backend).__name__.lower(),
+            "name": settings.name,
+            "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "max_wallclock_time": self.frame.stop.time,
+            **identity(settings, self.digest),
+        }
+        return self.frame.header("wallclock", fields)
+
+    def _spec(self, job: Job) -> JobSpec:
+        return JobSpec(
+            job.trial_id,
+            dict(job.config),
+            job.resume_from,
+            job.milestone,
+            join(self.checkpoint_root, f"trial_{job.trial_id}"),
+            resource_attr=self.frame.scheduler.resource_attr,
+            retrain_on_miss=self.settings.checkpoints.retrain_on_miss,
+        )
+
+    def _progress(self) -> Progress:
+        display = self.display
+        if display.progress is not None:
+            return display.progress
+        every = self.settings.print_every if display.print_every is None else display.print_every
+        if every is not None and not display.quiet:
+            return Progress("tune", interval=every, stream=sys.stdout, lines=True)
+        return Progress("tune", quiet=display.quiet)
+
+
+_FRAME_CHANGES = ("stop", "faults", "durable", "outputs")
+
+
+def _check_new(
+    frame: Frame, objective: Any, backend: BackendConfig, checkpoints: Checkpoints
+) -> None:
+    if not isinstance(frame, Frame):
+        raise ValueError(f"frame must be an ashasim Frame or Experiment, got {frame!r}")
+    if not callable(objective):
+        raise ValueError(f"objective must be a function of the config, got {objective!r}")
+    if frame.scheduler.n_trials:
+        raise ValueError(
+            "scheduler has been used already; give the run a fresh one (a run directory "
+            "keeps it as it was before its first call, to resume)"
+        )
+    if not hasattr(backend, "build") or not hasattr(backend, "slots"):
+        raise ValueError(f"backend must be Local(...), Ray(...) or Fake(...), got {backend!r}")
+    if not isinstance(checkpoints, Checkpoints):
+        raise ValueError(f"checkpoints must be Checkpoints(...), got {checkpoints!r}")
+    backend.slots(frame.n_workers)  # n_workers fits the devices
+
+
+def _changed(settings: RunSettings, changes: Mapping[str, Any], directory: Path) -> RunSettings:
+    """The saved settings with a resume's changes, checked again; the frame's directory is the
+    one resumed (a run directory may have been moved). ``faults`` and ``backend`` may be given
+    whole, or as a mapping of the fields to change in the saved one."""
+    frame = settings.frame
+    updates: dict[str, Any] = {"directory": directory}
+    for key in _FRAME_CHANGES:
+        if key in changes:
+            updates[key] = _updated(key, getattr(frame, key), changes[key], directory)
+    backend = _updated("backend", settings.backend, changes.get("backend", {}), directory)
+    if type(backend) is not type(settings.backend):
+        raise ResumeError(
+            f"backend: the run in {directory} uses {_kind(settings.backend)}, not {_kind(backend)}"
+        )
+    try:
+        frame = frame.replace(**updates)
+    except ValueError as error:
+        raise ResumeError(f"the resumed run would never end: {error}") from None
+    return dataclasses.replace(settings, frame=frame, backend=backend)
+
+
+def _updated(name: str, saved: Any, change: Any, directory: Path) -> Any:
+    if not isinstance(change, Mapping):
+        return change
+    for field in change:
+        if not hasattr(saved, field):
+            owner = "Ray" if field in ("address", "num_cpus") else f"one with {field}"
+            raise ResumeError(f"{field}: the run in {directory} uses {_kind(saved)}, not {owner}")
+    return dataclasses.replace(saved, **change)
+
+
+def _kind(config: Any) -> str:
+    """How errors name a backend: "the 'fake' backend", as ``Tuner(backend=...)`` spells it."""
+    return f"the {type(config).__name__.lower()!r} backend"
+
+
+def default_name(scheduler: Any) -> str:
+    stamp = _dt.datetime.now().strftime("%Y-%m-%d-%H-%M-%S-%f")[:-3]
+    return f"{type(scheduler).__name__.lower()}-{stamp}"
+
+
+class AllTrialsFailedError(RunError):
+    """Every trial of the run failed: nothing was learned (the journal is complete)."""
+
+
+def _check_something_worked(trace: Trace) -> None:
+    """A run in which every trial failed learned nothing: an error, with the last failure's."""
+    failed: dict[int, str] = {}
+    for event in trace.events:
+        if type(event) is JobEnded and event.reason == "failed":
+            failed[event.trial_id] = event.error or "?"
+    trials = trace.trial_ids
+    if trials and len(failed) == len(trials):
+        last = next(
+            e for e in reversed(trace.events) if type(e) is JobEnded and e.reason == "failed"
+        )
+        raise AllTrialsFailedError(
+            f"every trial failed ({len(trials)} of {len(trials)}); nothing was learned. The last "
+            f"error (trial {last.trial_id}):\n{last.error}"
+        )
