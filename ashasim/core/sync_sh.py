@@ -19,6 +19,13 @@ SH, and what an objective without checkpoints does anyway).
 
 A failed trial is dropped from its bracket: the barrier no longer waits for it and it is not
 promoted, so n_k counts the trials that reported at rung k and did not fail before it closed.
+
+A bracket cut short (the trial budget or the searcher ran out before it started its n0 trials)
+promotes floor(n_k/eta) of the n_k it has, like any other; with ``planned_quota=True`` it
+promotes as many as the full bracket would have, floor(n0 / eta**(k+1)) from rung k, of those it
+has, so its best trials still reach r_max, as Ray Tune's HyperBand trains them (Ray keeps the
+planned ceil(n/eta) of a bracket however few trials joined it). A run of 4 trials in a bracket
+planned for 9 (eta 3) then trains its best trial to r_max instead of stopping it at rung 1.
 """
 
 from __future__ import annotations
@@ -43,7 +50,9 @@ class ShBracket:
         self.index = index
         self.levels = levels
         self.rung = 0
+        self.n0 = n0
         self.to_start = n0  # new trials still to start at rung 0
+        self.cut_short = False  # the budget ended before the bracket started its n0 trials
         self.queue: deque[int] = deque()  # promoted into the current rung, not yet handed out
         self.outstanding: set[int] = set()  # handed out, not yet reported at the milestone
         self.results: dict[int, float] = {}  # trial_id -> score at the current rung
@@ -58,6 +67,15 @@ class ShBracket:
         """Every job of the current rung has been handed out and has reported or failed."""
         return self.to_start == 0 and not self.queue and not self.outstanding
 
+    def quota(self, reduction_factor: int, planned: bool) -> int:
+        """How many of the current rung's results go on: floor(n_k/eta) (Li et al.); with
+        *planned*, a bracket cut short promotes what the full bracket would have, of those it
+        has (module docstring)."""
+        if planned and self.cut_short:
+            planned = self.n0 // reduction_factor ** (self.rung + 1)
+            return min(len(self.results), planned)
+        return promotion_quota(len(self.results), reduction_factor)
+
     def ranked(self) -> list[int]:
         """Trial ids of the current rung's results, best first (ties: lower trial_id)."""
         return [tid for _, tid in sorted((s, tid) for tid, s in self.results.items())]
@@ -70,7 +88,8 @@ class SyncSH(SchedulerBase):
     *rung_levels*: explicit rung levels instead of r_min * eta**k (as in ``ASHA``). *n0*: trials
     per bracket at r_min (default eta**K, K = number of rung levels above r_min). *overlap*: "none",
     "top-rung" (default) or "always". *resume*: continue promoted trials (True) or retrain them
-    (False).
+    (False). *planned_quota*: a bracket cut short by the trial budget promotes its full size's
+    quota (Ray Tune's rule; module docstring) instead of floor(n_k/eta) of what it has.
     Other options as in ``SchedulerBase``.
     """
 
@@ -87,6 +106,7 @@ class SyncSH(SchedulerBase):
         n0: int | None = None,
         overlap: str = OVERLAP,
         resume: bool = True,
+        planned_quota: bool = False,
         **common: Any,
     ) -> None:
         super().__init__(config_space, max_t=max_t, **common)
@@ -98,6 +118,7 @@ class SyncSH(SchedulerBase):
         )
         self.overlap = check_choice("overlap", overlap, OVERLAPS)
         self.resume = check_flag("resume", resume)
+        self.planned_quota = check_flag("planned_quota", planned_quota)
         self._active: dict[int, ShBracket] = {}  # insertion order = age
         self._n_brackets = 0
 
@@ -153,7 +174,7 @@ class SyncSH(SchedulerBase):
             return None
         trial = self._new_trial(bracket.levels[0], bracket=bracket.index)
         if trial is None:  # no trial budget or no config left: the bracket starts no more
-            bracket.to_start = 0
+            bracket.to_start, bracket.cut_short = 0, True
             self._close_rung_if_complete(bracket)
             return self._dispatch(bracket) if bracket.index in self._active else None
         self._started(bracket, trial)
@@ -161,7 +182,9 @@ class SyncSH(SchedulerBase):
 
     def _started(self, bracket: ShBracket, trial: Trial) -> None:
         bracket.outstanding.add(trial.trial_id)
-        bracket.to_start = 0 if self.trials_exhausted else bracket.to_start - 1
+        bracket.to_start -= 1
+        if self.trials_exhausted and bracket.to_start > 0:
+            bracket.to_start, bracket.cut_short = 0, True
 
     def _on_report(self, trial: Trial, resource: int, metric: float) -> Decision:
         if resource == trial.milestone:
@@ -185,7 +208,7 @@ class SyncSH(SchedulerBase):
         """The barrier: once the rung is complete, promote its top floor(n/eta) together."""
         if not bracket.barrier_open:
             return
-        quota = promotion_quota(len(bracket.results), self.reduction_factor)
+        quota = bracket.quota(self.reduction_factor, self.planned_quota)
         if bracket.at_top or quota == 0:
             del self._active[bracket.index]
             return

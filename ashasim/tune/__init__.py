@@ -63,6 +63,7 @@ from ashasim.tune.session import (
     get_trial_name,
     report,
 )
+from ashasim.tune.stopping import Stopper
 
 __all__ = [
     "ASHAScheduler",
@@ -78,6 +79,7 @@ __all__ = [
     "HyperBandScheduler",
     "JupyterNotebookReporter",
     "ProgressReporter",
+    "Stopper",
     "Trial",
     "TuneBOHB",
     "TuneError",
@@ -125,7 +127,6 @@ NOT_PROVIDED = {
     "qlograndint": "not provided; use lograndint or qrandint",
     "qrandn": "not provided; use randn or quniform",
     "PlacementGroupFactory": "placement groups; resources_per_trial takes {'cpu': c, 'gpu': g}",
-    "Stopper": "stopper objects; stop takes {time_attr: limit}, time_budget_s the whole run",
 }
 
 

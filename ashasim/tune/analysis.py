@@ -24,43 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from ashasim.events import JOURNAL, JobEnded, JobStarted, Trace, load_experiment
-from ashasim.tune.checkpoints import Checkpoint, latest_stored, materialize
-from ashasim.tune.configs import SEP, trial_name, unflatten
-from ashasim.tune.session import RESULT_FILE
+from ashasim.tune.checkpoints import Checkpoint, best_copy, latest_stored, materialize
+from ashasim.tune.configs import flatten_result, trial_name, unflatten
+from ashasim.tune.results import read_results
 
 __all__ = ["META_FILE", "SCOPES", "ExperimentAnalysis", "Trial", "load_trials", "read_results"]
 
 META_FILE = "tune.json"
 SCOPES = ("all", "last", "avg", "last-5-avg", "last-10-avg")
-
-
-def read_results(trial_dir: Path) -> list[dict[str, Any]]:
-    """A trial's reports from its ``result.json``, one per training_iteration (a report made
-    twice, around a crash and its resume, counts once: the later one), in order."""
-    path = trial_dir / RESULT_FILE
-    if not path.exists():
-        return []
-    rows: dict[Any, dict[str, Any]] = {}
-    with open(path, encoding="utf-8") as stream:
-        for line in stream:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by a crash
-            rows[row.get("training_iteration", len(rows))] = row
-    return [rows[key] for key in sorted(rows, key=lambda k: (not isinstance(k, int), k))]
-
-
-def flatten_result(result: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested result dicts as "a/b" columns (Ray Tune's dataframe columns)."""
-    flat: dict[str, Any] = {}
-    for key, value in result.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            flat.update(flatten_result(value, f"{name}{SEP}"))
-        else:
-            flat[name] = value
-    return flat
 
 
 @dataclass
@@ -281,17 +252,20 @@ class ExperimentAnalysis:
         mode: str | None = None,
         return_path: bool = False,
     ) -> Checkpoint | str | None:
-        """The checkpoint of *trial* (default: the best trial). ashasim keeps a trial's newest
-        checkpoint only (older ones are pruned as the journal moves on), so this is that one,
-        where Ray Tune would pick the trial's best-scoring checkpoint among those it kept."""
+        """The checkpoint of *trial* (default: the best trial) saved with its best *metric*
+        (results of NaN or inf left out), among those its directory kept; None if none."""
+        metric, mode = self._metric_mode(metric, mode, "get_best_checkpoint")
         if trial is None:
             trial = self.get_best_trial(metric, mode)
-        checkpoint = None if trial is None else trial.checkpoint
+        checkpoint = None
+        if trial is not None and trial.logdir is not None:
+            checkpoint = best_copy(Path(trial.logdir), trial.results, metric, mode)
         if checkpoint is None or not return_path:
             return checkpoint
         return checkpoint.path
 
     def get_last_checkpoint(self, trial: Trial | None = None, **kwargs: Any) -> Checkpoint | None:
+        """The newest checkpoint of *trial* (default: the best trial)."""
         trial = trial or self.get_best_trial(kwargs.get("metric"), kwargs.get("mode"))
         return None if trial is None else trial.checkpoint
 
@@ -312,8 +286,9 @@ class ExperimentAnalysis:
 
     @property
     def best_checkpoint(self) -> Checkpoint | None:
-        trial = self.best_trial
-        return None if trial is None else trial.checkpoint
+        """The best trial's checkpoint saved with its best result (Ray Tune's)."""
+        found = self.get_best_checkpoint(self.best_trial)
+        return found if isinstance(found, Checkpoint) else None
 
     @property
     def best_result(self) -> dict[str, Any] | None:

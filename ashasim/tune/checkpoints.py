@@ -9,7 +9,10 @@ everything ashasim's store does, for free. The state also carries the trial's it
 and total time, which Ray Tune restores with a checkpoint.
 
 A directory comes back as files again in the trial's directory (``checkpoint_<iteration>``):
-for the trainable that resumes, and for ``ExperimentAnalysis.get_best_checkpoint``. Packing
+for the trainable that resumes. The trial's directory also keeps a copy of every checkpoint as
+it is saved (Ray Tune's layout), so that ``ExperimentAnalysis.get_best_checkpoint`` can return
+the one saved with the best result; ``keep_checkpoints_num`` (with ``checkpoint_score_attr``)
+deletes all but the best N of those copies, as Ray Tune does (``prune_copies``). Packing
 copies the files through memory, which suits the model checkpoints of a tuning run; a
 checkpoint of many gigabytes would rather be written straight to shared storage by the
 trainable, with its path reported.
@@ -18,6 +21,7 @@ trainable, with its path reported.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import pickle
 import re
@@ -27,10 +31,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MARK", "Checkpoint", "latest_stored", "materialize", "pack", "unpack"]
+__all__ = [
+    "MARK",
+    "Checkpoint",
+    "KeepPolicy",
+    "best_copy",
+    "copy_name",
+    "latest_stored",
+    "materialize",
+    "pack",
+    "prune_copies",
+    "unpack",
+]
 
 MARK = "ashasim.tune"  # key of the façade's checkpoint states
 _FILED = re.compile(r"^resource_(\d+)\.pt$")
+_COPY = re.compile(r"^checkpoint_(\d+)$")
 
 
 class Checkpoint:
@@ -95,10 +111,59 @@ def unpack(files: dict[str, bytes], directory: Path) -> Path:
     return directory
 
 
+def copy_name(iteration: int) -> str:
+    """The directory of the checkpoint saved with report number *iteration*."""
+    return f"checkpoint_{int(iteration):06d}"
+
+
 def materialize(state: dict[str, Any], trial_dir: Path) -> Checkpoint:
     """A façade state's files as ``<trial_dir>/checkpoint_<iteration>``."""
-    name = f"checkpoint_{int(state['training_iteration']):06d}"
-    return Checkpoint(unpack(state["files"], trial_dir / name))
+    return Checkpoint(unpack(state["files"], trial_dir / copy_name(state["training_iteration"])))
+
+
+class KeepPolicy:
+    """Ray Tune's ``keep_checkpoints_num`` and ``checkpoint_score_attr`` ("min-" prefix: lower
+    is better; no attribute: keep the newest)."""
+
+    def __init__(self, keep: int, score_attr: str | None) -> None:
+        self.keep = keep
+        self.mode = "min" if score_attr and score_attr.startswith("min-") else "max"
+        self.attr = score_attr[4:] if score_attr and score_attr.startswith("min-") else score_attr
+
+
+def _scored_copies(
+    trial_dir: Path, results: list[dict[str, Any]], attr: str | None, mode: str
+) -> list[tuple[float, int]]:
+    """(sort key, iteration) of the kept copies, best first; newest first without *attr*."""
+    by_iteration = {row.get("training_iteration"): row for row in results}
+    found = []
+    for path in trial_dir.iterdir() if trial_dir.is_dir() else ():
+        match = _COPY.match(path.name)
+        if match is None or not path.is_dir():
+            continue
+        iteration = int(match.group(1))
+        if attr is None:
+            found.append((-float(iteration), iteration))
+            continue
+        value = by_iteration.get(iteration, {}).get(attr)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            found.append(((value if mode == "min" else -value), iteration))
+    return sorted(found)
+
+
+def prune_copies(trial_dir: Path, results: list[dict[str, Any]], policy: KeepPolicy) -> None:
+    """Delete the copies beyond the best ``policy.keep`` (copies not yet scored stay)."""
+    ranked = _scored_copies(trial_dir, results, policy.attr, policy.mode)
+    for _, iteration in ranked[policy.keep :]:
+        shutil.rmtree(trial_dir / copy_name(iteration), ignore_errors=True)
+
+
+def best_copy(
+    trial_dir: Path, results: list[dict[str, Any]], metric: str, mode: str
+) -> Checkpoint | None:
+    """The kept checkpoint saved with the best *metric* (ties: the older), or None."""
+    ranked = _scored_copies(trial_dir, results, metric, mode)
+    return Checkpoint(trial_dir / copy_name(ranked[0][1])) if ranked else None
 
 
 def latest_stored(store: Path) -> tuple[int, dict[str, Any]] | None:

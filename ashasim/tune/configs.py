@@ -14,7 +14,7 @@ from typing import Any
 
 from ashasim.space import Domain
 
-__all__ = ["SEP", "flatten", "trainable_name", "trial_name", "unflatten"]
+__all__ = ["SEP", "flatten", "flatten_result", "trainable_name", "trial_name", "unflatten"]
 
 SEP = "/"
 
@@ -67,3 +67,15 @@ def trainable_name(trainable: Callable[..., Any]) -> str:
 def trial_name(prefix: str, trial_id: int) -> str:
     """``train_mnist_00003``: the trial's name and the name of its directory."""
     return f"{prefix}_{trial_id:05d}"
+
+
+def flatten_result(result: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested result dicts as "a/b" columns (Ray Tune's dataframe columns)."""
+    flat: dict[str, Any] = {}
+    for key, value in result.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten_result(value, f"{name}{SEP}"))
+        else:
+            flat[name] = value
+    return flat

@@ -18,7 +18,8 @@ from typing import Any
 
 from ashasim.checks import check_int, check_number
 from ashasim.progress import format_seconds
-from ashasim.tune.analysis import Trial, flatten_result
+from ashasim.tune.analysis import Trial
+from ashasim.tune.configs import flatten_result
 
 __all__ = ["CLIReporter", "JupyterNotebookReporter", "LiveTable", "ProgressReporter"]
 

@@ -19,7 +19,6 @@ Ray Tune                           ashasim
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,6 +27,7 @@ from ashasim.core import ASHA, AsyncHyperband, RandomSearch, SyncHyperband
 from ashasim.core.asha import ASHA_TYPES
 from ashasim.core.base import SchedulerBase
 from ashasim.core.defaults import OVERLAPS
+from ashasim.core.hyperband import hyperband_brackets
 from ashasim.search import Searcher
 
 __all__ = [
@@ -113,6 +113,11 @@ class TrialScheduler:
 
     def describe(self) -> str:
         return self.ray_name
+
+    def notice(self) -> str | None:
+        """One line printed once at the start where this scheduler deliberately decides
+        otherwise than Ray Tune's; None where it does not."""
+        return None
 
 
 class FIFOScheduler(TrialScheduler):
@@ -219,9 +224,12 @@ class HyperBandScheduler(TrialScheduler):
     chapter's figure (see ``ashasim.core.SyncSH``).
 
     Differences: bracket sizes follow Li et al.'s Algorithm 1 (ceil((s_max+1)/(s+1) eta^s)
-    trials at max_t eta^-s), where Ray Tune rounds its own way and fills brackets as trials
-    arrive; a trial that cannot checkpoint retrains from scratch when it resumes (its reports
-    up to the pause are not counted twice).
+    trials at max_t eta^-s), most aggressive bracket first, where Ray Tune starts with the least
+    aggressive one (trials straight to max_t); the run says so in one line at its start
+    (``notice``). As in Ray Tune, a bracket with fewer trials than planned (``num_samples``
+    smaller than the bracket) still trains its best trials to max_t: it promotes the planned
+    quota of those it has (``SyncSH(planned_quota=True)``). A trial that cannot checkpoint
+    retrains from scratch when it resumes (its reports up to the pause are not counted twice).
     """
 
     ray_name = "HyperBandScheduler"
@@ -256,19 +264,36 @@ class HyperBandScheduler(TrialScheduler):
             reduction_factor=self.reduction_factor,
             overlap=self.overlap,
             resume=True,
+            planned_quota=True,  # Ray Tune's: a bracket short of trials still reaches max_t
             **common,
         )
 
+    def brackets(self) -> list[tuple[int, int]]:
+        """(trials, first resource) of each bracket, in the order ashasim runs them."""
+        if self.max_t <= 1:
+            return [(1, self.max_t)]
+        return hyperband_brackets(1, self.max_t, self.reduction_factor)
+
     def describe(self) -> str:
-        s_max = math.floor(math.log(self.max_t, self.reduction_factor) + 1e-9)
         return (
             f"{self.ray_name}: max_t={self.max_t}, reduction_factor={self.reduction_factor}, "
-            f"{s_max + 1} brackets, overlap={self.overlap}"
+            f"{len(self.brackets())} brackets, overlap={self.overlap}"
+        )
+
+    def notice(self) -> str | None:
+        plan = ", ".join(f"{n} trials from {r}" for n, r in self.brackets())
+        return (
+            f"Note: {self.ray_name} runs Li et al.'s brackets most aggressive first ({plan} "
+            f"{self.time_attr}); Ray Tune starts with the least aggressive one"
         )
 
 
 class HyperBandForBOHB(HyperBandScheduler):
     """Ray Tune's HyperBand for BOHB: the same synchronous Hyperband; paired with ``TuneBOHB``
-    (the KDE searcher) it is ashasim's BOHB (Falkner et al. 2018)."""
+    (the KDE searcher) it is ashasim's BOHB (Falkner et al. 2018). Ray Tune's BOHB runs the
+    largest bracket first too, so nothing differs there to announce."""
 
     ray_name = "HyperBandForBOHB"
+
+    def notice(self) -> str | None:
+        return None

@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
+from numbers import Number
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,20 @@ from ashasim.events.records import json_default
 from ashasim.run import checkpoint as store
 from ashasim.run.context import current_job
 from ashasim.run.reporter import Reporter
-from ashasim.tune.checkpoints import MARK, Checkpoint, materialize, pack
-from ashasim.tune.configs import trial_name, unflatten
+from ashasim.tune.checkpoints import (
+    MARK,
+    Checkpoint,
+    KeepPolicy,
+    copy_name,
+    materialize,
+    pack,
+    prune_copies,
+    unpack,
+)
+from ashasim.tune.configs import flatten_result, trial_name, unflatten
 from ashasim.tune.errors import TuneError
+from ashasim.tune.results import RESULT_FILE, read_results
+from ashasim.tune.stopping import TrialStop
 
 __all__ = [
     "RESULT_FILE",
@@ -59,8 +71,13 @@ __all__ = [
     "report",
 ]
 
-RESULT_FILE = "result.json"  # one JSON object per report, as Ray Tune writes it
 PARAMS_FILE = "params.json"
+DEFAULT_METRIC = "_metric"  # Ray Tune's key for a number a trainable returns or yields
+
+
+class _StopRequested(BaseException):
+    """A result met ``stop``: unwinds the trainable (not caught by ``except Exception``) so
+    that the job ends as if the function had returned."""
 
 
 class _Session:
@@ -110,6 +127,9 @@ class _Session:
             hostname=socket.gethostname(),
         )
         self.last = now
+        stop = trainable.stop
+        why = None if stop is None else stop.reason(self.trial_id, flatten_result(result))
+        result["done"] = why is not None
         resource = result.get(trainable.time_attr)
         if resource is None:
             raise TuneError(
@@ -121,10 +141,14 @@ class _Session:
         if isinstance(resource, (int, float)) and resource > self.resume_from:
             with open(self.trial_dir / RESULT_FILE, "a", encoding="utf-8") as stream:
                 stream.write(json.dumps(result, default=_jsonable) + "\n")
+            if trainable.keep is not None:
+                prune_copies(self.trial_dir, read_results(self.trial_dir), trainable.keep)
         try:
             Reporter()(**result)
         finally:
             os.chdir(self.trial_dir)  # the FakeBackend's threads take turns (module docstring)
+        if why is not None:
+            raise _StopRequested(why)
 
     def stage(self, files: dict[str, bytes], iteration: int) -> None:
         """A checkpoint for the report of *iteration*, the next one (ashasim files it under that
@@ -136,6 +160,7 @@ class _Session:
             "files": files,
         }
         store.save(state)
+        unpack(files, self.trial_dir / copy_name(iteration))  # the copy Ray Tune's layout keeps
 
 
 def _jsonable(value: Any) -> Any:
@@ -170,6 +195,8 @@ class FunctionTrainable:
 
     *experiment_dir*: absolute; trial ``k`` lives in ``<experiment_dir>/<prefix>_<k:05d>``.
     *metric*: required in every report (None: not checked). *time_attr*: the resource key.
+    *stop*: what ends a trial by its results (``ashasim.tune.stopping``). *keep*: how many
+    checkpoint copies the trial directory keeps (``keep_checkpoints_num``; None: all).
     """
 
     def __init__(
@@ -181,8 +208,12 @@ class FunctionTrainable:
         prefix: str,
         metric: str | None,
         time_attr: str,
+        stop: TrialStop | None = None,
+        keep: KeepPolicy | None = None,
     ) -> None:
         self.fn = fn
+        self.stop = stop
+        self.keep = keep
         self.experiment_dir = experiment_dir
         self.prefix = prefix
         self.metric = metric
@@ -210,7 +241,8 @@ class FunctionTrainable:
         token = _SESSION.set(session)
         os.chdir(trial_dir)
         try:
-            self._call(flat, session.checkpoint)
+            with contextlib.suppress(_StopRequested):
+                self._call(flat, session.checkpoint)
             if session.reports == 0 and job.resume_from == 0:
                 raise TuneError(
                     "the trainable returned without calling tune.report(); report at least "
@@ -221,12 +253,34 @@ class FunctionTrainable:
             os.chdir(previous)
 
     def _call(self, flat: Mapping[str, Any], restored: Checkpoint | None) -> None:
+        """Call the function; what it returns or yields is reported, as Ray Tune does."""
         extra = {"checkpoint_dir": restored.path if restored else None}
         extra = extra if self.takes_checkpoint else {}
         if self.with_config:
-            self.fn(unflatten(flat), **extra)
+            output = self.fn(unflatten(flat), **extra)
         else:
-            self.fn(**flat, **extra)
+            output = self.fn(**flat, **extra)
+        if inspect.isgenerator(output):
+            for value in output:
+                _report_output(value)
+        else:
+            _report_output(output)
+
+
+def _report_output(output: Any) -> None:
+    """A returned (or yielded) dict is a report, a number a report of ``_metric`` (Ray Tune's
+    function trainables); anything else is refused with Ray Tune's message."""
+    if not output:
+        return
+    if isinstance(output, Mapping):
+        report(dict(output))
+    elif isinstance(output, Number):
+        report({DEFAULT_METRIC: output})
+    else:
+        raise ValueError(
+            "Invalid return or yield value. Either return/yield a single number or a "
+            "dictionary object in your trainable function."
+        )
 
 
 # -- what a trainable calls ---------------------------------------------------------------------

@@ -139,6 +139,17 @@ class SyncModel:
         start, _ = self.s._bracket_plan(bracket)
         return self.levels[start:]
 
+    def quota(self, bracket: int, rung: int, n_results: int) -> int:
+        """How many of rung ``rung``'s results go on: floor(n/eta), or, in a bracket the trial
+        budget cut short (fewer than n0 trials started) with ``planned_quota``, the full bracket's n0 // eta**(rung+1)
+        of those there are."""
+        levels = self.levels_of(bracket)
+        _, n0 = self.s._bracket_plan(bracket)
+        started = len(self.dispatched.get((bracket, levels[0]), []))
+        if self.s.planned_quota and started < n0:
+            return min(n_results, n0 // self.eta ** (rung + 1))
+        return n_results // self.eta
+
     def check_job(self, job: Job) -> None:
         b = self.s.trial_bracket(job.trial_id)
         levels = self.levels_of(b)
@@ -152,7 +163,7 @@ class SyncModel:
                 assert t in self.reported[below] or t in self.failed, (job, t)
             results = {t: v for t, v in self.reported[below].items() if t not in self.failed}
             ranked = [t for _, t in sorted((v, t) for t, v in results.items())]
-            assert job.trial_id in ranked[: len(ranked) // self.eta]
+            assert job.trial_id in ranked[: self.quota(b, k - 1, len(ranked))]
             assert job.resume_from == (levels[k - 1] if self.s.resume else 0)
         self.dispatched.setdefault((b, job.milestone), []).append(job.trial_id)
         self.running[job.trial_id] = (b, job.milestone)
@@ -197,7 +208,8 @@ class SyncModel:
                 assert finished or self.reached_top.get(older, opened) < opened
 
     def check_exact_promotions(self) -> None:
-        """Without failures: rung k+1 of a bracket holds exactly the top floor(n_k/eta) of rung k."""
+        """Without failures: rung k+1 of a bracket holds exactly the top floor(n_k/eta) of rung k
+        (a bracket cut short: its planned quota, see ``quota``)."""
         for (b, level), results in self.reported.items():
             levels = self.levels_of(b)
             k = levels.index(level)
@@ -205,4 +217,4 @@ class SyncModel:
                 continue  # top rung, or the rung never completed
             ranked = [t for _, t in sorted((v, t) for t, v in results.items())]
             promoted = self.dispatched.get((b, levels[k + 1]), [])
-            assert promoted == ranked[: len(ranked) // self.eta]
+            assert promoted == ranked[: self.quota(b, k, len(ranked))]

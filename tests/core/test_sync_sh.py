@@ -27,6 +27,7 @@ def sync_runs(draw):
         reduction_factor=ladder.eta,
         overlap=draw(st.sampled_from(["none", "top-rung", "always"])),
         resume=draw(st.booleans()),
+        planned_quota=draw(st.booleans()),
         mode=draw(st.sampled_from(["min", "max"])),
         max_trials=draw(st.integers(1, 40)),
         seed=draw(st.integers(0, 100)),
@@ -165,3 +166,37 @@ def test_random_search_runs_every_trial_to_max_t():
         s.report(first.trial_id, r, 1.0 / r)
     assert [s.suggest().milestone for _ in range(2)] == [4, 4]
     assert s.suggest() is None and not s.done
+
+
+@pytest.mark.parametrize(
+    ("cls", "max_t", "trials", "expected"),
+    [
+        # Ray Tune 2.60's BOHB (HyperBandForBOHB, largest bracket first), max_t 9, 6 trials:
+        # iterations per trial [1, 1, 1, 3, 3, 9]
+        (SyncHyperband, 9, 6, [1, 1, 1, 3, 3, 9]),
+        # 4 trials in the 9-trial bracket: the top 3 to rung 3, the best of them to max_t
+        (SyncHyperband, 9, 4, [1, 3, 3, 9]),
+        # one trial (the Ray Tune notes' HyperBand snippet, max_t 20): it trains to max_t
+        (SyncHyperband, 20, 1, [20]),
+        (SyncSH, 27, 2, [9, 27]),
+    ],
+)
+def test_a_bracket_cut_short_trains_its_best_trials_to_max_t(cls, max_t, trials, expected):
+    """Fewer trials than a bracket plans, with planned_quota: it promotes what the full bracket
+    would have, of those it has, so the best trial reaches max_t instead of stopping early."""
+    scheduler = cls(
+        SPACE, max_t=max_t, reduction_factor=3, max_trials=trials, mode="min", planned_quota=True
+    )
+    log = play(
+        scheduler,
+        n_workers=2,
+        metric=lambda t, r: float(t),  # trial 0 is the best
+        rnd=__import__("random").Random(0),
+        max_reports=10**4,
+    )
+    assert log[-1] == ("idle", True)
+    reached: dict[int, int] = {}
+    for job in jobs(log):
+        reached[job.trial_id] = max(reached.get(job.trial_id, 0), job.milestone)
+    assert sorted(reached.values()) == expected
+    assert reached[0] == max_t

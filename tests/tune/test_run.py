@@ -34,6 +34,7 @@ def run(tmp_path, trainable=trainables.quadratic, *, name="exp", epoch_seconds=1
     kwargs.setdefault("config", SPACE)
     kwargs.setdefault("verbose", 0)
     kwargs.setdefault("num_cpus", 2)
+    kwargs.setdefault("seed", 0)  # the same configs on every run of the suite
     return tune.run(
         trainable,
         name=name,
@@ -356,13 +357,12 @@ def test_model_searchers_refuse_sample_from_and_grid_search_by_name(tmp_path):
         ({"search_alg": "hyperopt"}, "give an object"),
         ({"scheduler": object()}, "scheduler object is not supported; available: FIFOScheduler"),
         (
-            {"stop": {"mean_accuracy": 0.9}, "scheduler": asha()},
-            r"stop: \['mean_accuracy'\] not supported",
+            {"stop": "loss"},
+            "stop must be a dict of result thresholds, a function .trial_id, result. -> bool",
         ),
-        (
-            {"stop": lambda trial_id, result: True},
-            "stop functions and Stopper objects are not supported",
-        ),
+        ({"stop": {"loss": "low"}}, r"stop\['loss'\] must be a number"),
+        ({"fail_fast": "raise"}, "fail_fast='raise' is not supported"),
+        ({"keep_checkpoints_num": 0}, "keep_checkpoints_num must be an integer >= 1"),
         ({"max_failures": -1}, "max_failures=-1 .retry a failed trial for ever. is not supported"),
         ({"max_failures": 1.5}, "max_failures must be an integer"),
         ({"resources_per_trial": {"cpu": 1, "memory": 10}}, r"\['memory'\] not supported"),
@@ -523,8 +523,9 @@ def test_a_run_cut_by_its_time_budget_resumes_to_the_uninterrupted_result(tmp_pa
         (r.trial_id, r.resource, r.metric) for r in full.trace.results
     ]
     assert [t.status for t in resumed.trials] == [t.status for t in full.trials]
-    with pytest.raises(ValueError, match="holds a run already: pass resume=True"):
-        run(tmp_path, name="full", **options)
+    again = run(tmp_path, name="full", verbose=1, **options)  # Ray Tune runs new trials
+    assert Path(again.experiment_path) == tmp_path / "full_2"
+    assert len(again.trials) == len(full.trials)
     with pytest.raises(ValueError, match="holds no run to resume"):
         run(tmp_path, name="never", resume=True, **options)
 

@@ -164,3 +164,35 @@ def fails_once(config):
         if iteration == 2 and trial not in FAILED_ONCE:
             FAILED_ONCE.add(trial)
             raise RuntimeError("a transient failure")
+
+
+def losses_3_1_2(config):
+    """Three checkpoints saved with losses 3, 1, 2 (each holds its loss in a file)."""
+    for loss in (3.0, 1.0, 2.0):
+        with tune.checkpoint_dir() as folder, open(os.path.join(folder, "loss"), "w") as out:
+            out.write(str(loss))
+        tune.report(loss=loss)
+
+
+def accuracy_climbs(config):
+    """mean_accuracy 0.1, 0.2, ... 1.0 over ten reports, scaled by config["rate"]."""
+    for i in range(1, 11):
+        tune.report(mean_accuracy=min(1.0, i * config.get("rate", 0.1)))
+
+
+def returns_its_result(config):
+    """Reports twice, then returns its final result, as Ray Tune trainables may."""
+    tune.report(loss=2.0)
+    tune.report(loss=1.5)
+    return {"loss": curve(config["x"], 3)}
+
+
+def yields_numbers(config):
+    """A generator trainable: each yielded number is a report of "_metric"."""
+    for i in range(1, 4):
+        yield config["x"] + i
+
+
+def always_fails(config):
+    tune.report(loss=1.0)
+    raise RuntimeError("the data loader broke")

@@ -1,0 +1,96 @@
+"""Ray Tune's ``stop``: when a trial ends because of what it reported.
+
+``tune.run(stop=...)`` takes what Ray Tune takes, with Ray Tune's meaning:
+
+* a dict ``{key: value}``: a trial ends at its first result whose ``key`` (nested keys joined
+  with "/") is ``>= value``; a key a result lacks is ignored for that result. The scheduler's
+  ``time_attr`` key also caps the scheduler's max_t (a trial cannot be promoted past it);
+* a function ``(trial_id, result) -> bool``: the trial ends at the first result it is True for;
+* a ``tune.Stopper``: its ``__call__(trial_id, result)`` likewise. ``stop_all`` (end the whole
+  experiment) is refused: use ``time_budget_s``.
+
+The check runs in the trial's worker, right after the report is journaled: the trainable is
+unwound as if it had returned, so the driver journals the job as ``returned`` and the scheduler
+hears that the trial ended; the result that met the criterion is written with ``done: true`` in
+the trial's ``result.json``, as Ray Tune marks a trial's last result. A stateful Stopper therefore
+sees the results of its trial in the worker running it (Ray Tune: every result, in the driver);
+a trial paused and resumed on another worker starts from a fresh copy of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ashasim.checks import check_int
+
+__all__ = ["Stopper", "TrialStop", "compile_stop"]
+
+
+class Stopper:
+    """Ray Tune's ``tune.Stopper``: subclass it and define ``__call__(trial_id, result)``,
+    True to end that trial. ``stop_all`` must stay as it is (module docstring)."""
+
+    def __call__(self, trial_id: Any, result: dict[str, Any]) -> bool:
+        raise NotImplementedError(f"{type(self).__name__} must define __call__(trial_id, result)")
+
+    def stop_all(self) -> bool:
+        return False
+
+
+class TrialStop:
+    """What ends a trial: thresholds on result keys and/or a test; travels with the trainable."""
+
+    def __init__(
+        self, thresholds: Mapping[str, Any], test: Callable[[Any, dict[str, Any]], Any] | None
+    ) -> None:
+        self.thresholds = dict(thresholds)
+        self.test = test
+
+    def reason(self, trial_id: Any, result: dict[str, Any]) -> str | None:
+        """Why *result* ends its trial, or None; *result* is flattened ("a/b" keys)."""
+        for key, limit in self.thresholds.items():
+            value = result.get(key)
+            if value is not None and value >= limit:
+                return f"stop: {key}={value} >= {limit}"
+        if self.test is not None and self.test(trial_id, result):
+            return f"stop: {getattr(self.test, '__name__', type(self.test).__name__)} said so"
+        return None
+
+
+def compile_stop(stop: Any, time_attr: str) -> tuple[TrialStop | None, int | None]:
+    """``stop`` as (the per-result check, the cap on max_t); one line naming what is wrong."""
+    if stop is None:
+        return None, None
+    if isinstance(stop, Stopper):
+        if type(stop).stop_all is not Stopper.stop_all:
+            raise ValueError(
+                f"stop: {type(stop).__name__}.stop_all is not supported (ashasim checks a "
+                f"Stopper per trial, in the trial's worker); use time_budget_s to end the run"
+            )
+        return TrialStop({}, stop), None
+    if isinstance(stop, Mapping):
+        return _compile_dict(stop, time_attr)
+    if callable(stop):
+        return TrialStop({}, stop), None
+    raise ValueError(
+        f"stop must be a dict of result thresholds, a function (trial_id, result) -> bool or "
+        f"a tune.Stopper, got {stop!r}"
+    )
+
+
+def _compile_dict(stop: Mapping[Any, Any], time_attr: str) -> tuple[TrialStop | None, int | None]:
+    thresholds: dict[str, Any] = {}
+    for key, value in stop.items():
+        if not isinstance(key, str) or isinstance(value, Mapping):
+            raise ValueError(
+                f"stop: {key!r}: keys are result names (nested ones joined with '/', as in "
+                f"Ray Tune), values numbers"
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"stop[{key!r}] must be a number, got {value!r}")
+        thresholds[key] = value
+    cap = None
+    if time_attr in thresholds:
+        cap = check_int(f"stop[{time_attr!r}]", thresholds.pop(time_attr), minimum=1)
+    return (TrialStop(thresholds, None) if thresholds else None), cap
