@@ -10,9 +10,9 @@ source records that, else since the earliest start), so a report's time stamp is
 
 Lanes. Where the source names the process that ran each stretch, and those names never run two
 stretches at once, each name is a lane (numbered by first start). Otherwise the lanes are inferred
-by one stated, deterministic rule, *earliest free lane*: stretches in order of start (ties: trial
-id), each on the lane that has been free the longest (ties: the lowest lane), a new lane when none
-is free. The header says which, and the Gantt chart's title says "lanes inferred".
+by one stated, deterministic rule, *earliest free lane*: stretches in order of start (ties: end,
+then trial id), each on the lane that has been free the longest (ties: the lowest lane), a new
+lane when none is free. The header says which, and the Gantt chart's title says "lanes inferred".
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def _recorded_lanes(stretches: Sequence[Stretch]) -> list[int] | None:
     (a stretch without one, or one process running two stretches at once)."""
     if any(s.worker is None for s in stretches):
         return None
-    order = sorted(range(len(stretches)), key=lambda i: (stretches[i].start, stretches[i].trial_id))
+    order = _order(stretches)
     lane_of: dict[str, int] = {}
     free_at: dict[str, float] = {}
     for index in order:
@@ -110,7 +110,7 @@ def _recorded_lanes(stretches: Sequence[Stretch]) -> list[int] | None:
 
 def infer_lanes(stretches: Sequence[Stretch]) -> list[int]:
     """Lane of each stretch by the earliest-free-lane rule (see the module docstring)."""
-    order = sorted(range(len(stretches)), key=lambda i: (stretches[i].start, stretches[i].trial_id))
+    order = _order(stretches)
     free_at: list[float] = []  # lane -> when its last stretch ended
     lanes = [0] * len(stretches)
     for index in order:
@@ -126,10 +126,20 @@ def infer_lanes(stretches: Sequence[Stretch]) -> list[int]:
     return lanes
 
 
+def _order(stretches: Sequence[Stretch]) -> list[int]:
+    """Stretch indices in the order lanes are given out: by start, ties by end, then trial id."""
+    return sorted(
+        range(len(stretches)),
+        key=lambda i: (stretches[i].start, stretches[i].end, stretches[i].trial_id),
+    )
+
+
 def _events(stretches: Sequence[Stretch], lanes: Sequence[int], t0: float) -> list[Event]:
-    """Each stretch's events, merged in time order (a lane's own order kept on ties)."""
+    """Each stretch's events, merged in time order; on a tie, a lane's stretches in the order
+    the lanes were given out (so a job of no length ends before the next one starts)."""
     keyed: list[tuple[float, int, int, Event]] = []
-    for stretch, lane in zip(stretches, lanes, strict=True):
+    for rank, index in enumerate(_order(stretches)):
+        stretch, lane = stretches[index], lanes[index]
         resumed_from = stretch.reports[0][1] - 1 if stretch.reports else 0
         last = stretch.reports[-1][1] if stretch.reports else resumed_from
         events: list[Event] = [
@@ -141,15 +151,13 @@ def _events(stretches: Sequence[Stretch], lanes: Sequence[int], t0: float) -> li
             Reported(t - t0, lane, stretch.trial_id, resource, metric, "continue")
             for t, resource, metric in stretch.reports
         ]
-        if events[-1] is not events[0] and stretch.reason in ("stopped", "failed"):
+        if len(events) > 1 and stretch.reason in ("stopped", "failed"):
             events[-1] = events[-1]._replace(decision="stop")  # type: ignore[union-attr]
         events.append(
             JobEnded(stretch.end - t0, lane, stretch.trial_id, last, stretch.reason, stretch.error)
         )
-        keyed += [(event.t, lane, stretch.start, event) for event in events]
-    # Sorted by time, then lane, then the stretch's start: a lane's stretches never overlap, so
-    # on a tie a lane's earlier stretch comes first; sorted() is stable within a stretch.
-    keyed.sort(key=lambda item: item[:3])
+        keyed += [(event.t, lane, rank, event) for event in events]
+    keyed.sort(key=lambda item: item[:3])  # stable: a stretch's own events keep their order
     return [item[3] for item in keyed]
 
 
