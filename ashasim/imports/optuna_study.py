@@ -188,7 +188,7 @@ def _read_sqlite(path: str, study: str | None) -> tuple[str, str, list[_Trial], 
 def _query(
     connection: sqlite3.Connection, path: str, study: str | None
 ) -> tuple[str, str, list[_Trial], str]:
-    version = "unknown"
+    version = "no version_info"
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     if "version_info" in tables:
         row = connection.execute("SELECT schema_version, library_version FROM version_info")
