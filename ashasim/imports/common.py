@@ -142,20 +142,19 @@ def _events(stretches: Sequence[Stretch], lanes: Sequence[int], t0: float) -> li
         stretch, lane = stretches[index], lanes[index]
         resumed_from = stretch.reports[0][1] - 1 if stretch.reports else 0
         last = stretch.reports[-1][1] if stretch.reports else resumed_from
-        events: list[Event] = [
-            JobStarted(
-                stretch.start - t0, lane, stretch.trial_id, stretch.config, resumed_from, last
-            )
-        ]
-        events += [
+        reports = [
             Reported(t - t0, lane, stretch.trial_id, resource, metric, "continue")
             for t, resource, metric in stretch.reports
         ]
-        if len(events) > 1 and stretch.reason in ("stopped", "failed"):
-            events[-1] = events[-1]._replace(decision="stop")  # type: ignore[union-attr]
-        events.append(
-            JobEnded(stretch.end - t0, lane, stretch.trial_id, last, stretch.reason, stretch.error)
-        )
+        if reports and stretch.reason == "stopped":  # the scheduler's word on the last report
+            reports[-1] = reports[-1]._replace(decision="stop")
+        events: list[Event] = [
+            JobStarted(
+                stretch.start - t0, lane, stretch.trial_id, stretch.config, resumed_from, last
+            ),
+            *reports,
+            JobEnded(stretch.end - t0, lane, stretch.trial_id, last, stretch.reason, stretch.error),
+        ]
         keyed += [(event.t, lane, rank, event) for event in events]
     keyed.sort(key=lambda item: item[:3])  # stable: a stretch's own events keep their order
     return [item[3] for item in keyed]

@@ -93,6 +93,8 @@ def read_optuna(source: str, *, study: str | None = None) -> Imported:
     stretches = [stretch for trial in trials if (stretch := _stretch(trial)) is not None]
     if any(trial.state == "WAITING" for trial in trials):
         missing.append("waiting trials never started (left out)")
+    if any(trial.state == "RUNNING" for trial in trials):
+        missing.append("how far running trials got (still running, or died): cut at their start")
     if any(trial.state == "FAIL" for trial in trials):
         missing.append("why a failed trial failed (Optuna keeps no error message)")
     if not any(trial.worker for trial in trials):
@@ -112,10 +114,10 @@ def _stretch(trial: _Trial) -> Stretch | None:
     if trial.start is None:
         return None  # WAITING: never ran
     start = trial.start.timestamp()
+    # a trial still RUNNING when the storage was read (or whose process died) has no end: its
+    # job is cut at its start, journaled as cancelled
     end = trial.complete.timestamp() if trial.complete is not None else start
     steps = sorted(trial.steps)
-    if trial.complete is None:  # RUNNING when the storage was read: cut at its last report
-        end = start
     count = len(steps)
     reports = [
         (start + (end - start) * (k + 1) / count, int(step), float(trial.steps[step]))
@@ -292,7 +294,7 @@ def _apply(trial: _Trial, code: int, op: dict[str, Any]) -> None:
 def _read_with_optuna(url: str, study: str | None) -> tuple[str, str, list[_Trial], str]:
     """Any other database URL, through Optuna's storage (needs Optuna and the driver)."""
     try:
-        import optuna
+        import optuna  # type: ignore[import-not-found]
     except ImportError:
         raise SourceError(
             f"{url}: reading this database needs optuna installed (pip install optuna); "
