@@ -20,9 +20,10 @@ __all__ = ["JournalFollower", "journal_path"]
 
 
 def journal_path(path: str | os.PathLike[str]) -> Path:
-    """The journal of a run directory (or the journal file itself)."""
+    """The journal of a run directory, or the journal itself (a file, or a ``.jsonl`` path that
+    does not exist yet)."""
     path = Path(path)
-    return path if path.is_file() else path / JOURNAL
+    return path if path.is_file() or path.suffix == ".jsonl" else path / JOURNAL
 
 
 class JournalFollower:

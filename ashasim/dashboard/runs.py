@@ -97,7 +97,8 @@ class Run:
         return {
             "name": self.name,
             "path": str(self.follower.path),
-            "version": self._built_version,
+            # what the page compares to skip a redraw: a new error must be drawn too
+            "version": f"{self._built_version}{'!' if self.error else ''}",
             "error": self.error,
             "waiting": trace is None,
             **(self._view or {}),

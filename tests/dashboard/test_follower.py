@@ -108,3 +108,11 @@ def test_events_out_of_time_order_are_refused_with_their_line(tmp_path: Path, fi
     path.write_bytes(lines[0] + late[5] + lines[1])
     with pytest.raises(ValueError, match=r":3: events must be recorded in time order"):
         JournalFollower(path).poll()
+
+
+def test_a_journal_path_that_does_not_exist_yet_is_followed(tmp_path: Path, finished_runs):
+    follower = JournalFollower(tmp_path / JOURNAL)
+    assert follower.path == tmp_path / JOURNAL
+    assert follower.poll() == []
+    (tmp_path / JOURNAL).write_bytes(b"".join(journal_lines(finished_runs["asha"])[:4]))
+    assert len(follower.poll()) == 3

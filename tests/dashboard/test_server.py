@@ -147,3 +147,19 @@ def test_find_runs_looks_into_folders_of_runs(finished_runs, tmp_path: Path):
     runs = find_runs([finished_runs["root"], finished_runs["asha"] / "journal.jsonl", tmp_path])
     assert [name for name, _ in runs] == ["asha", "sync-sh", "asha", os.path.basename(tmp_path)]
     assert runs[-1][1] == tmp_path / "journal.jsonl"  # not there yet: followed once it appears
+
+
+def test_a_run_that_breaks_reports_its_error_as_a_change(tmp_path: Path, finished_runs):
+    """The page redraws only when a version moves: an error must move it, or it is never shown."""
+    run = tmp_path / "run"
+    run.mkdir()
+    lines = (finished_runs["asha"] / "journal.jsonl").read_bytes().splitlines(keepends=True)
+    (run / "journal.jsonl").write_bytes(b"".join(lines[:5]))
+    runs = RunSet(find_runs([run]))
+    before = runs.views()[0]
+    with open(run / "journal.jsonl", "ab") as handle:
+        handle.write(b"garbage\n")
+    after = runs.views()[0]
+    assert after["version"] != before["version"]
+    assert "journal.jsonl:6: not a journal event" in after["error"]
+    assert after["summary"] == before["summary"]  # what was read before stays on the page

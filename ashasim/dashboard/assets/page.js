@@ -18,7 +18,7 @@ function element(tag, attributes, text) {
 function panelFor(run, container) {
   if (panels.has(run.name)) return panels.get(run.name);
   const root = element("section", { class: "run", "data-run": run.name });
-  root.append(element("h2", {}, run.name), element("div", { class: "path" }, run.path));
+  root.append(element("h2", { title: run.path }, run.name));
   const parts = { root, notice: element("div"), summary: element("div", { class: "summary" }) };
   root.append(parts.notice, parts.summary);
   const sections = [
