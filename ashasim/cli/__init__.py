@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from ashasim import __version__
-from ashasim.cli import compare, import_run, plot, simulate, tune
+from ashasim.cli import compare, dashboard, import_run, plot, simulate, tune
 from ashasim.cli.common import UsageError
 
 __all__ = ["build_parser", "main"]
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ashasim {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (simulate, compare, tune, plot, import_run):
+    for command in (simulate, compare, tune, plot, import_run, dashboard):
         command.register(commands)
     return parser
 
