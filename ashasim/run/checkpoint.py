@@ -22,9 +22,10 @@ checkpoints of the trial are deleted: at most the acknowledged one and a staged 
 
 Checkpoints live in ``<checkpoint_storage>/trial_<id>/``: by default
 ``<experiment_dir>/checkpoints``, or a URI such as ``s3://bucket/run`` (``ashasim.run.storage``),
-which every worker must reach (checked at start-up on Ray). ``torch.save`` is used when torch is
-importable (tensors stay tensors), pickle otherwise; every write is atomic, so a crash mid-save
-leaves the previous checkpoint intact.
+which every worker must reach (checked at start-up on Ray). Plain state (dicts, lists, numbers,
+strings, numpy arrays) is written without torch, tensors with ``torch.save``, and nothing is read by
+unpickling unless the run allowed it (``ashasim.run.state_format``); every write is atomic, so a
+crash mid-save leaves the previous checkpoint intact.
 
 A promoted (or retried) trial whose checkpoint the driver knows was saved, but which its worker
 cannot find, is an error (``CheckpointMissingError``: the location is not shared) unless the run
@@ -33,14 +34,13 @@ chose ``retrain_on_miss``; then the trial retrains from scratch, with a warning.
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
+from ashasim.run import state_format
 from ashasim.run.context import current_context
 from ashasim.run.storage import Store, where_am_i
 
@@ -73,9 +73,7 @@ def save(state: Any) -> str | Path | None:
     store = _store()
     if store is None:
         return None
-    buffer = io.BytesIO()
-    _dump(state, buffer)
-    store.write(STAGED, buffer.getvalue())
+    store.write(STAGED, state_format.dumps(state))
     return store.path / STAGED if store.path is not None else f"{store.location}/{STAGED}"
 
 
@@ -103,13 +101,19 @@ def load() -> Any | None:
         return None
     if not usable:
         return None
-    return _load(io.BytesIO(store.read(f"resource_{max(usable)}.pt")))
+    name = f"resource_{max(usable)}.pt"
+    return state_format.loads(
+        store.read(name),
+        allow_pickle=bool(job.extra.get("allow_pickle")),
+        where=f"{store.location}/{name}",
+    )
 
 
-def read(path: str | os.PathLike[str]) -> Any:
-    """A checkpoint file's state, outside a tuner (to inspect what a trial saved)."""
+def read(path: str | os.PathLike[str], *, allow_pickle: bool = False) -> Any:
+    """A checkpoint file's state, outside a tuner (to inspect what a trial saved); unpickled only
+    with *allow_pickle* (a file you trust)."""
     with open(path, "rb") as stream:
-        return _load(stream)
+        return state_format.loads(stream.read(), allow_pickle=allow_pickle, where=str(path))
 
 
 def file_staged(resource: int) -> bool:
@@ -137,20 +141,3 @@ def prune(acknowledged: int) -> None:
 
 def _filed(store: Store) -> list[int]:
     return [int(m.group(1)) for name in store.names() if (m := _FILED.match(name))]
-
-
-def _dump(state: Any, stream: Any) -> None:
-    try:
-        import torch
-    except ImportError:
-        pickle.dump(state, stream, protocol=pickle.HIGHEST_PROTOCOL)
-    else:
-        torch.save(state, stream)
-
-
-def _load(stream: Any) -> Any:
-    try:
-        import torch
-    except ImportError:
-        return pickle.load(stream)
-    return torch.load(stream, map_location="cpu", weights_only=False)
