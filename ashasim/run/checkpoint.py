@@ -104,7 +104,7 @@ def load() -> Any | None:
     name = f"resource_{max(usable)}.pt"
     return state_format.loads(
         store.read(name),
-        allow_pickle=bool(job.extra.get("allow_pickle")),
+        allow_pickle=bool(getattr(job, "allow_pickle", False)),
         where=f"{store.location}/{name}",
     )
 
