@@ -270,3 +270,36 @@ def test_every_import_keeps_the_trace_invariants():
         assert busy + trace.idle_time == pytest.approx(trace.n_workers * trace.makespan)
         assert 0 < trace.idle_fraction < 1
         assert all(math.isfinite(row.metric) for row in trace.results)
+
+
+def test_syne_tune_pause_ends_a_stretch(tmp_path):
+    """Syne Tune 0.16's baselines never pause (the fixture has no PAUSE), so this copy of its
+    results is edited the way a promotion-type scheduler writes them: trial 0 paused after
+    epoch 2, resumed in a new worker process (st_worker_time starts again) 5 s later."""
+    import csv
+    import io
+    import zipfile
+
+    rows = syne_rows()
+    trial = [row for row in rows if row["trial_id"] == "0"]
+    trial[1]["st_decision"] = "PAUSE"
+    for row in trial[2:]:
+        row["st_worker_time"] = str(float(row["st_worker_time"]) - 0.5)
+        row["st_worker_timestamp"] = str(float(row["st_worker_timestamp"]) + 5.0)
+    folder = tmp_path / "syne"
+    folder.mkdir()
+    (folder / "metadata.json").write_text((FIXTURES / "syne_tune" / "metadata.json").read_text())
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    with zipfile.ZipFile(folder / "results.csv.zip", "w") as archive:
+        archive.writestr("results.csv", text.getvalue())
+    jobs = jobs_of(read_run(folder))[0]
+    assert [(job.resume_from, job.resource, job.reason) for job in jobs] == [
+        (0, 2, "milestone"),
+        (2, 6, "returned"),
+    ]
+    assert jobs[0].end == pytest.approx(float(trial[1]["st_worker_timestamp"]), abs=MS)
+    resumed = float(trial[2]["st_worker_timestamp"]) - float(trial[2]["st_worker_time"])
+    assert jobs[1].start == pytest.approx(resumed, abs=MS)
