@@ -97,8 +97,6 @@ def read_optuna(source: str, *, study: str | None = None) -> Imported:
         missing.append("how far running trials got (still running, or died): cut at their start")
     if any(trial.state == "FAIL" for trial in trials):
         missing.append("why a failed trial failed (Optuna keeps no error message)")
-    if not any(trial.worker for trial in trials):
-        missing.append("which worker ran each trial (lanes inferred)")
     return build_trace(
         stretches,
         library=LIBRARY,

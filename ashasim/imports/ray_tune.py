@@ -64,26 +64,25 @@ def read_ray(path: Path, *, metric: str | None = None, mode: str | None = None) 
         trial_id = _trial_number(ray_id, number)
         for piece in _split(rows, metric, folder):
             stretches.append(_stretch(trial_id, config, piece, (trial, run), metric, reuse, folder))
-        if not rows:  # started, never reported (an error at set-up, say): a job of no length
-            start = float(run["start_time"])
-            reason = "failed" if trial.get("status") == "ERROR" else "cancelled"
-            stretches.append(Stretch(trial_id, config, start, start, [], reason, _error(folder)))
         if rows:
             placement[str(trial_id)] = f"{rows[-1].get('node_ip')} pid {rows[-1].get('pid')}"
+        else:  # started, never reported (an error at set-up, say): a job of no length
+            start = float(run["start_time"])
+            failed = trial.get("status") == "ERROR"
+            error = _error(folder) if failed else None
+            reason = "failed" if failed else "cancelled"
+            stretches.append(Stretch(trial_id, config, start, start, [], reason, error))
     top = max((r for s in stretches for _, r, _ in s.reports), default=0)
     for stretch in stretches:
         if stretch.reason == "returned" and stretch.reports and stretch.reports[-1][1] < top:
             stretch.reason = "stopped"  # ended below the top: the scheduler stopped it
-    if any(
-        len([s for s in stretches if s.trial_id == t]) > 1 for t in {s.trial_id for s in stretches}
-    ):
+    if len(stretches) > len(trials):  # some trial was paused and resumed
         missing.append(
             "a paused stretch's times to the second only (Ray's stamps are whole seconds), "
             "and when a resumed stretch started (its first report less that epoch's time)"
         )
-    missing.append("when an errored trial failed (its job ends at its last result)")
-    if not reuse:
-        missing.append("which worker ran each trial (one actor per trial: lanes inferred)")
+    if any(stretch.reason == "failed" for stretch in stretches):
+        missing.append("when an errored trial failed (its job ends at its last result)")
     return build_trace(
         stretches,
         library=LIBRARY,

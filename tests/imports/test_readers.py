@@ -303,3 +303,17 @@ def test_syne_tune_pause_ends_a_stretch(tmp_path):
     assert jobs[0].end == pytest.approx(float(trial[1]["st_worker_timestamp"]), abs=MS)
     resumed = float(trial[2]["st_worker_timestamp"]) - float(trial[2]["st_worker_time"])
     assert jobs[1].start == pytest.approx(resumed, abs=MS)
+
+
+def test_metric_and_mode_override_what_the_run_records():
+    ray = read_run(FIXTURES / "ray_tuner", mode="max", metric="epoch")
+    assert ray.trace.mode == "max" and ray.trace.metric == "epoch"
+    assert [r.metric for r in ray.trace.results] == [float(r.resource) for r in ray.trace.results]
+    assert not any("minimised" in item for item in ray.missing)
+    assert read_run(FIXTURES / "syne_tune", mode="max").trace.mode == "max"
+    with pytest.raises(ValueError, match="mode must be 'min' or 'max', got 'up'"):
+        read_run(FIXTURES / "ray_tuner", mode="up")
+    with pytest.raises(ValueError, match=r"results.csv.zip: lacks column\(s\) \['accuracy'\]"):
+        read_run(FIXTURES / "syne_tune", metric="accuracy")
+    with pytest.raises(ValueError, match=r"result.json: result 1 lacks \['accuracy'\]"):
+        read_run(FIXTURES / "ray_tuner", metric="accuracy")
