@@ -179,8 +179,10 @@ def build_trace(
     _check(stretches, source)
     lanes = _recorded_lanes(stretches)
     inferred = lanes is None
+    missing = list(missing)
     if lanes is None:
         lanes = infer_lanes(stretches)
+        missing.append("which worker ran each stretch (lanes inferred: earliest free lane)")
     t0 = min(s.start for s in stretches)
     if started is not None and started < t0:
         t0 = started
@@ -207,4 +209,4 @@ def build_trace(
     trace = Trace(info)
     for event in _events(stretches, lanes, t0):
         trace.record(event)
-    return Imported(trace, library, source, list(missing), inferred)
+    return Imported(trace, library, source, missing, inferred)

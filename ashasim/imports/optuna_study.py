@@ -34,6 +34,8 @@ REASON_OF = {"COMPLETE": "returned", "PRUNED": "stopped", "FAIL": "failed", "RUN
 # journal operation codes (optuna.storages.journal._storage.JournalOperation)
 CREATE_STUDY, CREATE_TRIAL, SET_PARAM, SET_STATE, SET_INTERMEDIATE = 0, 4, 5, 6, 7
 KNOWN_OPS = range(10)
+SQLITE = b"SQLite format 3"  # the first bytes of every SQLite database file
+JOURNAL_START = b'{"op_code"'  # every journal line is a JSON operation, op_code first
 TABLES = {
     "studies": {"study_id", "study_name"},
     "study_directions": {"study_id", "direction"},
@@ -58,16 +60,17 @@ class _Trial:
     worker: str | None = None
 
 
+def _head(path: Path) -> bytes:
+    """A file's first bytes (empty for anything that is not a file), to tell what it holds."""
+    if not path.is_file():
+        return b""
+    with open(path, "rb") as handle:
+        return handle.read(64)
+
+
 def is_optuna(source: str) -> bool:
     """A database URL, a SQLite file, or an Optuna journal file."""
-    if "://" in source:
-        return True
-    path = Path(source)
-    if not path.is_file():
-        return False
-    with open(path, "rb") as handle:
-        head = handle.read(64)
-    return head.startswith((b"SQLite format 3", b'{"op_code"'))
+    return "://" in source or _head(Path(source)).startswith((SQLITE, JOURNAL_START))
 
 
 def read_optuna(source: str, *, study: str | None = None) -> Imported:
@@ -78,7 +81,7 @@ def read_optuna(source: str, *, study: str | None = None) -> Imported:
     elif "://" in source:
         path = source
         name, mode, trials, version = _read_with_optuna(source, study)
-    elif Path(source).is_file() and Path(source).read_bytes()[:15] == b"SQLite format 3":
+    elif _head(Path(source)).startswith(SQLITE):
         path = source
         name, mode, trials, version = _read_sqlite(source, study)
     else:
@@ -97,8 +100,6 @@ def read_optuna(source: str, *, study: str | None = None) -> Imported:
         missing.append("how far running trials got (still running, or died): cut at their start")
     if any(trial.state == "FAIL" for trial in trials):
         missing.append("why a failed trial failed (Optuna keeps no error message)")
-    if not any(trial.worker for trial in trials):
-        missing.append("which worker ran each trial (lanes inferred)")
     return build_trace(
         stretches,
         library=LIBRARY,

@@ -9,8 +9,9 @@ Times. Ray stamps each result with whole seconds only (``timestamp``), but also 
 float ``time_total_s`` and the driver's ``last_result_time``: a trial's last stretch is anchored on
 ``last_result_time`` and each earlier report placed ``time_total_s`` apart from it, which is
 exact to the millisecond. A trial that was paused and resumed (``iterations_since_restore``
-restarts at 1) has one stretch per run; earlier stretches are anchored on their whole-second stamps
-(the note says so). A trial's job starts at its ``start_time`` and ends at its last result: Ray
+restarts at 1) has one stretch per run; earlier stretches begin at the latest time their
+whole-second stamps allow (not before the trial's ``start_time``), so within a second (the note
+says so). A trial's job starts at its ``start_time`` and ends at its last result: Ray
 records no later time, so an errored trial's bar ends at its last report.
 
 Lanes: Ray starts a new actor process per trial unless actors are reused; only then does the
@@ -63,23 +64,25 @@ def read_ray(path: Path, *, metric: str | None = None, mode: str | None = None) 
         trial_id = _trial_number(ray_id, number)
         for piece in _split(rows, metric, folder):
             stretches.append(_stretch(trial_id, config, piece, (trial, run), metric, reuse, folder))
-        if not rows:  # started, never reported (an error at set-up, say): a job of no length
-            start = float(run["start_time"])
-            reason = "failed" if trial.get("status") == "ERROR" else "cancelled"
-            stretches.append(Stretch(trial_id, config, start, start, [], reason, _error(folder)))
         if rows:
             placement[str(trial_id)] = f"{rows[-1].get('node_ip')} pid {rows[-1].get('pid')}"
+        else:  # started, never reported (an error at set-up, say): a job of no length
+            start = float(run["start_time"])
+            failed = trial.get("status") == "ERROR"
+            error = _error(folder) if failed else None
+            reason = "failed" if failed else "cancelled"
+            stretches.append(Stretch(trial_id, config, start, start, [], reason, error))
     top = max((r for s in stretches for _, r, _ in s.reports), default=0)
     for stretch in stretches:
         if stretch.reason == "returned" and stretch.reports and stretch.reports[-1][1] < top:
             stretch.reason = "stopped"  # ended below the top: the scheduler stopped it
-    if any(
-        len([s for s in stretches if s.trial_id == t]) > 1 for t in {s.trial_id for s in stretches}
-    ):
-        missing.append("the start of a resumed stretch and its times to the second only")
-    missing.append("when an errored trial failed (its job ends at its last result)")
-    if not reuse:
-        missing.append("which worker ran each trial (one actor per trial: lanes inferred)")
+    if len(stretches) > len(trials):  # some trial was paused and resumed
+        missing.append(
+            "a paused stretch's times to the second only (Ray's stamps are whole seconds), "
+            "and when a resumed stretch started (its first report less that epoch's time)"
+        )
+    if any(stretch.reason == "failed" for stretch in stretches):
+        missing.append("when an errored trial failed (its job ends at its last result)")
     return build_trace(
         stretches,
         library=LIBRARY,
@@ -203,8 +206,11 @@ def _stretch(
     if is_last and run.get("last_result_time") is not None:
         anchor = float(run["last_result_time"])
         times = [anchor - (last_total - float(row["time_total_s"])) for row in rows]
-    else:  # an earlier stretch: its whole-second stamps are all there is
+    else:  # a stretch before a pause: the trainable began at the latest time its whole-second
+        # stamps allow (and, for the trial's first stretch, not before the trial started)
         base = max(float(row["timestamp"]) - float(row["time_since_restore"]) for row in rows)
+        if int(rows[0]["training_iteration"]) == 1:
+            base = max(base, float(run["start_time"]))
         times = [base + float(row["time_since_restore"]) for row in rows]
     first_start = times[0] - float(rows[0].get("time_this_iter_s") or 0.0)
     start = float(run["start_time"])
@@ -217,7 +223,10 @@ def _stretch(
     status = trial.get("status")
     reason, error = "milestone", None
     if is_last:
-        reason = {"ERROR": "failed", "TERMINATED": "returned"}.get(str(status), "cancelled")
+        # PAUSED at the end: a scheduler (HyperBand) paused it at a rung and the run ended
+        reason = {"ERROR": "failed", "TERMINATED": "returned", "PAUSED": "milestone"}.get(
+            str(status), "cancelled"
+        )
         if reason == "failed":
             error = _error(folder)
     where = f"{rows[-1].get('node_ip')}:{rows[-1].get('pid')}" if reuse else None

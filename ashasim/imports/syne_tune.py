@@ -75,7 +75,6 @@ def read_syne_tune(path: Path, *, metric: str | None = None, mode: str | None = 
             "journaled as cancelled"
         )
     missing.append("process start-up before each trial's Reporter (not in st_worker_time)")
-    missing.append("which worker ran each trial (lanes inferred)")
     started = metadata.get("st_tuner_start_timestamp")
     return build_trace(
         stretches,

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures"
-RAY_RUNS = ("ray_tuner", "ray_run")
+RAY_RUNS = ("ray_tuner", "ray_run", "ray_hyperband")
 
 
 def _stamp(text):

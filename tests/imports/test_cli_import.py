@@ -15,6 +15,7 @@ from tests.imports.raw import FIXTURES
 SOURCES = {
     "ray_tuner": str(FIXTURES / "ray_tuner"),
     "ray_run": str(FIXTURES / "ray_run"),
+    "ray_hyperband": str(FIXTURES / "ray_hyperband"),
     "syne_tune": str(FIXTURES / "syne_tune"),
     "optuna_db": "sqlite:///" + str(FIXTURES / "optuna" / "study.db"),
     "optuna_journal": str(FIXTURES / "optuna" / "journal.log"),

@@ -7,6 +7,7 @@ from datetime import timezone
 import pytest
 
 from ashasim.imports import read_optuna, read_run
+from ashasim.studies.measures import promotion_waits
 from tests.imports.raw import (
     FIXTURES,
     RAY_RUNS,
@@ -43,6 +44,12 @@ def jobs_of(imported):
 # -- Ray Tune ---------------------------------------------------------------------------------
 
 
+def last_stretch(rows):
+    """The rows since the trial's last restore (iterations_since_restore back at 1)."""
+    starts = [i for i, row in enumerate(rows) if row["iterations_since_restore"] == 1]
+    return starts[-1]
+
+
 @pytest.mark.parametrize("name", RAY_RUNS)
 def test_ray_reports_equal_result_json(name):
     imported = read_run(FIXTURES / name)
@@ -55,11 +62,15 @@ def test_ray_reports_equal_result_json(name):
         assert [m for _, _, m in mine] == [row["loss"] for row in rows]
         # the last at the driver's last_result_time, the others time_total_s before it
         assert mine[-1][0] == pytest.approx(run["last_result_time"], abs=MS)
-        for (t, _, _), row in zip(mine, rows):
+        resumed = last_stretch(rows)
+        for (t, _, _), row in zip(mine[resumed:], rows[resumed:]):
             gap = rows[-1]["time_total_s"] - row["time_total_s"]
             assert run["last_result_time"] - t == pytest.approx(gap, abs=MS)
             # and within a second of Ray's whole-second stamp (the worker's clock, truncated)
             assert row["timestamp"] - MS <= t < row["timestamp"] + 2
+        # a stretch before a pause: Ray's whole-second stamps are all there is
+        for (t, _, _), row in zip(mine[:resumed], rows[:resumed]):
+            assert row["timestamp"] - MS <= t < row["timestamp"] + 1
 
 
 @pytest.mark.parametrize("name", RAY_RUNS)
@@ -70,19 +81,36 @@ def test_ray_jobs_start_at_start_time_and_keep_the_status(name):
     assert imported.trace.info["imported"]["t0"] == state["runner_data"]["_start_time"]
     top = max(rows[-1]["training_iteration"] for _, _, rows in trials.values())
     for ray_id, (trial, run, rows) in trials.items():
-        (job,) = jobs[int(ray_id.rsplit("_", 1)[1])]
-        assert job.start == pytest.approx(run["start_time"], abs=MS)
-        if trial["status"] == "ERROR":
-            assert job.reason == "failed"
-        elif rows[-1]["training_iteration"] == top:
-            assert job.reason == "returned"
-        else:
-            assert job.reason == "stopped"
-    failed = [s for s in imported.trace.segments if s.reason == "failed"]
-    assert failed
-    assert all(
-        "fails on purpose" in e.error for e in imported.trace.events if getattr(e, "error", None)
-    )
+        mine = jobs[int(ray_id.rsplit("_", 1)[1])]
+        first, last = mine[0], mine[-1]
+        assert first.start == pytest.approx(run["start_time"], abs=MS)
+        expected = {"ERROR": "failed", "PAUSED": "milestone"}.get(trial["status"])
+        if expected is None:
+            expected = "returned" if rows[-1]["training_iteration"] == top else "stopped"
+        assert last.reason == expected
+    errors = [e.error for e in imported.trace.events if getattr(e, "error", None)]
+    assert all("fails on purpose" in error for error in errors)
+
+
+def test_ray_hyperband_pauses_and_resumes_are_stretches():
+    """HyperBand paused trials at its rung and resumed them from checkpoints: a job each."""
+    imported = read_run(FIXTURES / "ray_hyperband")
+    trials, _ = ray_trials("ray_hyperband")
+    jobs = jobs_of(imported)
+    resumed = 0
+    for ray_id, (_, _, rows) in trials.items():
+        restarts = [
+            row["training_iteration"] for row in rows if row["iterations_since_restore"] == 1
+        ]
+        mine = jobs[int(ray_id.rsplit("_", 1)[1])]
+        assert [job.resume_from for job in mine] == [level - 1 for level in restarts]
+        assert all(a.end <= b.start for a, b in zip(mine, mine[1:]))
+        assert all(job.reason == "milestone" for job in mine[:-1])  # paused at a rung
+        resumed += len(mine) - 1
+    assert resumed >= 1
+    assert imported.trace.promoted  # the resumed trials: promoted, as ashasim draws them
+    waits = promotion_waits(imported.trace)
+    assert len(waits) == resumed and all(w > 0 for w in waits)
 
 
 def test_ray_lanes_are_the_reused_actors_when_there_are_some():
@@ -234,7 +262,7 @@ def test_optuna_sqlite_read_equals_optuna_own_api(tmp_path):
 
 
 def test_every_import_keeps_the_trace_invariants():
-    for source in ("ray_tuner", "ray_run", "syne_tune", "optuna/study.db", "optuna/journal.log"):
+    for source in (*RAY_RUNS, "syne_tune", "optuna/study.db", "optuna/journal.log"):
         trace = read_run(FIXTURES / source).trace
         times = [e.t for e in trace.events]
         assert times == sorted(times) and times[0] >= 0
@@ -242,3 +270,50 @@ def test_every_import_keeps_the_trace_invariants():
         assert busy + trace.idle_time == pytest.approx(trace.n_workers * trace.makespan)
         assert 0 < trace.idle_fraction < 1
         assert all(math.isfinite(row.metric) for row in trace.results)
+
+
+def test_syne_tune_pause_ends_a_stretch(tmp_path):
+    """Syne Tune 0.16's baselines never pause (the fixture has no PAUSE), so this copy of its
+    results is edited the way a promotion-type scheduler writes them: trial 0 paused after
+    epoch 2, resumed in a new worker process (st_worker_time starts again) 5 s later."""
+    import csv
+    import io
+    import zipfile
+
+    rows = syne_rows()
+    trial = [row for row in rows if row["trial_id"] == "0"]
+    trial[1]["st_decision"] = "PAUSE"
+    for row in trial[2:]:
+        row["st_worker_time"] = str(float(row["st_worker_time"]) - 0.5)
+        row["st_worker_timestamp"] = str(float(row["st_worker_timestamp"]) + 5.0)
+    folder = tmp_path / "syne"
+    folder.mkdir()
+    (folder / "metadata.json").write_text((FIXTURES / "syne_tune" / "metadata.json").read_text())
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    with zipfile.ZipFile(folder / "results.csv.zip", "w") as archive:
+        archive.writestr("results.csv", text.getvalue())
+    jobs = jobs_of(read_run(folder))[0]
+    assert [(job.resume_from, job.resource, job.reason) for job in jobs] == [
+        (0, 2, "milestone"),
+        (2, 6, "returned"),
+    ]
+    assert jobs[0].end == pytest.approx(float(trial[1]["st_worker_timestamp"]), abs=MS)
+    resumed = float(trial[2]["st_worker_timestamp"]) - float(trial[2]["st_worker_time"])
+    assert jobs[1].start == pytest.approx(resumed, abs=MS)
+
+
+def test_metric_and_mode_override_what_the_run_records():
+    ray = read_run(FIXTURES / "ray_tuner", mode="max", metric="epoch")
+    assert ray.trace.mode == "max" and ray.trace.metric == "epoch"
+    assert [r.metric for r in ray.trace.results] == [float(r.resource) for r in ray.trace.results]
+    assert not any("minimised" in item for item in ray.missing)
+    assert read_run(FIXTURES / "syne_tune", mode="max").trace.mode == "max"
+    with pytest.raises(ValueError, match="mode must be 'min' or 'max', got 'up'"):
+        read_run(FIXTURES / "ray_tuner", mode="up")
+    with pytest.raises(ValueError, match=r"results.csv.zip: lacks column\(s\) \['accuracy'\]"):
+        read_run(FIXTURES / "syne_tune", metric="accuracy")
+    with pytest.raises(ValueError, match=r"result.json: result 1 lacks \['accuracy'\]"):
+        read_run(FIXTURES / "ray_tuner", metric="accuracy")
