@@ -234,3 +234,34 @@ def test_fail_fast_stops_at_the_first_error_in_one_line(tmp_path):
     assert "RuntimeError: the data loader broke" in text
     assert text.count("the data loader broke") == 1
     assert "max_failures" not in text
+
+
+# -- 8. the analysis -----------------------------------------------------------------------------
+
+
+def test_results_have_rays_keys_and_columns(tmp_path):
+    analysis = run(
+        tmp_path,
+        trainables.losses_3_1_2,
+        config={"x": tune.uniform(0, 1)},
+        num_samples=2,
+        metric="loss",
+        mode="min",
+    )
+    frame = analysis.results_df
+    for column in ("done", "experiment_tag", "node_ip", "checkpoint_dir_name", "config/x"):
+        assert column in frame.columns, column
+    assert frame["done"].tolist() == [True, True]
+    assert frame["checkpoint_dir_name"].tolist() == ["checkpoint_000003"] * 2
+    trial = analysis.trials[1]
+    assert frame.loc[1, "experiment_tag"] == f"1_x={trial.config['x']:.4g}"
+    assert [r["done"] for r in trial.results] == [False, False, True]
+    assert analysis.best_result["config"] == analysis.best_config
+    assert analysis.best_result["done"] is True
+    assert analysis.get_all_configs() == {0: analysis.trials[0].config, 1: trial.config}
+
+
+def test_time_attr_of_seconds_is_refused_at_the_call():
+    with pytest.raises(ValueError, match="time_attr='time_total_s' is not supported") as e:
+        tune.ASHAScheduler(time_attr="time_total_s", metric="loss", mode="min")
+    one_line(e)
