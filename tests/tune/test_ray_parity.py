@@ -265,3 +265,17 @@ def test_time_attr_of_seconds_is_refused_at_the_call():
     with pytest.raises(ValueError, match="time_attr='time_total_s' is not supported") as e:
         tune.ASHAScheduler(time_attr="time_total_s", metric="loss", mode="min")
     one_line(e)
+
+
+def test_a_cli_reporter_without_columns_infers_them(tmp_path, capsys):
+    """Ray Tune's CLIReporter() shows the metrics the trials report (up to infer_limit)."""
+    run(
+        tmp_path,
+        trainables.quadratic,
+        verbose=1,
+        progress_reporter=tune.CLIReporter(print_intermediate_tables=False),
+    )
+    out = capsys.readouterr().out
+    assert out.count("== Status ==") == 1  # the final table only
+    header = next(line for line in out.splitlines() if line.startswith("| Trial name"))
+    assert "loss" in header and "accuracy" in header and "iter" in header
