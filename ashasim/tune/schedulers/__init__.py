@@ -29,6 +29,7 @@ from ashasim.core.base import SchedulerBase
 from ashasim.core.defaults import OVERLAPS
 from ashasim.core.hyperband import hyperband_brackets
 from ashasim.search import Searcher
+from ashasim.tune.refusals import refused_name
 
 __all__ = [
     "ASHAScheduler",
@@ -306,3 +307,8 @@ class HyperBandForBOHB(HyperBandScheduler):
 
     def notice(self) -> str | None:
         return None
+
+
+def __getattr__(name: str) -> Any:
+    # Ray Tune names this package refuses (PopulationBasedTraining, HyperOptSearch, ...)
+    return refused_name(__name__, name)
