@@ -34,7 +34,7 @@ from ashasim.tune.checkpoints import (
     latest_stored,
     materialize,
 )
-from ashasim.tune.configs import flatten_result, trial_name, unflatten
+from ashasim.tune.configs import experiment_tag, flatten_result, trial_name, unflatten
 from ashasim.tune.results import read_results
 
 __all__ = ["META_FILE", "SCOPES", "ExperimentAnalysis", "Trial", "load_trials", "read_results"]
@@ -83,9 +83,7 @@ class Trial:
 
     @property
     def experiment_tag(self) -> str:
-        """Ray Tune's tag: the trial's number and its config, e.g. "3_lr=0.01,batch_size=4"."""
-        values = ",".join(f"{k}={_tag_value(v)}" for k, v in flatten_result(self.config).items())
-        return f"{self.trial_id}_{values}"
+        return experiment_tag(self.trial_id, self.config)
 
     @property
     def last_result(self) -> dict[str, Any]:
@@ -107,10 +105,6 @@ class Trial:
 
     def __str__(self) -> str:
         return self.name
-
-
-def _tag_value(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def load_trials(
