@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from ashasim.tune.analysis import ExperimentAnalysis, Trial
+from ashasim.tune.callbacks import Callback
 from ashasim.tune.checkpoints import Checkpoint
 from ashasim.tune.domains import (
     choice,
@@ -77,6 +78,7 @@ __all__ = [
     "BasicVariantGenerator",
     "BayesOptSearch",
     "CLIReporter",
+    "Callback",
     "Checkpoint",
     "ConcurrencyLimiter",
     "ExperimentAnalysis",

@@ -68,7 +68,6 @@ REFUSED_ARGUMENTS: dict[str, tuple[Any, str]] = {
         True,
         "ashasim's workers run trial after trial in one process (as reuse_actors=True does)",
     ),
-    "callbacks": (None, "tune.Callback hooks are not supported; read the ExperimentAnalysis"),
     "checkpoint_freq": (
         0,
         "cannot be set for a function trainable (Ray Tune's rule); checkpoint in the trainable",

@@ -36,8 +36,6 @@ NOT_PROVIDED = {
     "Repeater": "repeating a config for noisy objectives is not supported",
     "qlograndint": "not provided; use lograndint or qrandint",
     "qrandn": "not provided; use randn or quniform",
-    "Callback": "callbacks are not supported; read the trials from the ExperimentAnalysis "
-    "(or the live CLIReporter table)",
     "PlacementGroupFactory": "placement groups; resources_per_trial takes {'cpu': c, 'gpu': g}",
 }
 

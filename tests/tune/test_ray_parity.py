@@ -279,3 +279,62 @@ def test_a_cli_reporter_without_columns_infers_them(tmp_path, capsys):
     assert out.count("== Status ==") == 1  # the final table only
     header = next(line for line in out.splitlines() if line.startswith("| Trial name"))
     assert "loss" in header and "accuracy" in header and "iter" in header
+
+
+# -- callbacks -----------------------------------------------------------------------------------
+
+
+class Recorder(tune.Callback):
+    def __init__(self):
+        self.calls = []
+
+    def setup(self, stop=None, num_samples=None, **info):
+        self.calls.append(("setup", num_samples, info["total_num_samples"]))
+
+    def on_trial_start(self, iteration, trials, trial, **info):
+        self.calls.append(("start", trial.trial_id))
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        assert trial in trials
+        self.calls.append(("result", trial.trial_id, result["training_iteration"], result["loss"]))
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self.calls.append(("complete", trial.trial_id))
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self.calls.append(("error", trial.trial_id))
+
+    def on_experiment_end(self, trials, **info):
+        self.calls.append(("end", len(trials)))
+
+
+def test_callbacks_hear_every_start_result_and_end_in_order(tmp_path):
+    recorder = Recorder()
+    analysis = run(
+        tmp_path,
+        num_samples=6,
+        scheduler=tune.ASHAScheduler(metric="loss", mode="min", max_t=10, reduction_factor=2),
+        callbacks=[recorder],
+    )
+    calls = recorder.calls
+    assert calls[0] == ("setup", 6, 6) and calls[-1] == ("end", 6)
+    for trial in analysis.trials:
+        mine = [c for c in calls if c[0] != "setup" and c[0] != "end" and c[1] == trial.trial_id]
+        expected = [(r["training_iteration"], r["loss"]) for r in trial.results]
+        assert mine[0] == ("start", trial.trial_id)
+        assert [c[2:] for c in mine[1:-1]] == expected
+        assert mine[-1] == ("complete", trial.trial_id)
+
+
+def test_callbacks_hear_errors_and_are_checked(tmp_path):
+    recorder = Recorder()
+    run(
+        tmp_path,
+        trainables.always_fails,
+        num_samples=2,
+        callbacks=[recorder],
+        raise_on_failed_trial=False,
+    )
+    assert sorted(c for c in recorder.calls if c[0] == "error") == [("error", 0), ("error", 1)]
+    with pytest.raises(ValueError, match="callbacks: .* is not a tune.Callback"):
+        run(tmp_path, callbacks=[print])
