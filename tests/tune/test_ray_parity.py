@@ -129,16 +129,24 @@ def test_stop_function_and_stopper(tmp_path):
     assert iterations(second) == [5]
 
 
-def test_stop_all_and_nested_dicts_are_refused_in_one_line(tmp_path):
-    class EndsEverything(tune.Stopper):
+def test_a_stopper_as_ray_documents_it_and_stop_all_in_one_line(tmp_path):
+    """Ray Tune's Stopper example defines stop_all; False goes on, True is refused in one line
+    (the trial fails saying so: ashasim cannot end the whole run from a Stopper)."""
+
+    class Threshold(tune.Stopper):
+        def __init__(self, end_all):
+            self.end_all = end_all
+
         def __call__(self, trial_id, result):
-            return False
+            return result["mean_accuracy"] >= 0.3
 
         def stop_all(self):
-            return True
+            return self.end_all
 
-    with pytest.raises(ValueError, match="stop: EndsEverything.stop_all is not supported") as e:
-        run(tmp_path, stop=EndsEverything())
+    fine = run(tmp_path, trainables.accuracy_climbs, name="ok", config={}, stop=Threshold(False))
+    assert iterations(fine) == [3]
+    with pytest.raises(TuneError, match=r"Threshold.stop_all\(\) returned True; ending the") as e:
+        run(tmp_path, trainables.accuracy_climbs, name="all", config={}, stop=Threshold(True))
     one_line(e)
     with pytest.raises(ValueError, match="nested ones joined with '/'"):
         run(tmp_path, stop={"val": {"loss": 1}})
