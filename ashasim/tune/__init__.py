@@ -16,8 +16,13 @@ run (``analysis.trace``), and with what Ray Tune lacks: the paper's promotion-ty
 (``ASHAScheduler(type="promotion")``) and synchronous Hyperband with an overlap policy.
 
 This package only translates Ray Tune's names, arguments and defaults onto ashasim's core,
-searchers and executor (``ashasim.tune.schedulers``, ``ashasim.tune.search``, ...). Ray Tune
-names it deliberately does not provide raise an ImportError that says why.
+searchers and executor (``ashasim.tune.schedulers``, ``ashasim.tune.search``, ...).
+
+The rule: every argument, name and module path of Ray Tune's classic ``tune.run`` API (1.x, and
+the parts 2.x kept) either behaves as Ray Tune does, or is refused at the call with one line
+that names it, says it is not supported, and what to use instead (``ashasim.tune.refusals``,
+``ashasim.tune.arguments``). Nothing is accepted and ignored; where ashasim decides otherwise on
+purpose (HyperBand's bracket order), the run says so in one line at its start.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from ashasim.tune.analysis import ExperimentAnalysis, Trial
+from ashasim.tune.callbacks import Callback
 from ashasim.tune.checkpoints import Checkpoint
 from ashasim.tune.domains import (
     choice,
@@ -40,6 +46,7 @@ from ashasim.tune.domains import (
     uniform,
 )
 from ashasim.tune.errors import TuneError
+from ashasim.tune.refusals import refused_name
 from ashasim.tune.reporter import CLIReporter, JupyterNotebookReporter, ProgressReporter
 from ashasim.tune.runner import run, with_parameters
 from ashasim.tune.schedulers import (
@@ -71,6 +78,7 @@ __all__ = [
     "BasicVariantGenerator",
     "BayesOptSearch",
     "CLIReporter",
+    "Callback",
     "Checkpoint",
     "ConcurrencyLimiter",
     "ExperimentAnalysis",
@@ -104,35 +112,7 @@ __all__ = [
     "with_parameters",
 ]
 
-# Ray Tune names left out on purpose, and why (also in the README's "Coming from Ray Tune").
-NOT_PROVIDED = {
-    "Tuner": "Ray Tune 2's Tuner/TuneConfig/RunConfig API; use tune.run (classic API)",
-    "TuneConfig": "Ray Tune 2's Tuner API; use tune.run",
-    "RunConfig": "Ray Tune 2's Tuner API; use tune.run",
-    "Trainable": "class trainables; write a function trainable that calls tune.report",
-    "register_trainable": "trainables by name; pass the function to tune.run",
-    "PopulationBasedTraining": "PBT mutates configs of running trials; ashasim's schedulers "
-    "never change a trial's config",
-    "PB2": "PBT family (see PopulationBasedTraining)",
-    "MedianStoppingRule": "not an ashasim scheduler; ASHAScheduler stops trials early",
-    "HyperOptSearch": "an external library's searcher; ashasim has TuneBOHB (KDE, TPE-like) "
-    "and BayesOptSearch (GP)",
-    "OptunaSearch": "an external library's searcher; use TuneBOHB or BayesOptSearch",
-    "AxSearch": "an external library's searcher; use BayesOptSearch",
-    "SkOptSearch": "an external library's searcher; use BayesOptSearch",
-    "NevergradSearch": "an external library's searcher; use TuneBOHB or BayesOptSearch",
-    "HEBOSearch": "an external library's searcher; use BayesOptSearch",
-    "ZOOptSearch": "an external library's searcher; use TuneBOHB or BayesOptSearch",
-    "Repeater": "repeating a config for noisy objectives is not supported",
-    "qlograndint": "not provided; use lograndint or qrandint",
-    "qrandn": "not provided; use randn or quniform",
-    "PlacementGroupFactory": "placement groups; resources_per_trial takes {'cpu': c, 'gpu': g}",
-}
-
 
 def __getattr__(name: str) -> Any:
-    reason = NOT_PROVIDED.get(name)
-    if reason is None:
-        raise AttributeError(f"module 'ashasim.tune' has no attribute {name!r}")
     # ImportError, so that `from ashasim.tune import X` shows the reason
-    raise ImportError(f"ashasim.tune does not provide {name}: {reason}")
+    return refused_name("ashasim.tune", name)

@@ -8,9 +8,12 @@ trials ran, in which jobs, how each ended and what the scheduler decided; each t
 mode, the trials' names). The journal's ``Trace`` is there too (``.trace``): Gantt chart,
 idle time, best-so-far of the real run.
 
-Status of a trial, in Ray Tune's words: RUNNING (a job open), PAUSED (waiting at a rung, or cut
-by the time budget: a resume continues it), TERMINATED (stopped by the scheduler, at max_t, or
-returned by itself; also a paused trial once the run is over), ERROR (its job failed).
+Status of a trial, in Ray Tune's words: while the run goes (the status table), RUNNING (a job
+open) or PAUSED (waiting at a rung); once it is over, TERMINATED (stopped by the scheduler, at
+max_t, returned by itself, or cut by the time budget: Ray Tune's statuses, although
+``resume=True`` can continue a cut run, which ``tune.json``'s ``finished`` tells), or ERROR (its
+job failed). Results carry Ray Tune's ``done`` (True on an ended trial's last result) and
+``config``.
 """
 
 from __future__ import annotations
@@ -24,8 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from ashasim.events import JOURNAL, JobEnded, JobStarted, Trace, load_experiment
-from ashasim.tune.checkpoints import Checkpoint, best_copy, latest_stored, materialize
-from ashasim.tune.configs import flatten_result, trial_name, unflatten
+from ashasim.tune.checkpoints import (
+    Checkpoint,
+    best_copy,
+    copy_name,
+    latest_stored,
+    materialize,
+)
+from ashasim.tune.configs import experiment_tag, flatten_result, trial_name, unflatten
 from ashasim.tune.results import read_results
 
 __all__ = ["META_FILE", "SCOPES", "ExperimentAnalysis", "Trial", "load_trials", "read_results"]
@@ -55,8 +64,26 @@ class Trial:
         report through tune.report)."""
         if self._results is None:
             found = read_results(Path(self.logdir)) if self.logdir else []
-            self._results = found or list(self._fallback)
+            self._results = [self._as_ray(row) for row in found or self._fallback]
+            if self._results and self.status == "TERMINATED":
+                self._results[-1]["done"] = True
         return self._results
+
+    def _as_ray(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A result with the keys Ray Tune's results have besides the reported ones."""
+        row = dict(row)
+        row.setdefault("done", False)
+        row["config"] = self.config
+        row["experiment_tag"] = self.experiment_tag
+        folder = copy_name(row.get("training_iteration", 0))
+        kept = self.logdir is not None and (Path(self.logdir) / folder).is_dir()
+        row["checkpoint_dir_name"] = folder if kept else None
+        row.setdefault("node_ip", None)
+        return row
+
+    @property
+    def experiment_tag(self) -> str:
+        return experiment_tag(self.trial_id, self.config)
 
     @property
     def last_result(self) -> dict[str, Any]:
@@ -86,7 +113,7 @@ def load_trials(
     """The trials of a run from its journal's events and trial directories."""
     prefix = meta.get("prefix")
     max_t = (trace.info.get("scheduler") or {}).get("max_t")
-    finished = bool(meta.get("finished")) and not live
+    finished = not live  # the run is over: Ray Tune reports every trial as ended
     resource_attr = trace.info.get("resource_attr", "training_iteration")
     configs: dict[int, dict[str, Any]] = {}
     last: dict[int, Any] = {}
@@ -269,8 +296,9 @@ class ExperimentAnalysis:
         trial = trial or self.get_best_trial(kwargs.get("metric"), kwargs.get("mode"))
         return None if trial is None else trial.checkpoint
 
-    def get_all_configs(self) -> dict[str, dict[str, Any]]:
-        return {trial.logdir or trial.name: trial.config for trial in self.trials}
+    def get_all_configs(self) -> dict[int, dict[str, Any]]:
+        """Every trial's config, by trial id (as Ray Tune keys them)."""
+        return {trial.trial_id: trial.config for trial in self.trials}
 
     @property
     def best_trial(self) -> Trial | None:

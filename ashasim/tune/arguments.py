@@ -28,6 +28,7 @@ __all__ = [
     "REFUSED_ARGUMENTS",
     "check_arguments",
     "check_config",
+    "check_failures",
     "choose_seed",
     "keep_policy",
     "metric_and_mode",
@@ -67,7 +68,6 @@ REFUSED_ARGUMENTS: dict[str, tuple[Any, str]] = {
         True,
         "ashasim's workers run trial after trial in one process (as reuse_actors=True does)",
     ),
-    "callbacks": (None, "tune.Callback hooks are not supported; read the ExperimentAnalysis"),
     "checkpoint_freq": (
         0,
         "cannot be set for a function trainable (Ray Tune's rule); checkpoint in the trainable",
@@ -94,7 +94,14 @@ def refuse_arguments(given: Mapping[str, Any]) -> None:
             raise ValueError(f"tune.run(): {name} is not supported: {reason}")
 
 
-def check_arguments(trainable: Any, scheduler: Any, progress_reporter: Any, **given: Any) -> None:
+def check_arguments(
+    trainable: Any,
+    scheduler: Any,
+    progress_reporter: Any,
+    backend: str,
+    resume: Any,
+    verbose: Any,
+) -> None:
     """Ray Tune's arguments whose values ashasim takes, checked at the call."""
     if isinstance(trainable, (str, type)) or not callable(trainable):
         raise ValueError(
@@ -108,22 +115,26 @@ def check_arguments(trainable: Any, scheduler: Any, progress_reporter: Any, **gi
         )
     if progress_reporter is not None and not isinstance(progress_reporter, CLIReporter):
         raise ValueError(f"progress_reporter must be a CLIReporter, got {progress_reporter!r}")
-    check_choice("backend", given["backend"], BACKENDS)
-    check_choice("resume", given["resume"], RESUME)
-    check_int("verbose", given["verbose"], minimum=0)
-    if given["max_failures"] == -1:
+    check_choice("backend", backend, BACKENDS)
+    check_choice("resume", resume, RESUME)
+    check_int("verbose", verbose, minimum=0)
+
+
+def check_failures(max_failures: Any, fail_fast: Any) -> None:
+    """Ray Tune's ``max_failures`` (retries per trial) and ``fail_fast``."""
+    if max_failures == -1:
         raise ValueError(
             "max_failures=-1 (retry a failed trial for ever) is not supported: a trial that "
             "fails deterministically would run for ever; give a number of retries"
         )
-    check_int("max_failures", given["max_failures"], minimum=0)
-    if given["fail_fast"] == "raise":
+    check_int("max_failures", max_failures, minimum=0)
+    if fail_fast == "raise":
         raise ValueError(
             "fail_fast='raise' is not supported: the error happens in a worker process; "
             "fail_fast=True stops the run at the first failed trial and names its error"
         )
-    if not isinstance(given["fail_fast"], bool):
-        raise ValueError(f"fail_fast must be True or False, got {given['fail_fast']!r}")
+    if not isinstance(fail_fast, bool):
+        raise ValueError(f"fail_fast must be True or False, got {fail_fast!r}")
 
 
 def metric_and_mode(

@@ -14,7 +14,15 @@ from typing import Any
 
 from ashasim.space import Domain
 
-__all__ = ["SEP", "flatten", "flatten_result", "trainable_name", "trial_name", "unflatten"]
+__all__ = [
+    "SEP",
+    "experiment_tag",
+    "flatten",
+    "flatten_result",
+    "trainable_name",
+    "trial_name",
+    "unflatten",
+]
 
 SEP = "/"
 
@@ -79,3 +87,12 @@ def flatten_result(result: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
+
+
+def experiment_tag(trial_id: int, config: dict[str, Any]) -> str:
+    """Ray Tune's tag: the trial's number and its config, e.g. "3_lr=0.01,batch_size=4"."""
+    values = ",".join(
+        f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
+        for key, value in flatten_result(config).items()
+    )
+    return f"{trial_id}_{values}"

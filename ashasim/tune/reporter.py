@@ -25,6 +25,27 @@ __all__ = ["CLIReporter", "JupyterNotebookReporter", "LiveTable", "ProgressRepor
 
 # Ray Tune's display names of the keys every result has
 _SHORT = {"training_iteration": "iter", "time_total_s": "total time (s)"}
+# what every result holds besides the trainable's own metrics (not inferred as metric columns)
+_AUTO_KEYS = frozenset(
+    [
+        "training_iteration",
+        "time_this_iter_s",
+        "time_total_s",
+        "time_since_restore",
+        "iterations_since_restore",
+        "timestamp",
+        "date",
+        "trial_id",
+        "pid",
+        "hostname",
+        "node_ip",
+        "done",
+        "config",
+        "experiment_tag",
+        "checkpoint_dir_name",
+        "report",
+    ]
+)
 _ORDER = {"RUNNING": 0, "PAUSED": 1, "PENDING": 2, "TERMINATED": 3, "ERROR": 4}
 
 
@@ -55,12 +76,14 @@ class ProgressReporter:
 class CLIReporter(ProgressReporter):
     """Ray Tune's CLIReporter.
 
-    *metric_columns*: result keys to show (a list, or a dict key -> header; default: the run's
-    metric, iterations and total time). *parameter_columns*: config keys (default: those the
+    *metric_columns*: result keys to show (a list, or a dict key -> header; default, as Ray
+    Tune infers them: the run's metric and up to *infer_limit* (3) reported metrics, then
+    iterations and total time). *parameter_columns*: config keys (default: those the
     search space varies). *max_progress_rows* (20), *max_error_rows* (20), *max_column_length*
     (20), *max_report_frequency* (5 s between tables while the run goes), *metric*/*mode*/
-    *sort_by_metric* (rows best first) as in Ray Tune. ``total_samples``, ``infer_limit`` and
-    ``print_intermediate_tables`` are accepted and change nothing.
+    *sort_by_metric* (rows best first) as in Ray Tune. *print_intermediate_tables*
+    False: the final table only. ``total_samples`` only sizes Ray Tune's progress line, which
+    this table does not have.
     """
 
     def __init__(
@@ -87,6 +110,8 @@ class CLIReporter(ProgressReporter):
             "max_report_frequency", max_report_frequency, minimum=0
         )
         self.metric, self.mode, self.sort_by_metric = metric, mode, bool(sort_by_metric)
+        self.infer_limit = check_int("infer_limit", infer_limit, minimum=0)
+        self.print_intermediate_tables = print_intermediate_tables
 
     def add_metric_column(self, metric: str, representation: str | None = None) -> None:
         self.metric_columns = dict(self.metric_columns or {})
@@ -117,7 +142,7 @@ class CLIReporter(ProgressReporter):
         metric, mode = self.metric or metric, self.mode or mode
         metrics = self.metric_columns
         if metrics is None:
-            shown = [metric] if metric else []
+            shown = self._inferred(trials, metric)
             metrics = {k: _SHORT.get(k, k) for k in [*shown, "training_iteration", "time_total_s"]}
         params = self.parameter_columns or {name: name for name in varying}
         counts: dict[str, int] = {}
@@ -155,6 +180,15 @@ class CLIReporter(ProgressReporter):
             for trial in errors[: self.max_error_rows]:
                 lines.append(f"  {trial.name}: {_last_line(trial.error)}")
         return "\n".join(lines)
+
+    def _inferred(self, trials: Sequence[Trial], metric: str | None) -> list[str]:
+        """The run's metric and the first *infer_limit* metrics the trials reported."""
+        found = [metric] if metric else []
+        for trial in trials:
+            for key in flatten_result(trial.last_result):
+                if key not in _AUTO_KEYS and key not in found:
+                    found.append(key)
+        return found[: max(self.infer_limit, len(found[:1]))]
 
     def _ordered(self, trials: Sequence[Trial], metric: str | None, mode: str | None) -> list:
         if self.sort_by_metric and metric and mode:
@@ -246,7 +280,7 @@ class LiveTable:
     def update(self, fraction: float | None, text: str, *, now: bool = False) -> None:
         clock = time.monotonic()
         due = now or clock - self._last >= self.reporter.max_report_frequency
-        if not self.enabled or not due:
+        if not self.enabled or not due or self.reporter.print_intermediate_tables is False:
             return
         self._last = clock
         trials = self.trials()

@@ -16,7 +16,7 @@ import datetime as _dt
 import functools
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,8 @@ from ashasim.events import JobEnded, JobStarted, load_experiment
 from ashasim.run.tuner import STATE_FILE, AllTrialsFailedError, StoppingCriterion, Tuner
 from ashasim.space import Domain
 from ashasim.tune.analysis import META_FILE, ExperimentAnalysis, Trial, load_trials
-from ashasim.tune.arguments import check_arguments, keep_policy, refuse_arguments
+from ashasim.tune.arguments import check_arguments, check_failures, keep_policy, refuse_arguments
+from ashasim.tune.callbacks import Callback, CallbackList, check_callbacks
 from ashasim.tune.errors import TuneError
 from ashasim.tune.planning import Plan, make_plan
 from ashasim.tune.reporter import CLIReporter, LiveTable
@@ -62,6 +63,7 @@ def run(
     fail_fast: bool = False,
     keep_checkpoints_num: int | None = None,
     checkpoint_score_attr: str | None = None,
+    callbacks: Sequence[Callback] | None = None,
     *,
     seed: int | None = None,
     backend: str = "local",
@@ -73,40 +75,21 @@ def run(
 ) -> ExperimentAnalysis:
     """Tune ``run_or_experiment`` (a function of the config that calls ``tune.report``, or
     returns/yields its results) as Ray Tune's ``tune.run`` does, on ashasim's executor; returns
-    an ``ExperimentAnalysis``.
+    an ``ExperimentAnalysis``. Ray Tune's arguments keep their meaning and defaults, or are
+    refused at the call in one line (``ashasim.tune.arguments``).
 
-    Ray Tune's arguments keep their meaning and defaults; those ashasim does not support are
-    refused at the call in one line (``ashasim.tune.arguments``; README, "Coming from Ray
-    Tune"). ashasim's own, keyword-only: *seed* (default: the search algorithm's seed, else a
-    fresh one, printed in the header and kept in ``tune.json``) fixes every config,
-    ``sample_from`` values included; *backend* "local" (worker processes, the default), "ray"
-    (Ray actors; *ray_address*) or "fake" (in this process on a virtual clock, for tests;
-    *backend_options* go to ``FakeBackend``); *num_cpus*/*num_gpus* cap the resources trials
-    are planned on, like ``ray.init``'s.
-
-    ``resume=True`` (or "AUTO" when the directory holds a run) continues the run saved in
-    ``storage_path/name`` as ashasim's ``Tuner.resume`` does: with the trainable, space,
-    scheduler and searcher saved there (the ones passed now are checked, not used);
-    ``time_budget_s`` replaces the saved budget and counts the whole run. Without resume, a
-    *name* that holds a run already gets a fresh suffixed directory, said in one line.
+    ashasim's own, keyword-only: *seed* (default: the search algorithm's, else a fresh one,
+    printed in the header and kept in ``tune.json``); *backend* "local" (worker processes),
+    "ray" (Ray actors; *ray_address*) or "fake" (in this process on a virtual clock;
+    *backend_options* go to ``FakeBackend``); *num_cpus*/*num_gpus* cap the resources.
+    ``resume=True`` continues the run in ``storage_path/name`` with what was saved there;
+    without it, a *name* that holds a run gets a fresh suffixed directory, said in one line.
     """
     refuse_arguments(ray_options)
-    check_arguments(
-        run_or_experiment,
-        scheduler,
-        progress_reporter,
-        backend=backend,
-        resume=resume,
-        verbose=verbose,
-        max_failures=max_failures,
-        fail_fast=fail_fast,
-    )
-    if storage_path is not None and local_dir is not None:
-        raise ValueError("give storage_path or local_dir (its older name), not both")
-    if isinstance(time_budget_s, _dt.timedelta):
-        time_budget_s = time_budget_s.total_seconds()
-    if time_budget_s is not None:
-        check_number("time_budget_s", time_budget_s, minimum=0, strict=True)
+    check_arguments(run_or_experiment, scheduler, progress_reporter, backend, resume, verbose)
+    check_failures(max_failures, fail_fast)
+    time_budget_s = _seconds(time_budget_s)
+    hooks = check_callbacks(callbacks)
     plan = make_plan(
         run_or_experiment,
         scheduler or FIFOScheduler(),
@@ -119,8 +102,47 @@ def run(
         stop=stop,
         keep=keep_policy(keep_checkpoints_num, checkpoint_score_attr),
     )
+    workers = _workers(
+        plan, resources_per_trial, max_concurrent_trials, num_cpus, num_gpus, backend
+    )
+    directory, resuming = _directory(
+        _root(storage_path, local_dir), name, plan.prefix, resume, verbose
+    )
+    meta = _write_meta(directory, plan, resuming)
+    live: Any = _live_table(plan, workers, directory, meta, progress_reporter, verbose)
+    if hooks:  # Ray Tune's callbacks hear the run through the status display
+        live = CallbackList(hooks, live, directory, meta, resuming=resuming)
+        live.call("setup", stop=stop, num_samples=num_samples, total_num_samples=plan.trials)
+    options = {"backend": backend, "ray_address": ray_address, "backend_options": backend_options}
+    failures = (max_failures, fail_fast)
+    failure = _execute(plan, workers, directory, resuming, time_budget_s, live, options, failures)
+    analysis = _analysis(directory, meta, live)
+    _raise_failures(analysis, directory, failure, fail_fast, raise_on_failed_trial)
+    return analysis
+
+
+def _analysis(directory: Path, meta: dict[str, Any], live: Any) -> ExperimentAnalysis:
+    """The run's analysis, once ``tune.json`` says whether the run ended or was cut."""
+    meta["finished"] = _finished(directory)
+    (directory / META_FILE).write_text(json.dumps(meta, indent=1) + "\n")
+    analysis = ExperimentAnalysis(directory)
+    live.final(analysis.trials)
+    if isinstance(live, CallbackList):
+        live.call("on_experiment_end", trials=analysis.trials)
+    return analysis
+
+
+def _workers(
+    plan: Plan,
+    resources_per_trial: Any,
+    max_concurrent_trials: int | None,
+    num_cpus: int | None,
+    num_gpus: int | None,
+    backend: str,
+) -> WorkerPlan:
+    """Workers from the resources per trial, capped by the concurrency limits."""
     limits = [n for n in (plan.search.max_concurrent, max_concurrent_trials) if n is not None]
-    workers = plan_workers(
+    return plan_workers(
         resources_per_trial,
         num_cpus=num_cpus,
         num_gpus=num_gpus,
@@ -128,24 +150,21 @@ def run(
         max_trials=plan.trials,
         check_visible=backend == "local",
     )
-    root = Path(storage_path or local_dir or DEFAULT_STORAGE).expanduser().resolve()
-    directory, resuming = _directory(root, name, plan.prefix, resume, verbose)
-    meta = _write_meta(directory, plan, resuming)
-    live = _live_table(plan, workers, directory, meta, progress_reporter, verbose)
-    notice = plan.scheduler.notice()
-    if notice and verbose >= 1:
-        print(notice)
-    options = {"backend": backend, "ray_address": ray_address, "backend_options": backend_options}
-    budget = StoppingCriterion(max_wallclock_time=time_budget_s)
-    failure = _execute(
-        plan, workers, directory, resuming, budget, live, options, max_failures, fail_fast
-    )
-    meta["finished"] = _finished(directory)
-    (directory / META_FILE).write_text(json.dumps(meta, indent=1) + "\n")
-    analysis = ExperimentAnalysis(directory)
-    live.final(analysis.trials)
-    _raise_failures(analysis, directory, failure, fail_fast, raise_on_failed_trial)
-    return analysis
+
+
+def _seconds(time_budget_s: Any) -> float | None:
+    """``time_budget_s`` in seconds (Ray Tune also takes a timedelta), checked."""
+    if isinstance(time_budget_s, _dt.timedelta):
+        time_budget_s = time_budget_s.total_seconds()
+    if time_budget_s is not None:
+        check_number("time_budget_s", time_budget_s, minimum=0, strict=True)
+    return time_budget_s
+
+
+def _root(storage_path: Any, local_dir: Any) -> Path:
+    if storage_path is not None and local_dir is not None:
+        raise ValueError("give storage_path or local_dir (its older name), not both")
+    return Path(storage_path or local_dir or DEFAULT_STORAGE).expanduser().resolve()
 
 
 def _write_meta(directory: Path, plan: Plan, resuming: bool) -> dict[str, Any]:
@@ -170,6 +189,11 @@ def _live_table(
     reporter: CLIReporter | None,
     verbose: int,
 ) -> LiveTable:
+    """The status table; first, where the scheduler decides otherwise than Ray Tune's on
+    purpose, the one line that says so."""
+    notice = plan.scheduler.notice()
+    if notice and verbose >= 1:
+        print(notice)
     devices = workers.devices if isinstance(workers.devices, str) else ", ".join(workers.devices)
     return LiveTable(
         reporter or CLIReporter(),
@@ -188,13 +212,15 @@ def _execute(
     workers: WorkerPlan,
     directory: Path,
     resuming: bool,
-    budget: StoppingCriterion,
-    live: LiveTable,
+    time_budget_s: float | None,
+    live: Any,
     options: dict[str, Any],
-    max_failures: int,
-    fail_fast: bool,
+    failures: tuple[int, bool],
 ) -> RunError | None:
-    """Run (or resume) on ashasim's Tuner; the RunError that stopped it, if one did."""
+    """Run (or resume) on ashasim's Tuner; the RunError that stopped it, if one did.
+    *failures*: Ray Tune's max_failures (retries per trial) and fail_fast."""
+    max_failures, fail_fast = failures
+    budget = StoppingCriterion(max_wallclock_time=time_budget_s)
     cwd = os.getcwd()
     try:
         if resuming:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import inspect
 import json
 import os
@@ -125,6 +126,7 @@ class _Session:
             trial_id=self.trial_id,
             pid=os.getpid(),
             hostname=socket.gethostname(),
+            node_ip=_node_ip(),
         )
         self.last = now
         stop = trainable.stop
@@ -161,6 +163,15 @@ class _Session:
         }
         store.save(state)
         unpack(files, self.trial_dir / copy_name(iteration))  # the copy Ray Tune's layout keeps
+
+
+@functools.cache
+def _node_ip() -> str:
+    """This machine's address, as Ray Tune's ``node_ip`` (the loopback one when offline)."""
+    try:
+        return socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return "127.0.0.1"
 
 
 def _jsonable(value: Any) -> Any:

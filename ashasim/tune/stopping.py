@@ -6,15 +6,18 @@
   with "/") is ``>= value``; a key a result lacks is ignored for that result. The scheduler's
   ``time_attr`` key also caps the scheduler's max_t (a trial cannot be promoted past it);
 * a function ``(trial_id, result) -> bool``: the trial ends at the first result it is True for;
-* a ``tune.Stopper``: its ``__call__(trial_id, result)`` likewise. ``stop_all`` (end the whole
-  experiment) is refused: use ``time_budget_s``.
+* a ``tune.Stopper``: its ``__call__(trial_id, result)`` likewise. Its ``stop_all`` is asked
+  after each result too; ending the whole experiment is not supported, so a ``stop_all`` that
+  returns True fails the trial with a one-line error saying so (use ``time_budget_s``).
 
 The check runs in the trial's worker, right after the report is journaled: the trainable is
 unwound as if it had returned, so the driver journals the job as ``returned`` and the scheduler
 hears that the trial ended; the result that met the criterion is written with ``done: true`` in
 the trial's ``result.json``, as Ray Tune marks a trial's last result. A stateful Stopper therefore
 sees the results of its trial in the worker running it (Ray Tune: every result, in the driver);
-a trial paused and resumed on another worker starts from a fresh copy of it.
+a trial paused and resumed on another worker starts from a fresh copy of it. A result that
+meets the criterion at the milestone of a pausing scheduler's rung (HyperBand, promotion ASHA)
+pauses the trial there as usual; if it is promoted, it ends at its next result.
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ashasim.checks import check_int
+from ashasim.tune.errors import TuneError
 
 __all__ = ["Stopper", "TrialStop", "compile_stop"]
 
 
 class Stopper:
     """Ray Tune's ``tune.Stopper``: subclass it and define ``__call__(trial_id, result)``,
-    True to end that trial. ``stop_all`` must stay as it is (module docstring)."""
+    True to end that trial; ``stop_all`` must return False (module docstring)."""
 
     def __call__(self, trial_id: Any, result: dict[str, Any]) -> bool:
         raise NotImplementedError(f"{type(self).__name__} must define __call__(trial_id, result)")
@@ -53,7 +57,14 @@ class TrialStop:
             value = result.get(key)
             if value is not None and value >= limit:
                 return f"stop: {key}={value} >= {limit}"
-        if self.test is not None and self.test(trial_id, result):
+        if self.test is None:
+            return None
+        if isinstance(self.test, Stopper) and self.test.stop_all():
+            raise TuneError(
+                f"stop: {type(self.test).__name__}.stop_all() returned True; ending the whole "
+                f"run from a Stopper is not supported (use time_budget_s)"
+            )
+        if self.test(trial_id, result):
             return f"stop: {getattr(self.test, '__name__', type(self.test).__name__)} said so"
         return None
 
@@ -62,13 +73,6 @@ def compile_stop(stop: Any, time_attr: str) -> tuple[TrialStop | None, int | Non
     """``stop`` as (the per-result check, the cap on max_t); one line naming what is wrong."""
     if stop is None:
         return None, None
-    if isinstance(stop, Stopper):
-        if type(stop).stop_all is not Stopper.stop_all:
-            raise ValueError(
-                f"stop: {type(stop).__name__}.stop_all is not supported (ashasim checks a "
-                f"Stopper per trial, in the trial's worker); use time_budget_s to end the run"
-            )
-        return TrialStop({}, stop), None
     if isinstance(stop, Mapping):
         return _compile_dict(stop, time_attr)
     if callable(stop):

@@ -129,16 +129,24 @@ def test_stop_function_and_stopper(tmp_path):
     assert iterations(second) == [5]
 
 
-def test_stop_all_and_nested_dicts_are_refused_in_one_line(tmp_path):
-    class EndsEverything(tune.Stopper):
+def test_a_stopper_as_ray_documents_it_and_stop_all_in_one_line(tmp_path):
+    """Ray Tune's Stopper example defines stop_all; False goes on, True is refused in one line
+    (the trial fails saying so: ashasim cannot end the whole run from a Stopper)."""
+
+    class Threshold(tune.Stopper):
+        def __init__(self, end_all):
+            self.end_all = end_all
+
         def __call__(self, trial_id, result):
-            return False
+            return result["mean_accuracy"] >= 0.3
 
         def stop_all(self):
-            return True
+            return self.end_all
 
-    with pytest.raises(ValueError, match="stop: EndsEverything.stop_all is not supported") as e:
-        run(tmp_path, stop=EndsEverything())
+    fine = run(tmp_path, trainables.accuracy_climbs, name="ok", config={}, stop=Threshold(False))
+    assert iterations(fine) == [3]
+    with pytest.raises(TuneError, match=r"Threshold.stop_all\(\) returned True; ending the") as e:
+        run(tmp_path, trainables.accuracy_climbs, name="all", config={}, stop=Threshold(True))
     one_line(e)
     with pytest.raises(ValueError, match="nested ones joined with '/'"):
         run(tmp_path, stop={"val": {"loss": 1}})
@@ -234,3 +242,107 @@ def test_fail_fast_stops_at_the_first_error_in_one_line(tmp_path):
     assert "RuntimeError: the data loader broke" in text
     assert text.count("the data loader broke") == 1
     assert "max_failures" not in text
+
+
+# -- 8. the analysis -----------------------------------------------------------------------------
+
+
+def test_results_have_rays_keys_and_columns(tmp_path):
+    analysis = run(
+        tmp_path,
+        trainables.losses_3_1_2,
+        config={"x": tune.uniform(0, 1)},
+        num_samples=2,
+        metric="loss",
+        mode="min",
+    )
+    frame = analysis.results_df
+    for column in ("done", "experiment_tag", "node_ip", "checkpoint_dir_name", "config/x"):
+        assert column in frame.columns, column
+    assert frame["done"].tolist() == [True, True]
+    assert frame["checkpoint_dir_name"].tolist() == ["checkpoint_000003"] * 2
+    trial = analysis.trials[1]
+    assert frame.loc[1, "experiment_tag"] == f"1_x={trial.config['x']:.4g}"
+    assert [r["done"] for r in trial.results] == [False, False, True]
+    assert analysis.best_result["config"] == analysis.best_config
+    assert analysis.best_result["done"] is True
+    assert analysis.get_all_configs() == {0: analysis.trials[0].config, 1: trial.config}
+
+
+def test_time_attr_of_seconds_is_refused_at_the_call():
+    with pytest.raises(ValueError, match="time_attr='time_total_s' is not supported") as e:
+        tune.ASHAScheduler(time_attr="time_total_s", metric="loss", mode="min")
+    one_line(e)
+
+
+def test_a_cli_reporter_without_columns_infers_them(tmp_path, capsys):
+    """Ray Tune's CLIReporter() shows the metrics the trials report (up to infer_limit)."""
+    run(
+        tmp_path,
+        trainables.quadratic,
+        verbose=1,
+        progress_reporter=tune.CLIReporter(print_intermediate_tables=False),
+    )
+    out = capsys.readouterr().out
+    assert out.count("== Status ==") == 1  # the final table only
+    header = next(line for line in out.splitlines() if line.startswith("| Trial name"))
+    assert "loss" in header and "accuracy" in header and "iter" in header
+
+
+# -- callbacks -----------------------------------------------------------------------------------
+
+
+class Recorder(tune.Callback):
+    def __init__(self):
+        self.calls = []
+
+    def setup(self, stop=None, num_samples=None, **info):
+        self.calls.append(("setup", num_samples, info["total_num_samples"]))
+
+    def on_trial_start(self, iteration, trials, trial, **info):
+        self.calls.append(("start", trial.trial_id))
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        assert trial in trials
+        self.calls.append(("result", trial.trial_id, result["training_iteration"], result["loss"]))
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self.calls.append(("complete", trial.trial_id))
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self.calls.append(("error", trial.trial_id))
+
+    def on_experiment_end(self, trials, **info):
+        self.calls.append(("end", len(trials)))
+
+
+def test_callbacks_hear_every_start_result_and_end_in_order(tmp_path):
+    recorder = Recorder()
+    analysis = run(
+        tmp_path,
+        num_samples=6,
+        scheduler=tune.ASHAScheduler(metric="loss", mode="min", max_t=10, reduction_factor=2),
+        callbacks=[recorder],
+    )
+    calls = recorder.calls
+    assert calls[0] == ("setup", 6, 6) and calls[-1] == ("end", 6)
+    for trial in analysis.trials:
+        mine = [c for c in calls if c[0] != "setup" and c[0] != "end" and c[1] == trial.trial_id]
+        expected = [(r["training_iteration"], r["loss"]) for r in trial.results]
+        assert mine[0] == ("start", trial.trial_id)
+        assert [c[2:] for c in mine[1:-1]] == expected
+        assert mine[-1] == ("complete", trial.trial_id)
+
+
+def test_callbacks_hear_errors_and_are_checked(tmp_path):
+    recorder = Recorder()
+    run(
+        tmp_path,
+        trainables.always_fails,
+        num_samples=2,
+        callbacks=[recorder],
+        raise_on_failed_trial=False,
+    )
+    assert sorted(c for c in recorder.calls if c[0] == "error") == [("error", 0), ("error", 1)]
+    with pytest.raises(ValueError, match="callbacks: .* is not a tune.Callback"):
+        run(tmp_path, callbacks=[print])

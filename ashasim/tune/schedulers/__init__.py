@@ -29,6 +29,7 @@ from ashasim.core.base import SchedulerBase
 from ashasim.core.defaults import OVERLAPS
 from ashasim.core.hyperband import hyperband_brackets
 from ashasim.search import Searcher
+from ashasim.tune.refusals import refused_name
 
 __all__ = [
     "ASHAScheduler",
@@ -38,6 +39,9 @@ __all__ = [
     "HyperBandScheduler",
     "TrialScheduler",
 ]
+
+#: the float keys Ray Tune adds to every result: not integer resources
+_CLOCK_KEYS = ("time_total_s", "time_this_iter_s", "time_since_restore", "timestamp")
 
 #: max_t of a scheduler with no limit of its own (FIFO): trials end when their trainable returns
 UNLIMITED_T = 2**31 - 1
@@ -79,6 +83,12 @@ class TrialScheduler:
         mode: str | None = None,
     ) -> None:
         self.time_attr = check_text("time_attr", time_attr)
+        if time_attr in _CLOCK_KEYS:
+            raise ValueError(
+                f"time_attr={time_attr!r} is not supported: ashasim's rungs are integer "
+                f"resources; use 'training_iteration' or an integer key every report holds "
+                f"(e.g. 'epoch'), and time_budget_s for a limit in seconds"
+            )
         self.metric = None if metric is None else check_text("metric", metric)
         self.mode = _check_mode(mode)
 
@@ -297,3 +307,8 @@ class HyperBandForBOHB(HyperBandScheduler):
 
     def notice(self) -> str | None:
         return None
+
+
+def __getattr__(name: str) -> Any:
+    # Ray Tune names this package refuses (PopulationBasedTraining, HyperOptSearch, ...)
+    return refused_name(__name__, name)

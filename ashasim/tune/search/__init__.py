@@ -22,6 +22,7 @@ from typing import Any
 
 from ashasim.checks import MODES, check_choice, check_int, check_optional_int, check_text
 from ashasim.search import GPSearcher, KDESearcher, Searcher, VariantSearcher
+from ashasim.tune.refusals import refused_name
 
 __all__ = [
     "BasicVariantGenerator",
@@ -270,3 +271,8 @@ def resolve_search_alg(search_alg: Any) -> SearchAlgorithm:
         f"(from ashasim.tune.search), or an ashasim.search Searcher (RandomSearcher, "
         f"GridSearcher, KDESearcher, GPSearcher)"
     )
+
+
+def __getattr__(name: str) -> Any:
+    # Ray Tune names this package refuses (PopulationBasedTraining, HyperOptSearch, ...)
+    return refused_name(__name__, name)

@@ -1,0 +1,76 @@
+"""Ray Tune's names, module paths and arguments: each works, or is refused in one line with
+its reason; README's "Coming from Ray Tune" lists exactly the refusals the code makes."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+from ashasim import tune
+from ashasim.tune.arguments import REFUSED_ARGUMENTS
+from ashasim.tune.refusals import NOT_PROVIDED, REFUSED_MODULES
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_refusals() -> set[str]:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Coming from Ray Tune") :]
+    section = section[: section.index("\n## ", 1)]
+    table = section[section.index("| Refused | Why") :].split("\n\n")[0]
+    rows = [line.split("|")[1] for line in table.splitlines()[2:]]
+    return {name for row in rows for name in re.findall(r"`([^`]+)`", row)}
+
+
+def test_the_readme_lists_exactly_the_refusals_of_the_code():
+    in_code = (
+        set(NOT_PROVIDED)
+        | {f"{name}=" for name in REFUSED_ARGUMENTS}
+        | {f"ashasim.tune.{path}" for path in REFUSED_MODULES}
+    )
+    assert readme_refusals() == in_code
+
+
+@pytest.mark.parametrize("path", sorted(REFUSED_MODULES))
+def test_a_refused_module_path_says_why_on_import(path):
+    with pytest.raises(ImportError, match=f"ashasim.tune.{path} is not provided: ") as error:
+        importlib.import_module(f"ashasim.tune.{path}")
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("name", sorted(NOT_PROVIDED))
+def test_a_refused_name_says_why_from_every_package(name):
+    for package in ("ashasim.tune", "ashasim.tune.schedulers", "ashasim.tune.search"):
+        module = importlib.import_module(package)
+        with pytest.raises(ImportError, match=f"{package} does not provide {name}: "):
+            getattr(module, name)
+
+
+def test_pbt_from_the_schedulers_package_gives_the_readme_reason():
+    with pytest.raises(ImportError, match="PBT mutates configs of running trials"):
+        from ashasim.tune.schedulers import PopulationBasedTraining  # noqa: F401
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "same"),
+    [
+        ("search.bayesopt", "BayesOptSearch", tune.BayesOptSearch),
+        ("search.bohb", "TuneBOHB", tune.TuneBOHB),
+        ("search.basic_variant", "BasicVariantGenerator", tune.BasicVariantGenerator),
+        ("search.concurrency_limiter", "ConcurrencyLimiter", tune.ConcurrencyLimiter),
+        ("schedulers.hb_bohb", "HyperBandForBOHB", tune.HyperBandForBOHB),
+        ("schedulers.hyperband", "HyperBandScheduler", tune.HyperBandScheduler),
+        ("schedulers.async_hyperband", "ASHAScheduler", tune.ASHAScheduler),
+        ("schedulers.trial_scheduler", "FIFOScheduler", tune.FIFOScheduler),
+    ],
+)
+def test_rays_module_paths_give_the_same_classes(path, name, same):
+    assert getattr(importlib.import_module(f"ashasim.tune.{path}"), name) is same
+
+
+def test_unknown_names_stay_attribute_errors():
+    with pytest.raises(AttributeError):
+        _ = tune.schedulers.NoSuchScheduler
