@@ -36,15 +36,17 @@ FAILED_EDGE, RETRIED_EDGE, RUNNING_EDGE = "#d62728", "#ff7f0e", "#333333"
 def run_view(trace: Trace) -> dict[str, Any]:
     """Every view of one run, as the page's JavaScript expects it."""
     segments = trace.segments
+    color_of = ConfigColors(trace)  # one pass over the events, shared by the Gantt and curves
+    summary = _summary(trace, segments)
     return {
-        "summary": _summary(trace, segments),
+        "summary": summary,
         "time_label": "wall-clock time (s)"
         if trace.info.get("clock") == "wallclock"
         else "simulated time (s)",
-        "gantt": _gantt(trace, segments),
-        "idle": _idle_over_time(trace, segments),
+        "gantt": _gantt(trace, segments, color_of),
+        "idle": _idle_over_time(trace, segments, summary["idle_fraction"]),
         "best": _best_so_far(trace),
-        "curves": _curves(trace),
+        "curves": _curves(trace, color_of),
         "rungs": _rung_table(trace),
         "failures": _failures(trace),
     }
@@ -93,7 +95,7 @@ def _decision(segment: Segment, promoted: bool) -> str:
     }.get(segment.reason, segment.reason)
 
 
-def _gantt(trace: Trace, segments: Sequence[Segment]) -> dict[str, Any]:
+def _gantt(trace: Trace, segments: Sequence[Segment], color_of: ConfigColors) -> dict[str, Any]:
     """Bars of the latest ``MAX_BARS`` jobs, and a busy-fraction strip for the jobs before."""
     cut = max(0, len(segments) - MAX_BARS)
     until = segments[cut].start if cut else 0.0
@@ -101,7 +103,6 @@ def _gantt(trace: Trace, segments: Sequence[Segment]) -> dict[str, Any]:
     older = [s for s in segments if s.start < until]
     levels = list(_scheduler(trace).get("rung_levels") or [])
     promoted = trace.promoted
-    color_of = ConfigColors(trace)
     configs = _configs(trace)
     names = label_function(trace, None)
     by_width = sorted(range(len(shown)), key=lambda i: shown[i].start - shown[i].end)
@@ -189,7 +190,9 @@ def _aggregate(n_workers: int, older: Sequence[Segment], until: float) -> dict[s
     }
 
 
-def _idle_over_time(trace: Trace, segments: Sequence[Segment]) -> dict[str, Any]:
+def _idle_over_time(
+    trace: Trace, segments: Sequence[Segment], overall: float | None
+) -> dict[str, Any]:
     """Idle fraction of the whole cluster in each of ``IDLE_BINS`` bins of [0, makespan]."""
     makespan = trace.makespan
     if makespan <= 0:
@@ -202,7 +205,7 @@ def _idle_over_time(trace: Trace, segments: Sequence[Segment]) -> dict[str, Any]
     return {
         "t": ((edges[:-1] + edges[1:]) / 2).tolist(),
         "idle": np.round(np.clip(idle, 0.0, 1.0), 4).tolist(),
-        "overall": trace.idle_fraction,
+        "overall": overall,
     }
 
 
@@ -216,13 +219,12 @@ def _best_so_far(trace: Trace) -> dict[str, Any]:
     return {"t": t, "metric": metric, "trial": [step[2] for step in steps], "name": trace.metric}
 
 
-def _curves(trace: Trace) -> dict[str, Any]:
+def _curves(trace: Trace, color_of: ConfigColors) -> dict[str, Any]:
     """Each trial's reports (against time and resource), longest-trained trials first."""
     by_trial: dict[int, list[Any]] = {}
     for row in trace.results:
         by_trial.setdefault(row.trial_id, []).append(row)
     order = sorted(by_trial, key=lambda k: (-by_trial[k][-1].resource, k))
-    color_of = ConfigColors(trace)
     promoted = trace.promoted
     out: dict[str, list[Any]] = {key: [] for key in ("t", "resource", "metric", "hover", "color")}
     shown = 0

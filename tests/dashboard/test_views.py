@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from ashasim.dashboard import views
 from ashasim.dashboard.page import embed_json
 from ashasim.events import JobEnded, JobStarted, Reported, Trace, load_experiment
+from experiments.bench_dashboard import long_run
 
 
 def test_small_run_shows_every_job_as_a_bar(finished_runs):
@@ -119,30 +120,11 @@ def test_busy_integral_is_the_sum_of_clipped_jobs(jobs, at):
     assert got == pytest.approx(expected, abs=1e-6 * (1 + len(jobs) * 150))
 
 
-def _long_run(n_jobs: int, n_workers: int = 64) -> Trace:
-    """n_jobs one-epoch jobs, round robin over the workers, with a report each."""
-    trace = Trace({"n_workers": n_workers, "scheduler": {"name": "ASHA", "rung_levels": [1]}})
-    rng = np.random.default_rng(0)
-    lengths = rng.uniform(0.5, 2.0, n_jobs)
-    free = np.zeros(n_workers)
-    pending = []
-    for job in range(n_jobs):
-        worker = job % n_workers
-        start, end = free[worker], free[worker] + lengths[job]
-        free[worker] = end + 0.1
-        pending.append((start, 0, JobStarted(start, worker, job, {"x": job}, 0, 1)))
-        pending.append((end, 1, Reported(end, worker, job, 1, float(lengths[job]), "stop")))
-        pending.append((end, 2, JobEnded(end, worker, job, 1, "stopped")))
-    for _, _, event in sorted(pending, key=lambda item: (item[0], item[1])):
-        trace.record(event)
-    return trace
-
-
 @pytest.mark.slow
 def test_a_run_of_a_hundred_thousand_jobs_stays_small():
     """Past MAX_BARS jobs the latest are bars and the older a busy strip, which together account
     for all the busy time; the curves keep at most MAX_CURVE_POINTS points."""
-    trace = _long_run(100_000)
+    trace = long_run(100_000)
     view = views.run_view(trace)
     gantt = view["gantt"]
     assert len(gantt["bars"]["start"]) <= views.MAX_BARS
