@@ -11,7 +11,11 @@ report each: ``long_run``) is written to a journal; then, in CPU seconds of this
   size as JSON: bounded by ``MAX_BARS`` bars, ``AGGREGATE_BINS`` strips and ``MAX_CURVE_POINTS``
   points whatever the run's length, so the page stays responsive.
 
-    python experiments/bench_dashboard.py [--jobs 100000] [--workers 64]
+``--browser`` also writes the run's report and opens it in headless chromium (playwright, as the
+browser tests do): wall-clock seconds until the page is drawn, then per chart the time Plotly takes
+to draw it again (what each live update costs), and a zoom of the Gantt chart.
+
+    python experiments/bench_dashboard.py [--jobs 100000] [--workers 64] [--browser]
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=64)
+    parser.add_argument("--browser", action="store_true", help="time the report in chromium")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / JOURNAL
@@ -77,6 +82,8 @@ def main() -> None:
         assert len(trace) == len(whole)
         view, build = _timed(lambda: run_view(trace))
         size = len(embed_json(view))
+        if args.browser:
+            browser_times(Path(directory))
     mib = sum(len(line) for line in lines) / 2**20
     print(f"journal: {args.jobs + 100} jobs on {args.workers} workers, {len(lines) - 1} events, "
           f"{mib:.1f} MiB")  # fmt: skip
@@ -86,6 +93,39 @@ def main() -> None:
     print(
         f"view        {build:7.2f} s CPU  ({size / 2**20:.2f} MiB of JSON; journal {mib:.1f} MiB)"
     )
+
+
+CHARTS = ("gantt", "idle", "best", "curvesTime", "curvesResource")
+REDRAW = """(charts) => Object.fromEntries(charts.map((name) => {
+    const chart = document.querySelector('.' + name);
+    const started = performance.now();
+    Plotly.newPlot(chart, chart.data, chart.layout);
+    return [name, performance.now() - started];
+}))"""
+
+
+def browser_times(directory: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from ashasim.dashboard import write_report
+    from tests.dashboard.test_browser import CHROMIUM, FLAGS
+
+    report = write_report([directory / JOURNAL], directory / "report.html")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        started = time.perf_counter()
+        page.goto(report.as_uri())
+        page.wait_for_selector("table.rungs tr")
+        print(f"browser: report of {report.stat().st_size / 2**20:.1f} MiB drawn in "
+              f"{time.perf_counter() - started:.1f} s (wall clock)")  # fmt: skip
+        for name, ms in page.evaluate(REDRAW, list(CHARTS)).items():
+            print(f"  redraw {name:15s} {ms:6.0f} ms")
+        zoom = "(r) => Plotly.relayout(document.querySelector('.gantt'), {'xaxis.range': r})"
+        started = time.perf_counter()
+        page.evaluate(zoom, [0, 100])
+        print(f"  zoom the Gantt chart {1e3 * (time.perf_counter() - started):6.0f} ms")
+        browser.close()
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ __all__ = ["MAX_BARS", "MAX_CURVE_POINTS", "busy_integral", "run_view"]
 MAX_BARS = 2000  # Plotly draws each bar as an SVG path: a few thousand keep zooming smooth
 AGGREGATE_BINS = 300  # time bins of the busy-fraction strip that stands for older jobs
 IDLE_BINS = 200
-MAX_CURVE_POINTS = 20000
+MAX_CURVE_POINTS = 5000  # SVG lines: more points make each redraw take seconds
 MAX_FAILURE_ROWS = 100
 FAILED_EDGE, RETRIED_EDGE, RUNNING_EDGE = "#d62728", "#ff7f0e", "#333333"
 
