@@ -96,11 +96,14 @@ def _decision(segment: Segment, promoted: bool) -> str:
 
 
 def _gantt(trace: Trace, segments: Sequence[Segment], color_of: ConfigColors) -> dict[str, Any]:
-    """Bars of the latest ``MAX_BARS`` jobs, and a busy-fraction strip for the jobs before."""
+    """Bars of the latest ``MAX_BARS`` jobs, and a busy-fraction strip of [0, until] for the jobs
+    that started before them."""
     cut = max(0, len(segments) - MAX_BARS)
     until = segments[cut].start if cut else 0.0
-    shown = [s for s in segments[cut:] if s.start >= until]
-    older = [s for s in segments if s.start < until]
+    older = segments[:cut]  # in start order: these started by `until`
+    # the older jobs still running at `until` (at most one per worker) are bars too, so no job's
+    # time after `until` goes undrawn
+    shown = [s for s in older if s.end > until] + list(segments[cut:])
     levels = list(_scheduler(trace).get("rung_levels") or [])
     promoted = trace.promoted
     configs = _configs(trace)
