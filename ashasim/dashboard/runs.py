@@ -47,7 +47,25 @@ def find_runs(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, Path]]
             found.extend((_name(journal, path), journal) for journal in nested)
         else:  # a run about to start: its journal will appear here
             found.append((path.resolve().name or str(path), path / JOURNAL))
-    return found
+    return _distinct(found)
+
+
+def _distinct(found: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
+    """Runs with the same name (a/run, b/run) named by more of their path; one journal given
+    twice is shown once."""
+    unique: dict[Path, str] = {}
+    for name, journal in found:
+        unique.setdefault(journal.resolve(), name)
+    names = list(unique.values())
+    out: list[tuple[str, Path]] = []
+    for index, (journal, name) in enumerate(unique.items()):
+        if names.count(name) > 1:
+            parts = journal.parent.parts if journal.name == JOURNAL else journal.parts
+            name = "/".join(parts[-2:])
+        if any(taken == name for taken, _ in out):
+            name = f"{name} ({index + 1})"
+        out.append((name, journal))
+    return out
 
 
 def _nested_journals(directory: Path, depth: int) -> list[Path]:

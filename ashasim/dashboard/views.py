@@ -28,7 +28,7 @@ __all__ = ["MAX_BARS", "MAX_CURVE_POINTS", "busy_integral", "run_view"]
 MAX_BARS = 2000  # Plotly draws each bar as an SVG path: a few thousand keep zooming smooth
 AGGREGATE_BINS = 300  # time bins of the busy-fraction strip that stands for older jobs
 IDLE_BINS = 200
-MAX_CURVE_POINTS = 20000
+MAX_CURVE_POINTS = 5000  # SVG lines: more points make each redraw take seconds
 MAX_FAILURE_ROWS = 100
 FAILED_EDGE, RETRIED_EDGE, RUNNING_EDGE = "#d62728", "#ff7f0e", "#333333"
 
@@ -36,15 +36,17 @@ FAILED_EDGE, RETRIED_EDGE, RUNNING_EDGE = "#d62728", "#ff7f0e", "#333333"
 def run_view(trace: Trace) -> dict[str, Any]:
     """Every view of one run, as the page's JavaScript expects it."""
     segments = trace.segments
+    color_of = ConfigColors(trace)  # one pass over the events, shared by the Gantt and curves
+    summary = _summary(trace, segments)
     return {
-        "summary": _summary(trace, segments),
+        "summary": summary,
         "time_label": "wall-clock time (s)"
         if trace.info.get("clock") == "wallclock"
         else "simulated time (s)",
-        "gantt": _gantt(trace, segments),
-        "idle": _idle_over_time(trace, segments),
+        "gantt": _gantt(trace, segments, color_of),
+        "idle": _idle_over_time(trace, segments, summary["idle_fraction"]),
         "best": _best_so_far(trace),
-        "curves": _curves(trace),
+        "curves": _curves(trace, color_of),
         "rungs": _rung_table(trace),
         "failures": _failures(trace),
     }
@@ -93,15 +95,17 @@ def _decision(segment: Segment, promoted: bool) -> str:
     }.get(segment.reason, segment.reason)
 
 
-def _gantt(trace: Trace, segments: Sequence[Segment]) -> dict[str, Any]:
-    """Bars of the latest ``MAX_BARS`` jobs, and a busy-fraction strip for the jobs before."""
+def _gantt(trace: Trace, segments: Sequence[Segment], color_of: ConfigColors) -> dict[str, Any]:
+    """Bars of the latest ``MAX_BARS`` jobs, and a busy-fraction strip of [0, until] for the jobs
+    that started before them."""
     cut = max(0, len(segments) - MAX_BARS)
     until = segments[cut].start if cut else 0.0
-    shown = [s for s in segments[cut:] if s.start >= until]
-    older = [s for s in segments if s.start < until]
+    older = segments[:cut]  # in start order: these started by `until`
+    # the older jobs still running at `until` (at most one per worker) are bars too, so no job's
+    # time after `until` goes undrawn
+    shown = [s for s in older if s.end > until] + list(segments[cut:])
     levels = list(_scheduler(trace).get("rung_levels") or [])
     promoted = trace.promoted
-    color_of = ConfigColors(trace)
     configs = _configs(trace)
     names = label_function(trace, None)
     by_width = sorted(range(len(shown)), key=lambda i: shown[i].start - shown[i].end)
@@ -189,7 +193,9 @@ def _aggregate(n_workers: int, older: Sequence[Segment], until: float) -> dict[s
     }
 
 
-def _idle_over_time(trace: Trace, segments: Sequence[Segment]) -> dict[str, Any]:
+def _idle_over_time(
+    trace: Trace, segments: Sequence[Segment], overall: float | None
+) -> dict[str, Any]:
     """Idle fraction of the whole cluster in each of ``IDLE_BINS`` bins of [0, makespan]."""
     makespan = trace.makespan
     if makespan <= 0:
@@ -202,7 +208,7 @@ def _idle_over_time(trace: Trace, segments: Sequence[Segment]) -> dict[str, Any]
     return {
         "t": ((edges[:-1] + edges[1:]) / 2).tolist(),
         "idle": np.round(np.clip(idle, 0.0, 1.0), 4).tolist(),
-        "overall": trace.idle_fraction,
+        "overall": overall,
     }
 
 
@@ -216,13 +222,12 @@ def _best_so_far(trace: Trace) -> dict[str, Any]:
     return {"t": t, "metric": metric, "trial": [step[2] for step in steps], "name": trace.metric}
 
 
-def _curves(trace: Trace) -> dict[str, Any]:
+def _curves(trace: Trace, color_of: ConfigColors) -> dict[str, Any]:
     """Each trial's reports (against time and resource), longest-trained trials first."""
     by_trial: dict[int, list[Any]] = {}
     for row in trace.results:
         by_trial.setdefault(row.trial_id, []).append(row)
     order = sorted(by_trial, key=lambda k: (-by_trial[k][-1].resource, k))
-    color_of = ConfigColors(trace)
     promoted = trace.promoted
     out: dict[str, list[Any]] = {key: [] for key in ("t", "resource", "metric", "hover", "color")}
     shown = 0

@@ -10,8 +10,6 @@ from ashasim.core import make_scheduler
 from ashasim.events import JOURNAL
 from ashasim.sim import LearningCurves, simulate
 
-pytest.importorskip("plotly", reason="the dashboard needs the dashboard extra (plotly's JS)")
-
 
 def simulated_run(directory: Path, scheduler: str, *, workers: int = 3, max_time: float = 120.0):
     """A finished simulated run in *directory*; returns its Trace."""

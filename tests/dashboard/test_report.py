@@ -64,3 +64,21 @@ def test_report_usage_errors_exit_2_in_one_line(tmp_path: Path, capsys, finished
     assert cli_main(["report", str(broken), "-o", str(tmp_path / "r.html")]) == 2
     assert "journal.jsonl:1" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_without_plotly_the_commands_say_what_to_install(
+    monkeypatch, finished_runs, tmp_path, capsys
+):
+    from ashasim.dashboard import page
+
+    page.plotly_bundle.cache_clear()
+    monkeypatch.setattr(page.importlib.util, "find_spec", lambda name: None)
+    try:
+        out = tmp_path / "r.html"
+        assert cli_main(["report", str(finished_runs["asha"]), "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "pip install 'ashasim[dashboard]'" in err
+        assert cli_main(["dashboard", str(finished_runs["asha"]), "--port", "0"]) == 2
+        assert "ashasim[dashboard]" in capsys.readouterr().err
+    finally:
+        page.plotly_bundle.cache_clear()

@@ -145,7 +145,8 @@ def test_a_port_in_use_is_a_one_line_error(finished_runs, capsys):
 
 def test_find_runs_looks_into_folders_of_runs(finished_runs, tmp_path: Path):
     runs = find_runs([finished_runs["root"], finished_runs["asha"] / "journal.jsonl", tmp_path])
-    assert [name for name, _ in runs] == ["asha", "sync-sh", "asha", os.path.basename(tmp_path)]
+    # the ASHA journal, given twice, is shown once
+    assert [name for name, _ in runs] == ["asha", "sync-sh", os.path.basename(tmp_path)]
     assert runs[-1][1] == tmp_path / "journal.jsonl"  # not there yet: followed once it appears
 
 
@@ -163,3 +164,12 @@ def test_a_run_that_breaks_reports_its_error_as_a_change(tmp_path: Path, finishe
     assert after["version"] != before["version"]
     assert "journal.jsonl:6: not a journal event" in after["error"]
     assert after["summary"] == before["summary"]  # what was read before stays on the page
+
+
+def test_runs_with_the_same_name_get_distinct_names(finished_runs, tmp_path: Path):
+    for parent in ("a", "b"):
+        run = tmp_path / parent / "run"
+        run.mkdir(parents=True)
+        (run / "journal.jsonl").write_bytes((finished_runs["asha"] / "journal.jsonl").read_bytes())
+    runs = find_runs([tmp_path / "a" / "run", tmp_path / "b" / "run", tmp_path / "a" / "run"])
+    assert [name for name, _ in runs] == ["a/run", "b/run"]

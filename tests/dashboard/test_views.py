@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from ashasim.dashboard import views
 from ashasim.dashboard.page import embed_json
 from ashasim.events import JobEnded, JobStarted, Reported, Trace, load_experiment
+from experiments.bench_dashboard import long_run
 
 
 def test_small_run_shows_every_job_as_a_bar(finished_runs):
@@ -119,48 +120,33 @@ def test_busy_integral_is_the_sum_of_clipped_jobs(jobs, at):
     assert got == pytest.approx(expected, abs=1e-6 * (1 + len(jobs) * 150))
 
 
-def _long_run(n_jobs: int, n_workers: int = 64) -> Trace:
-    """n_jobs one-epoch jobs, round robin over the workers, with a report each."""
-    trace = Trace({"n_workers": n_workers, "scheduler": {"name": "ASHA", "rung_levels": [1]}})
-    rng = np.random.default_rng(0)
-    lengths = rng.uniform(0.5, 2.0, n_jobs)
-    free = np.zeros(n_workers)
-    pending = []
-    for job in range(n_jobs):
-        worker = job % n_workers
-        start, end = free[worker], free[worker] + lengths[job]
-        free[worker] = end + 0.1
-        pending.append((start, 0, JobStarted(start, worker, job, {"x": job}, 0, 1)))
-        pending.append((end, 1, Reported(end, worker, job, 1, float(lengths[job]), "stop")))
-        pending.append((end, 2, JobEnded(end, worker, job, 1, "stopped")))
-    for _, _, event in sorted(pending, key=lambda item: (item[0], item[1])):
-        trace.record(event)
-    return trace
-
-
 @pytest.mark.slow
 def test_a_run_of_a_hundred_thousand_jobs_stays_small():
-    """Past MAX_BARS jobs the latest are bars and the older a busy strip, which together account
-    for all the busy time; the curves keep at most MAX_CURVE_POINTS points."""
-    trace = _long_run(100_000)
+    """Past MAX_BARS jobs the latest are bars and the older a busy strip up to where the bars
+    begin; the older jobs still running there are bars too, so together they draw all the busy
+    time. The curves keep at most MAX_CURVE_POINTS points."""
+    trace = long_run(100_000)
+    n_workers, cut = trace.n_workers, 100_000 - views.MAX_BARS
     view = views.run_view(trace)
     gantt = view["gantt"]
-    assert len(gantt["bars"]["start"]) <= views.MAX_BARS
+    bars = list(zip(gantt["bars"]["worker"], gantt["bars"]["start"], gantt["bars"]["end"]))
+    assert views.MAX_BARS <= len(bars) <= views.MAX_BARS + n_workers
     aggregate = gantt["aggregate"]
     assert aggregate is not None
+    until = aggregate["until"]
     busy = np.array(aggregate["busy"])
-    assert busy.shape == (64, views.AGGREGATE_BINS)
+    assert busy.shape == (n_workers, views.AGGREGATE_BINS)
     assert busy.min() >= 0 and busy.max() <= 1 + 1e-9
     strip = busy.sum() * aggregate["dt"]
-    bars = sum(e - s for s, e in zip(gantt["bars"]["start"], gantt["bars"]["end"]))
-    older = sum(
-        min(s.end, aggregate["until"]) - s.start
-        for s in trace.segments
-        if s.start < aggregate["until"]
-    )
-    assert strip == pytest.approx(older, rel=1e-3)
-    assert strip + bars == pytest.approx(trace.busy_time(), rel=1e-3)
-    assert sum(sum(row) for row in aggregate["jobs"]) + len(gantt["bars"]["start"]) == 100_000
+    older = trace.segments[:cut]
+    # busy shares are sent rounded to 4 decimals: 1e-4 of the total is the rounding's bound
+    assert strip == pytest.approx(sum(min(s.end, until) - s.start for s in older), rel=1e-4)
+    crossing = [(s.worker, s.start, s.end) for s in older if s.end > until]
+    assert set(crossing) <= set(bars)
+    drawn_twice = sum(until - start for _, start, _ in crossing)
+    drawn = strip + sum(end - start for _, start, end in bars) - drawn_twice
+    assert drawn == pytest.approx(trace.busy_time(), rel=1e-4)
+    assert sum(sum(row) for row in aggregate["jobs"]) == cut
     points = [value for value in view["curves"]["t"] if value is not None]
     assert len(points) <= views.MAX_CURVE_POINTS
     assert len(embed_json(view)) < 3_000_000

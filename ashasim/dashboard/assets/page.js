@@ -6,6 +6,7 @@
 
 const PLOT_CONFIG = { responsive: true, displaylogo: false };
 const MAX_LANE_TICKS = 32;
+const MAX_MARKERS = 3000;
 const panels = new Map(); // run name -> its panel's elements
 
 function element(tag, attributes, text) {
@@ -122,8 +123,11 @@ function drawPlots(parts, run, xMax) {
     x: run.best.t, y: run.best.metric, hovertemplate: "%{x:.4g} s: %{y:.4g}<extra></extra>",
   }], lineLayout(run, run.time_label, "best " + run.best.name, xMax), PLOT_CONFIG);
   const c = run.curves;
+  // Thousands of SVG markers are what makes a page slow: past MAX_MARKERS points, lines only.
+  const markers = c.metric.length <= MAX_MARKERS;
   const curve = (x) => ({
-    type: "scatter", mode: "lines+markers", x, y: c.metric, text: c.hover, hoverinfo: "text",
+    type: "scatter", mode: markers ? "lines+markers" : "lines", x, y: c.metric,
+    text: c.hover, hoverinfo: "text",
     line: { color: "rgba(120,120,120,0.35)", width: 1 }, connectgaps: false,
     marker: { color: c.color, size: 4 },
   });
