@@ -30,6 +30,7 @@ from ashasim.driver import Driver, RunError
 from ashasim.events import JOURNAL, JobEnded, Trace
 from ashasim.frame import Frame
 from ashasim.progress import Progress
+from ashasim.run import checkpoint
 from ashasim.run.configs import BackendConfig, Checkpoints, Local
 from ashasim.run.context import JobSpec
 from ashasim.run.executor import Execution
@@ -48,7 +49,7 @@ from ashasim.run.settings import (
     save_settings,
     why_taken,
 )
-from ashasim.run.storage import join, probe_clean
+from ashasim.run.storage import probe_clean
 from ashasim.run.worker import dumps_objective
 
 __all__ = ["DEFAULT_ROOT", "AllTrialsFailedError", "Display", "RealRun"]
@@ -294,7 +295,7 @@ class RealRun:
             dict(job.config),
             job.resume_from,
             job.milestone,
-            join(self.checkpoint_root, f"trial_{job.trial_id}"),
+            checkpoint.trial_dir(self.checkpoint_root, job.trial_id),
             resource_attr=self.frame.scheduler.resource_attr,
             retrain_on_miss=self.settings.checkpoints.retrain_on_miss,
         )
