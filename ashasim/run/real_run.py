@@ -21,6 +21,7 @@ import hashlib
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import cloudpickle
@@ -70,6 +71,8 @@ class Display:
 
 class RealRun:
     """A run directory's settings, ready to run (``run``); see the module docstring."""
+
+    changes: Mapping[str, Any] = MappingProxyType({})  # a resume's, applied under the lock
 
     def __init__(self, settings: RunSettings, digest: str, display: Display) -> None:
         self.settings = settings
