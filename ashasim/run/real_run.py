@@ -32,6 +32,7 @@ from ashasim.events import JOURNAL, JobEnded, Trace
 from ashasim.frame import Frame
 from ashasim.progress import Progress
 from ashasim.run import checkpoint
+from ashasim.run.changes import changed, check_changes
 from ashasim.run.configs import BackendConfig, Checkpoints, Local
 from ashasim.run.context import JobSpec
 from ashasim.run.executor import Execution
@@ -145,12 +146,7 @@ class RealRun:
         """The run in *directory* with *changes* to its frame (``stop``, ``faults``, ``durable``,
         ``outputs``) or its ``backend``; checked, nothing read but the directory's files.
         The catch-up with the journal happens in ``run``, under the directory's lock."""
-        unknown = sorted(set(changes) - {*_FRAME_CHANGES, "backend"})
-        if unknown:
-            raise ValueError(
-                f"resume cannot change {unknown[0]}; it may change "
-                f"{', '.join(sorted({*_FRAME_CHANGES, 'backend'}))}"
-            )
+        check_changes(changes)
         directory = Path(directory)
         if not (directory / STATE_FILE).is_file():
             raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})")
@@ -252,7 +248,7 @@ class RealRun:
         calls replayed on the saved scheduler."""
         directory = self.directory
         settings, digest = load_settings(directory)
-        settings = _changed(settings, self.changes, directory)
+        settings = changed(settings, self.changes, directory)
         try:
             RealRun.__init__(self, settings, digest, self.display)
         except ValueError as error:  # e.g. its GPUs are not on this machine
@@ -313,9 +309,6 @@ class RealRun:
         return Progress("tune", quiet=display.quiet)
 
 
-_FRAME_CHANGES = ("stop", "faults", "durable", "outputs")
-
-
 def _check_new(
     frame: Frame, objective: Any, backend: BackendConfig, checkpoints: Checkpoints
 ) -> None:
@@ -333,42 +326,6 @@ def _check_new(
     if not isinstance(checkpoints, Checkpoints):
         raise ValueError(f"checkpoints must be Checkpoints(...), got {checkpoints!r}")
     backend.slots(frame.n_workers)  # n_workers fits the devices
-
-
-def _changed(settings: RunSettings, changes: Mapping[str, Any], directory: Path) -> RunSettings:
-    """The saved settings with a resume's changes, checked again; the frame's directory is the
-    one resumed (a run directory may have been moved). ``faults`` and ``backend`` may be given
-    whole, or as a mapping of the fields to change in the saved one."""
-    frame = settings.frame
-    updates: dict[str, Any] = {"directory": directory}
-    for key in _FRAME_CHANGES:
-        if key in changes:
-            updates[key] = _updated(key, getattr(frame, key), changes[key], directory)
-    backend = _updated("backend", settings.backend, changes.get("backend", {}), directory)
-    if type(backend) is not type(settings.backend):
-        raise ResumeError(
-            f"backend: the run in {directory} uses {_kind(settings.backend)}, not {_kind(backend)}"
-        )
-    try:
-        frame = frame.replace(**updates)
-    except ValueError as error:
-        raise ResumeError(f"the resumed run would never end: {error}") from None
-    return dataclasses.replace(settings, frame=frame, backend=backend)
-
-
-def _updated(name: str, saved: Any, change: Any, directory: Path) -> Any:
-    if not isinstance(change, Mapping):
-        return change
-    for field in change:
-        if not hasattr(saved, field):
-            owner = "Ray" if field in ("address", "num_cpus") else f"one with {field}"
-            raise ResumeError(f"{field}: the run in {directory} uses {_kind(saved)}, not {owner}")
-    return dataclasses.replace(saved, **change)
-
-
-def _kind(config: Any) -> str:
-    """How errors name a backend: "the 'fake' backend", as ``Tuner(backend=...)`` spells it."""
-    return f"the {type(config).__name__.lower()!r} backend"
 
 
 def default_name(scheduler: Any) -> str:

@@ -163,7 +163,14 @@ def test_resume_continues_with_checked_changes(tmp_path):
     with pytest.raises(ValueError, match="resume cannot change n_workers"):
         Experiment.resume(tmp_path / "cut", n_workers=3)
     with pytest.raises(ValueError, match="trial_timeout must be a finite number > 0"):
-        Experiment.resume(tmp_path / "cut", faults=Faults(trial_timeout=0))
+        Experiment.resume(tmp_path / "cut", faults={"trial_timeout": 0})
+    for change, message in (
+        ({"stop": 5}, r"stop must be Stop\(...\)"),
+        ({"outputs": 1}, "outputs must be True or False"),
+        ({"faults": 3}, "faults must be Faults"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            Experiment.resume(tmp_path / "cut", **change)
     assert (tmp_path / "cut" / JOURNAL).read_bytes() == before
     resumed = Experiment.resume(
         tmp_path / "cut", stop=Stop(time=400.0, trials=10), faults={"max_retries": 1}, quiet=True
