@@ -33,6 +33,13 @@ __version__ = "0.1.0"
 
 # name -> module that defines it; imported on first access so `import ashasim` stays light.
 _LAZY = {
+    "Experiment": "ashasim.experiment",
+    "Stop": "ashasim.frame",
+    "Faults": "ashasim.frame",
+    "Local": "ashasim.run.configs",
+    "Ray": "ashasim.run.configs",
+    "Fake": "ashasim.run.configs",
+    "Checkpoints": "ashasim.run.configs",
     "Trace": "ashasim.events",
     "load_experiment": "ashasim.events",
     "Reporter": "ashasim.run",

@@ -1,9 +1,11 @@
 """The files every run directory holds, whichever clock made the run.
 
 ``journal.jsonl`` is written by the run itself as it happens; from it come the results
-(``results.csv``, ``summary.json``: ``write_results``) and the figures (``gantt.png/.svg``,
-``curves.png/.svg``: ``write_figures``). A library run (``Tuner.run``) writes results only; the
-CLI adds the figures, and ``ashasim plot DIR`` remakes them.
+(``results.csv``, ``summary.json``: ``write_results``), the replay table (``replay.csv``:
+``export_tabular``) and the figures (``gantt.png/.svg``, ``curves.png/.svg``: ``write_figures``).
+A framed run (``ashasim.Experiment``, on either clock, with ``outputs=True``) writes the results
+and the replay table (``write_run_outputs``); the CLI adds the figures, and ``ashasim plot DIR``
+remakes them.
 """
 
 from __future__ import annotations

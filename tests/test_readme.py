@@ -1,5 +1,6 @@
 """The README's simulation example runs as written (examples that rot mislead)."""
 
+import json
 import re
 import subprocess
 import sys
@@ -22,6 +23,17 @@ def test_the_simulate_example_runs(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "runs" / "SyncSH" / "gantt.png").exists()
     idle = {line.split()[0]: float(line.split()[2].rstrip("%,")) for line in printed}
     assert idle["ASHA"] < idle["SyncSH"]
+
+
+def test_the_framing_example_runs_on_both_clocks(tmp_path, monkeypatch):
+    (example,) = [block for block in python_blocks() if "Experiment(asha" in block]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "README.md", "exec"), {})
+    for where in ("sim", "real"):
+        run = tmp_path / "runs" / f"framed-{where}"
+        for name in ("journal.jsonl", "results.csv", "summary.json", "replay.csv"):
+            assert (run / name).is_file(), (where, name)
+        assert json.loads((run / "summary.json").read_text())["trials"] == 24
 
 
 def test_the_test_command_is_what_ci_runs():

@@ -174,9 +174,9 @@ def _ladder(args: argparse.Namespace, costs: Any) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from ashasim.core import make_scheduler
-    from ashasim.outputs import format_summary, write_outputs
-    from ashasim.sim import CostModelError, Tabular, simulate
-    from ashasim.sim import BudgetWarning
+    from ashasim.experiment import Experiment, Stop
+    from ashasim.outputs import format_summary, write_figures
+    from ashasim.sim import BudgetWarning, CostModelError, Tabular
 
     with usage_errors(CostModelError, ImportError):
         costs = _workload(args)
@@ -202,15 +202,10 @@ def run(args: argparse.Namespace) -> int:
             warnings.simplefilter("always")
             warnings.simplefilter("error", BudgetWarning)  # refused before the run starts
             warnings.showwarning = _show_warning
-            trace = simulate(
-                scheduler,
-                costs,
-                args.workers,
-                max_time=args.max_time,
-                seed=args.seed,
-                journal=out,
-                progress=not args.quiet,
+            experiment = Experiment(
+                scheduler, args.workers, stop=Stop(time=args.max_time), directory=out
             )
+            trace = experiment.simulate(costs, seed=args.seed, progress=not args.quiet)
     except BaseException:
         # A run that did not finish (an error, an interrupt) is not a run: a simulation is cheap
         # to repeat, so leave nothing behind that a rerun would have to --force over.
@@ -218,10 +213,12 @@ def run(args: argparse.Namespace) -> int:
         if created and not any(out.iterdir()):
             out.rmdir()
         raise
-    write_outputs(trace, out, title=f"{args.scheduler} on {workload}, {args.workers} workers")
+    write_figures(trace, out, title=f"{args.scheduler} on {workload}, {args.workers} workers")
     header = f"ashasim simulate: {args.scheduler} on {workload}, seed {args.seed}"
     print(format_summary(trace.summary(), header=header))
-    print(f"  wrote      {out}/ (journal.jsonl, results.csv, summary.json, gantt, curves)")
+    print(
+        f"  wrote      {out}/ (journal.jsonl, results.csv, summary.json, replay.csv, gantt, curves)"
+    )
     return 0
 
 

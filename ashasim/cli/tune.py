@@ -88,77 +88,97 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ashasim.core import make_scheduler
     from ashasim.outputs import format_summary, write_figures
-    from ashasim.run import StoppingCriterion, Tuner
 
-    stop = None
-    with usage_errors():
-        if args.max_wallclock is not None or args.max_trials is not None:
-            stop = StoppingCriterion(
-                max_wallclock_time=args.max_wallclock, max_trials=args.max_trials
-            )
     if args.resume is not None:
-        from ashasim.run.settings import STATE_FILE
-
-        if not (args.resume / STATE_FILE).exists():
-            raise UsageError(f"--resume {args.resume} holds no resumable run (no {STATE_FILE})")
-        options: dict[str, Any] = {"stop": stop, "quiet": args.quiet}
-        if args.trial_timeout is not None:
-            options["trial_timeout"] = args.trial_timeout
-        if args.durable:
-            options["durable"] = True
-        if args.ray_address is not None:
-            options["ray_address"] = args.ray_address
-        if args.placement_timeout is not None:
-            options["placement_timeout"] = args.placement_timeout
-        trace = _interruptible(lambda: Tuner.resume(args.resume, **options), args.resume)
         out = args.resume
+        trace = _interruptible(lambda: _resume(args), out)
     else:
         with usage_errors():
-            objective, space, max_t = _tune_objective(args)
-            scheduler = make_scheduler(
-                args.scheduler,
-                space,
-                seed=args.seed,
-                metric=args.metric,
-                **{**scheduler_options(args), "max_t": max_t},
-            )
-            devices = args.devices if args.devices in ("auto", "cpu") else args.devices.split(",")
-            tuner = Tuner(
-                objective,
-                space,
-                scheduler,
-                args.workers,
-                stop=stop,
-                devices=devices,
-                workers_per_device=args.workers_per_device,
-                experiment_dir=args.out,
-                backend=args.backend,
-                ray_address=args.ray_address,
-                quiet=args.quiet,
-                trial_timeout=args.trial_timeout,
-                durable=args.durable,
-                max_retries=args.max_retries,
-                retry_on_error=args.retry_on_error,
-                **(
-                    {"placement_timeout": args.placement_timeout}
-                    if args.placement_timeout is not None
-                    else {}
-                ),
-            )
-        out = tuner.experiment_dir
+            experiment, objective, backend = _experiment(args)
+        out = experiment.directory
         print(
             f"ashasim tune: {args.scheduler} on {args.workers} worker(s), run directory {out}",
             file=sys.stderr,
         )
-        trace = _interruptible(tuner.run, out)
+        run = lambda: experiment.run(objective, backend=backend, quiet=args.quiet)  # noqa: E731
+        trace = _interruptible(run, out)
     write_figures(trace, out, title=out.name)
     print(format_summary(trace.summary(), header=f"ashasim tune: {out}"))
     print(
         f"  wrote      {out}/ (journal.jsonl, results.csv, summary.json, gantt, curves, replay.csv)"
     )
     return 0
+
+
+def _stop(args: argparse.Namespace) -> Any:
+    from ashasim.experiment import Stop
+
+    with usage_errors():
+        return Stop(time=args.max_wallclock, trials=args.max_trials)
+
+
+def _experiment(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """The run the command line frames: (experiment, objective, backend config)."""
+    from ashasim.core import make_scheduler
+    from ashasim.experiment import Experiment, Faults, Local, Ray
+    from ashasim.run.real_run import DEFAULT_ROOT, default_name
+
+    objective, space, max_t = _tune_objective(args)
+    scheduler = make_scheduler(
+        args.scheduler,
+        space,
+        seed=args.seed,
+        metric=args.metric,
+        **{**scheduler_options(args), "max_t": max_t},
+    )
+    timeout = (
+        {} if args.placement_timeout is None else {"placement_timeout": args.placement_timeout}
+    )
+    if args.backend == "ray":
+        devices = "cpu" if args.devices == "cpu" else "auto"
+        backend: Any = Ray(
+            args.ray_address, devices=devices, workers_per_device=args.workers_per_device, **timeout
+        )
+    else:
+        devices = args.devices if args.devices in ("auto", "cpu") else args.devices.split(",")
+        backend = Local(devices, args.workers_per_device, **timeout)
+    backend.slots(args.workers)  # the workers fit the devices, and the devices are here
+    faults = Faults(
+        max_retries=args.max_retries,
+        retry_on_error=args.retry_on_error,
+        trial_timeout=args.trial_timeout,
+    )
+    experiment = Experiment(
+        scheduler,
+        args.workers,
+        stop=_stop(args),
+        directory=args.out or DEFAULT_ROOT / default_name(scheduler),
+        faults=faults,
+        durable=args.durable,
+    )
+    return experiment, objective, backend
+
+
+def _resume(args: argparse.Namespace) -> Any:
+    """``--resume DIR`` with the flags given as changes to the saved run."""
+    from ashasim.experiment import Experiment
+    from ashasim.run.settings import STATE_FILE
+
+    if not (args.resume / STATE_FILE).exists():
+        raise UsageError(f"--resume {args.resume} holds no resumable run (no {STATE_FILE})")
+    changes: dict[str, Any] = {}
+    if args.max_wallclock is not None or args.max_trials is not None:
+        changes["stop"] = _stop(args)
+    if args.trial_timeout is not None:
+        changes["faults"] = {"trial_timeout": args.trial_timeout}
+    if args.durable:
+        changes["durable"] = True
+    backend = {"address": args.ray_address, "placement_timeout": args.placement_timeout}
+    backend = {key: value for key, value in backend.items() if value is not None}
+    if backend:
+        changes["backend"] = backend
+    return Experiment.resume(args.resume, quiet=args.quiet, **changes)
 
 
 def _interruptible(run: Any, out: Path) -> Any:

@@ -27,6 +27,11 @@ strings, numpy arrays) is written without torch, tensors with ``torch.save``, an
 unpickling unless the run allowed it (``ashasim.run.state_format``); every write is atomic, so a
 crash mid-save leaves the previous checkpoint intact.
 
+The store owns its layout, for the façades and for inspecting a run afterwards:
+``trial_dir(root, trial_id)`` is a trial's folder, ``latest(trial_dir)`` its newest checkpoint,
+and ``best(trial_dir, metric, mode)`` the kept checkpoint whose report scored best (each filed
+checkpoint has the values of its report beside it, ``resource_<r>.json``).
+
 A promoted (or retried) trial whose checkpoint the driver knows was saved, but which its worker
 cannot find, is an error (``CheckpointMissingError``: the location is not shared) unless the run
 chose ``retrain_on_miss``; then the trial retrains from scratch, with a warning.
@@ -34,6 +39,8 @@ chose ``retrain_on_miss``; then the trial retrains from scratch, with a warning.
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
 import sys
@@ -42,9 +49,18 @@ from typing import Any
 
 from ashasim.run import state_format
 from ashasim.run.context import current_context
-from ashasim.run.storage import Store, where_am_i
+from ashasim.run.storage import Store, join, where_am_i
 
-__all__ = ["CheckpointMissingError", "directory", "load", "read", "save"]
+__all__ = [
+    "CheckpointMissingError",
+    "best",
+    "directory",
+    "latest",
+    "load",
+    "read",
+    "save",
+    "trial_dir",
+]
 
 STAGED = "staged.pt"
 _FILED = re.compile(r"^resource_(\d+)\.pt$")
@@ -101,12 +117,7 @@ def load() -> Any | None:
         return None
     if not usable:
         return None
-    name = f"resource_{max(usable)}.pt"
-    return state_format.loads(
-        store.read(name),
-        allow_pickle=bool(getattr(job, "allow_pickle", False)),
-        where=f"{store.location}/{name}",
-    )
+    return _read_filed(store, max(usable), allow_pickle=job.allow_pickle)
 
 
 def read(path: str | os.PathLike[str], *, allow_pickle: bool = False) -> Any:
@@ -116,12 +127,16 @@ def read(path: str | os.PathLike[str], *, allow_pickle: bool = False) -> Any:
         return state_format.loads(stream.read(), allow_pickle=allow_pickle, where=str(path))
 
 
-def file_staged(resource: int) -> bool:
-    """Called by the Reporter before a report: the staged state belongs to ``resource``. True
-    when there was one (the driver then knows the trial has a checkpoint there)."""
+def file_staged(resource: int, values: dict[str, Any] | None = None) -> bool:
+    """Called by the Reporter before a report: the staged state belongs to ``resource``, and the
+    report's *values* are written beside it (for ``best``). True when there was one (the driver
+    then knows the trial has a checkpoint there)."""
     store = _store()
     if store is None or not store.exists(STAGED):
         return False
+    if values is not None:
+        scores = {k: v for k, v in values.items() if isinstance(v, (int, float, str, bool))}
+        store.write(f"resource_{resource}.json", json.dumps(scores).encode())
     store.rename(STAGED, f"resource_{resource}.pt")
     return True
 
@@ -137,6 +152,56 @@ def prune(acknowledged: int) -> None:
     for resource in filed:
         if keep is not None and resource < keep:
             store.remove(f"resource_{resource}.pt")
+            store.remove(f"resource_{resource}.json")
+
+
+def trial_dir(root: str | os.PathLike[str], trial_id: int) -> str:
+    """Where trial *trial_id* of a run keeps its checkpoints, under the run's checkpoint
+    location *root* (a path or a URI): ``<root>/trial_<id>``."""
+    return join(str(root), f"trial_{trial_id}")
+
+
+def latest(
+    trial_dir: str | os.PathLike[str], *, allow_pickle: bool = False
+) -> tuple[int, Any] | None:
+    """The newest checkpoint filed in *trial_dir*, as (resource, state); None when none is.
+    Unpickled only with *allow_pickle*."""
+    store = Store(str(trial_dir))
+    filed = _filed(store)
+    if not filed:
+        return None
+    resource = max(filed)
+    return resource, _read_filed(store, resource, allow_pickle=allow_pickle)
+
+
+def best(
+    trial_dir: str | os.PathLike[str], metric: str, mode: str, *, allow_pickle: bool = False
+) -> tuple[int, Any] | None:
+    """The kept checkpoint of *trial_dir* whose report had the best *metric* (``mode`` "min" or
+    "max"; NaN and missing values rank last, ties go to the newer one), as (resource, state);
+    None when no kept checkpoint has a report with *metric*. Unpickled only with
+    *allow_pickle*."""
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+    store = Store(str(trial_dir))
+    scored = []
+    for resource in _filed(store):
+        name = f"resource_{resource}.json"
+        value = json.loads(store.read(name)).get(metric) if store.exists(name) else None
+        if isinstance(value, (int, float)) and not math.isnan(value):
+            scored.append((value if mode == "min" else -value, -resource))
+    if not scored:
+        return None
+    resource = -min(scored)[1]
+    return resource, _read_filed(store, resource, allow_pickle=allow_pickle)
+
+
+def _read_filed(store: Store, resource: int, *, allow_pickle: bool) -> Any:
+    """The state filed at *resource*, read without running code unless *allow_pickle*."""
+    name = f"resource_{resource}.pt"
+    return state_format.loads(
+        store.read(name), allow_pickle=allow_pickle, where=f"{store.location}/{name}"
+    )
 
 
 def _filed(store: Store) -> list[int]:

@@ -169,14 +169,18 @@ class Checkpoints:
     directory's ``checkpoints`` folder. On Ray (or with a URI) every worker checks at start-up
     that it sees the location as the driver does. *retrain_on_miss*: a promoted or retried trial
     whose checkpoint its worker cannot find retrains from scratch (with a warning) instead of
-    failing."""
+    failing. *allow_pickle*: read checkpoints that only unpickling can read (arbitrary objects
+    saved without torch, or objects torch's safe loader refuses); unpickling runs code, so allow it
+    only for checkpoints you trust (``ashasim.run.state_format``)."""
 
     storage: str | None = None
     retrain_on_miss: bool = False
+    allow_pickle: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "storage", check_storage(self.storage))
         check_flag("retrain_on_miss", self.retrain_on_miss)
+        check_flag("allow_pickle", self.allow_pickle)
 
     def root(self, directory: Path) -> str:
         """The location for a run in *directory*, resolved once (not per job)."""

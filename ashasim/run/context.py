@@ -37,7 +37,8 @@ class JobSpec:
     *resource_attr*: the report key that counts levels (the scheduler's). *checkpoint_at*: the
     level of the newest checkpoint the driver knows the trial saved at or below ``resume_from``
     (None: none), which the worker must find. *retrain_on_miss*: a missing one retrains from
-    scratch (with a warning) instead of failing the job."""
+    scratch (with a warning) instead of failing the job. *allow_pickle*: the run allows reading
+    checkpoints by unpickling them (``ashasim.run.state_format``)."""
 
     trial_id: int
     config: dict[str, Any]
@@ -47,6 +48,7 @@ class JobSpec:
     resource_attr: str = "epoch"
     checkpoint_at: int | None = None
     retrain_on_miss: bool = False
+    allow_pickle: bool = False
 
 
 @dataclass

@@ -6,6 +6,9 @@ for a job's first report, since the job started, so start-up and checkpoint load
 and the metric. Limits: only observed pairs exist. A replay that asks for an epoch the run never
 trained for that config (a trial the real scheduler stopped early, say) fails, or with
 ``Tabular(..., missing="hold")`` repeats the last observed epoch, which is only an approximation.
+
+The code lives in ``ashasim.outputs`` with the other files a run leaves behind, so that both
+clocks write it; this module keeps the names where they were.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import hashlib
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import cloudpickle
@@ -30,6 +31,8 @@ from ashasim.driver import Driver, RunError
 from ashasim.events import JOURNAL, JobEnded, Trace
 from ashasim.frame import Frame
 from ashasim.progress import Progress
+from ashasim.run import checkpoint
+from ashasim.run.changes import changed, check_changes
 from ashasim.run.configs import BackendConfig, Checkpoints, Local
 from ashasim.run.context import JobSpec
 from ashasim.run.executor import Execution
@@ -48,7 +51,7 @@ from ashasim.run.settings import (
     save_settings,
     why_taken,
 )
-from ashasim.run.storage import join, probe_clean
+from ashasim.run.storage import probe_clean
 from ashasim.run.worker import dumps_objective
 
 __all__ = ["DEFAULT_ROOT", "AllTrialsFailedError", "Display", "RealRun"]
@@ -69,6 +72,8 @@ class Display:
 
 class RealRun:
     """A run directory's settings, ready to run (``run``); see the module docstring."""
+
+    changes: Mapping[str, Any] = MappingProxyType({})  # a resume's, applied under the lock
 
     def __init__(self, settings: RunSettings, digest: str, display: Display) -> None:
         self.settings = settings
@@ -141,12 +146,7 @@ class RealRun:
         """The run in *directory* with *changes* to its frame (``stop``, ``faults``, ``durable``,
         ``outputs``) or its ``backend``; checked, nothing read but the directory's files.
         The catch-up with the journal happens in ``run``, under the directory's lock."""
-        unknown = sorted(set(changes) - {*_FRAME_CHANGES, "backend"})
-        if unknown:
-            raise ValueError(
-                f"resume cannot change {unknown[0]}; it may change "
-                f"{', '.join(sorted({*_FRAME_CHANGES, 'backend'}))}"
-            )
+        check_changes(changes)
         directory = Path(directory)
         if not (directory / STATE_FILE).is_file():
             raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})")
@@ -248,7 +248,7 @@ class RealRun:
         calls replayed on the saved scheduler."""
         directory = self.directory
         settings, digest = load_settings(directory)
-        settings = _changed(settings, self.changes, directory)
+        settings = changed(settings, self.changes, directory)
         try:
             RealRun.__init__(self, settings, digest, self.display)
         except ValueError as error:  # e.g. its GPUs are not on this machine
@@ -294,9 +294,10 @@ class RealRun:
             dict(job.config),
             job.resume_from,
             job.milestone,
-            join(self.checkpoint_root, f"trial_{job.trial_id}"),
+            checkpoint.trial_dir(self.checkpoint_root, job.trial_id),
             resource_attr=self.frame.scheduler.resource_attr,
             retrain_on_miss=self.settings.checkpoints.retrain_on_miss,
+            allow_pickle=self.settings.checkpoints.allow_pickle,
         )
 
     def _progress(self) -> Progress:
@@ -307,9 +308,6 @@ class RealRun:
         if every is not None and not display.quiet:
             return Progress("tune", interval=every, stream=sys.stdout, lines=True)
         return Progress("tune", quiet=display.quiet)
-
-
-_FRAME_CHANGES = ("stop", "faults", "durable", "outputs")
 
 
 def _check_new(
@@ -329,42 +327,6 @@ def _check_new(
     if not isinstance(checkpoints, Checkpoints):
         raise ValueError(f"checkpoints must be Checkpoints(...), got {checkpoints!r}")
     backend.slots(frame.n_workers)  # n_workers fits the devices
-
-
-def _changed(settings: RunSettings, changes: Mapping[str, Any], directory: Path) -> RunSettings:
-    """The saved settings with a resume's changes, checked again; the frame's directory is the
-    one resumed (a run directory may have been moved). ``faults`` and ``backend`` may be given
-    whole, or as a mapping of the fields to change in the saved one."""
-    frame = settings.frame
-    updates: dict[str, Any] = {"directory": directory}
-    for key in _FRAME_CHANGES:
-        if key in changes:
-            updates[key] = _updated(key, getattr(frame, key), changes[key], directory)
-    backend = _updated("backend", settings.backend, changes.get("backend", {}), directory)
-    if type(backend) is not type(settings.backend):
-        raise ResumeError(
-            f"backend: the run in {directory} uses {_kind(settings.backend)}, not {_kind(backend)}"
-        )
-    try:
-        frame = frame.replace(**updates)
-    except ValueError as error:
-        raise ResumeError(f"the resumed run would never end: {error}") from None
-    return dataclasses.replace(settings, frame=frame, backend=backend)
-
-
-def _updated(name: str, saved: Any, change: Any, directory: Path) -> Any:
-    if not isinstance(change, Mapping):
-        return change
-    for field in change:
-        if not hasattr(saved, field):
-            owner = "Ray" if field in ("address", "num_cpus") else f"one with {field}"
-            raise ResumeError(f"{field}: the run in {directory} uses {_kind(saved)}, not {owner}")
-    return dataclasses.replace(saved, **change)
-
-
-def _kind(config: Any) -> str:
-    """How errors name a backend: "the 'fake' backend", as ``Tuner(backend=...)`` spells it."""
-    return f"the {type(config).__name__.lower()!r} backend"
 
 
 def default_name(scheduler: Any) -> str:

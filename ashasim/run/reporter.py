@@ -49,7 +49,7 @@ class Reporter:
             return
         resource = values.get(context.job.resource_attr)
         filed = isinstance(resource, int) and not isinstance(resource, bool)
-        saved = filed and checkpoint.file_staged(resource)  # the state saved just before
+        saved = filed and checkpoint.file_staged(resource, values)  # the state saved before
         context.channel.send(Report(context.job.trial_id, values, saved))
         reply = context.channel.recv()
         if filed:

@@ -131,7 +131,7 @@ class Tuner:
             faults=faults,
             durable=durable,
             outputs=outputs,
-            directory=experiment_dir or None,
+            directory=Path(experiment_dir) if experiment_dir else None,
         )
         if print_every is not None:
             check_number("print_every", print_every, minimum=0, strict=True)
@@ -139,7 +139,9 @@ class Tuner:
             frame,
             objective,
             backend=config,
-            checkpoints=Checkpoints(checkpoint_storage, retrain_on_miss),
+            checkpoints=Checkpoints(
+                None if checkpoint_storage is None else str(checkpoint_storage), retrain_on_miss
+            ),
             name=name,
             display=Display(quiet, print_every, progress),
             return_ends_trial=return_ends_trial,

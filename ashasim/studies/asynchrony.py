@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ashasim.core import make_scheduler, rung_levels
-from ashasim.sim import LearningCurves, simulate
+from ashasim.experiment import Experiment, Stop
+from ashasim.sim import LearningCurves
 from ashasim.studies import measures
+from ashasim.studies.pool import run_all
 
 __all__ = ["BASE", "SWEEPS", "Pair", "format_table", "run", "write"]
 
@@ -62,7 +63,7 @@ def _best(name: str, eta: int, workers: int, costs: LearningCurves, seed: int) -
         levels = rung_levels(1, MAX_T, eta)
         options.update(overlap="always", n0=max(eta ** (len(levels) - 1), workers))
     scheduler = make_scheduler(name, costs.config_space, seed=seed, **options)
-    trace = simulate(scheduler, costs, workers, max_time=BUDGET, seed=seed)
+    trace = Experiment(scheduler, workers, stop=Stop(time=BUDGET)).simulate(costs, seed=seed)
     return trace, trace.best.metric if trace.best is not None else float("nan")
 
 
@@ -89,19 +90,7 @@ def run(
         for value in values
         for seed in range(seeds)
     ]
-    pairs: list[Pair] = []
-    if processes == 1:
-        results: Any = map(run_one, tasks)
-    else:
-        pool = ProcessPoolExecutor(max_workers=processes)
-        results = pool.map(run_one, tasks, chunksize=1)
-    for pair in results:
-        pairs.append(pair)
-        if on_result is not None:
-            on_result(pair)
-    if processes != 1:
-        pool.shutdown()
-    return pairs
+    return run_all(run_one, tasks, processes=processes, on_result=on_result)
 
 
 def _pm(values: Sequence[float], fmt: str) -> str:

@@ -16,10 +16,11 @@ costs the simulator tells the chapter's stories on its own:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ashasim.core import ASHA, SyncSH
 from ashasim.events import Trace
-from ashasim.sim import simulate
+from ashasim.experiment import Experiment, Stop
 from ashasim.sim.catalog import STORY_EPOCH_SECONDS, STORY_METRICS, STORY_SPACE, story_costs
 
 __all__ = ["EPOCH_SECONDS", "METRICS", "SPACE", "async_schedule", "sync_schedule", "write"]
@@ -32,13 +33,19 @@ LADDER = {"max_t": 4, "grace_period": 1, "reduction_factor": 2}
 def sync_schedule(journal: Path | None = None) -> Trace:
     """Synchronous SH on the story: one bracket of 4 trials, and Trial-4 of the next."""
     scheduler = SyncSH(SPACE, **LADDER, overlap="top-rung", resume=False, max_trials=5)
-    return simulate(scheduler, story_costs(), 2, journal=journal)
+    return _story(scheduler, journal)
 
 
 def async_schedule(journal: Path | None = None) -> Trace:
     """ASHA (promotion type) on the story, six trials."""
     scheduler = ASHA(SPACE, type="promotion", **LADDER, max_trials=6)
-    return simulate(scheduler, story_costs(), 2, journal=journal)
+    return _story(scheduler, journal)
+
+
+def _story(scheduler: Any, journal: Path | None) -> Trace:
+    """The story on 2 simulated workers; the scheduler's trial budget ends it."""
+    experiment = Experiment(scheduler, 2, stop=Stop(), directory=journal, outputs=False)
+    return experiment.simulate(story_costs())
 
 
 def write(out: Path) -> dict[str, Trace]:

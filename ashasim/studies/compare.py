@@ -24,13 +24,14 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from ashasim.core import OVERLAPS, SCHEDULER_NAMES, make_scheduler, rung_levels
-from ashasim.sim import CostModel, LearningCurves, simulate
+from ashasim.experiment import Experiment, Stop
+from ashasim.sim import CostModel, LearningCurves
 from ashasim.studies import measures
+from ashasim.studies.pool import run_all
 
 __all__ = [
     "RunResult",
@@ -159,8 +160,8 @@ def run_one(task: _Task) -> RunResult:
         levels = rung_levels(options["grace_period"], options["max_t"], options["reduction_factor"])
         options["n0"] = max(options["reduction_factor"] ** (len(levels) - 1), task.n_workers)
     scheduler = make_scheduler(name, space, seed=task.seed, **options)
-    trace = simulate(
-        scheduler, task.workload, task.n_workers, max_time=task.max_time, seed=task.seed
+    trace = Experiment(scheduler, task.n_workers, stop=Stop(time=task.max_time)).simulate(
+        task.workload, seed=task.seed
     )
     best = trace.best
     waits = measures.promotion_waits(trace)
@@ -216,20 +217,7 @@ def compare(
         for n in workers
         for seed in seed_list
     ]
-    if processes == 1:
-        results = []
-        for task in tasks:
-            results.append(run_one(task))
-            if on_result is not None:
-                on_result(results[-1])
-        return results
-    with ProcessPoolExecutor(max_workers=processes) as pool:
-        results = []
-        for result in pool.map(run_one, tasks, chunksize=1):
-            results.append(result)
-            if on_result is not None:
-                on_result(result)
-        return results
+    return run_all(run_one, tasks, processes=processes, on_result=on_result)
 
 
 def _mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:

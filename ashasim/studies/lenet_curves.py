@@ -11,7 +11,8 @@ from pathlib import Path
 
 from ashasim.core import make_scheduler
 from ashasim.events import Trace
-from ashasim.sim import LearningCurves, simulate
+from ashasim.experiment import Experiment, Stop
+from ashasim.sim import LearningCurves
 
 __all__ = ["run", "write"]
 
@@ -27,9 +28,10 @@ def run(out: Path | None = None, *, seed: int = 0, max_time: float = 720.0) -> d
             name, workload.config_space, metric="validation_error", seed=seed, **SETTINGS
         )
         journal = None if out is None else out / f"lenet_{name}"
-        traces[name] = simulate(
-            scheduler, workload, 2, max_time=max_time, seed=seed, journal=journal
+        experiment = Experiment(
+            scheduler, 2, stop=Stop(time=max_time), directory=journal, outputs=False
         )
+        traces[name] = experiment.simulate(workload, seed=seed)
     return traces
 
 

@@ -21,18 +21,18 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ashasim.core import make_scheduler
-from ashasim.sim import simulate
+from ashasim.experiment import Experiment, Stop
 from ashasim.sim.costs import CostModel, EpochFn
 from ashasim.sim.randomness import key_of, uniforms
 from ashasim.space import uniform
 from ashasim.studies import measures
 from ashasim.studies.compare import parse_contender
+from ashasim.studies.pool import run_all
 
 __all__ = [
     "CONTENDERS",
@@ -116,7 +116,9 @@ def run_one(task: _Task) -> Point:
     if name == "sync-sh":
         options["n0"] = N0
     scheduler = make_scheduler(name, costs.config_space, seed=task.seed, **options)
-    trace = simulate(scheduler, costs, N_WORKERS, max_time=HORIZON, seed=task.seed)
+    trace = Experiment(scheduler, N_WORKERS, stop=Stop(time=HORIZON)).simulate(
+        costs, seed=task.seed
+    )
     return Point(
         task.axis,
         task.value,
@@ -145,19 +147,7 @@ def run(
         for contender in contenders
         for seed in range(seeds)
     ]
-    points: list[Point] = []
-    if processes == 1:
-        results: Any = map(run_one, tasks)
-    else:
-        pool = ProcessPoolExecutor(max_workers=processes)
-        results = pool.map(run_one, tasks, chunksize=1)
-    for point in results:
-        points.append(point)
-        if on_result is not None:
-            on_result(point)
-    if processes != 1:
-        pool.shutdown()
-    return points
+    return run_all(run_one, tasks, processes=processes, on_result=on_result)
 
 
 def _median_iqr(values: Sequence[float | None]) -> str:

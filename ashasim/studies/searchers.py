@@ -21,16 +21,17 @@ import json
 import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ashasim.core import make_scheduler
-from ashasim.sim import LearningCurves, simulate
+from ashasim.experiment import Experiment, Stop
+from ashasim.sim import LearningCurves
 from ashasim.sim.costs import CostModel, EpochFn
 from ashasim.sim.randomness import GOLDEN, MASK64, mix64, uniforms
 from ashasim.space import choice, randint, uniform
+from ashasim.studies.pool import run_all
 
 __all__ = [
     "BUDGETS",
@@ -151,7 +152,9 @@ def run_one(task: _Task) -> RunCurve:
     scheduler = make_scheduler(
         name, costs.config_space, seed=task.seed, searcher=searcher, **LADDER
     )
-    trace = simulate(scheduler, costs, task.n_workers, max_time=task.max_time, seed=task.seed)
+    trace = Experiment(scheduler, task.n_workers, stop=Stop(time=task.max_time)).simulate(
+        costs, seed=task.seed
+    )
     steps = tuple((t, value) for t, value, _ in trace.best_so_far())
     return RunCurve(
         task.workload, task.contender, task.n_workers, task.seed, steps, len(trace.trial_ids)
@@ -178,19 +181,7 @@ def run(
         for contender in contenders
         for seed in range(seeds)
     ]
-    curves: list[RunCurve] = []
-    if processes == 1:
-        results = map(run_one, tasks)
-    else:
-        pool = ProcessPoolExecutor(max_workers=processes)
-        results = pool.map(run_one, tasks, chunksize=1)
-    for curve in results:
-        curves.append(curve)
-        if on_result is not None:
-            on_result(curve)
-    if processes != 1:
-        pool.shutdown()
-    return curves
+    return run_all(run_one, tasks, processes=processes, on_result=on_result)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from ashasim.run import Tuner
 from tests.run.faults import replay_run_directory
 
 
@@ -25,3 +26,25 @@ def every_journal_replays(request: pytest.FixtureRequest, tmp_path):
         return
     for state in sorted(tmp_path.rglob("tuner.pkl")):
         replay_run_directory(state.parent)
+
+
+@pytest.fixture
+def fake_tuner(tmp_path):
+    """Build a ``Tuner`` on the in-process FakeBackend (virtual clock): ``fake_tuner(objective,
+    scheduler, n_workers=2, directory=None, **options)``; the directory defaults to
+    ``tmp_path / "run"``, the space to the scheduler's, and the run is quiet. *options* are
+    ``Tuner``'s (``backend_options`` for the FakeBackend's epoch costs, deaths, ...)."""
+
+    def make(objective, scheduler, n_workers=2, *, directory=None, space=None, **options):
+        options.setdefault("quiet", True)
+        return Tuner(
+            objective,
+            space,
+            scheduler,
+            n_workers,
+            backend="fake",
+            experiment_dir=tmp_path / "run" if directory is None else directory,
+            **options,
+        )
+
+    return make

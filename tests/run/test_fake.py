@@ -33,23 +33,10 @@ def crashes_in_trial_2(x: float, max_epochs: int) -> None:
         report(epoch=epoch, loss=x / epoch)
 
 
-def fake(objective, scheduler, tmp_path, n_workers=2, quiet=True, **kwargs):
-    return Tuner(
-        objective,
-        SPACE,
-        scheduler,
-        n_workers,
-        backend="fake",
-        experiment_dir=tmp_path / "run",
-        quiet=quiet,
-        **kwargs,
-    )
-
-
-def test_epochs_take_the_virtual_seconds_they_are_given(tmp_path):
+def test_epochs_take_the_virtual_seconds_they_are_given(fake_tuner):
     scheduler = RandomSearch(SPACE, max_trials=3, **{k: LADDER[k] for k in ("max_t", "metric")})
-    trace = fake(
-        steady, scheduler, tmp_path, backend_options={"epoch_seconds": lambda t, c, e: 1.5 * e}
+    trace = fake_tuner(
+        steady, scheduler, backend_options={"epoch_seconds": lambda t, c, e: 1.5 * e}
     ).run()
     first = [r.t for r in trace.results if r.trial_id == 0]
     assert first == [1.5, 4.5, 9.0, 15.0]  # 1.5, +3, +4.5, +6
@@ -57,9 +44,9 @@ def test_epochs_take_the_virtual_seconds_they_are_given(tmp_path):
     check_trace(trace)
 
 
-def test_a_crashing_trial_fails_and_the_run_goes_on(tmp_path):
+def test_a_crashing_trial_fails_and_the_run_goes_on(fake_tuner):
     scheduler = ASHA(SPACE, type="promotion", max_trials=6, seed=1, **LADDER)
-    trace = fake(crashes_in_trial_2, scheduler, tmp_path).run()
+    trace = fake_tuner(crashes_in_trial_2, scheduler).run()
     failed = [s for s in trace.segments if s.reason == "failed"]
     assert [s.trial_id for s in failed] == [2]
     assert "boom in trial 2" in next(
@@ -69,9 +56,9 @@ def test_a_crashing_trial_fails_and_the_run_goes_on(tmp_path):
     check_trace(trace)
 
 
-def test_the_time_budget_cancels_jobs_at_the_deadline(tmp_path):
+def test_the_time_budget_cancels_jobs_at_the_deadline(fake_tuner, tmp_path):
     scheduler = RandomSearch(SPACE, **{k: LADDER[k] for k in ("max_t", "metric")})
-    trace = fake(steady, scheduler, tmp_path, stop=StoppingCriterion(max_wallclock_time=6.5)).run()
+    trace = fake_tuner(steady, scheduler, stop=StoppingCriterion(max_wallclock_time=6.5)).run()
     assert trace.makespan == 6.5
     cancelled = [s for s in trace.segments if s.reason == "cancelled"]
     assert [(s.worker, s.resource, s.end) for s in cancelled] == [(0, 2, 6.5), (1, 2, 6.5)]
@@ -79,19 +66,19 @@ def test_the_time_budget_cancels_jobs_at_the_deadline(tmp_path):
     assert {(r.trial_id, r.resource) for r in resumed.results} >= {(0, 4), (1, 4), (2, 4)}
 
 
-def test_a_systematic_error_stops_the_run_after_max_failures(tmp_path):
+def test_a_systematic_error_stops_the_run_after_max_failures(fake_tuner):
     def broken(x, max_epochs):
         raise FileNotFoundError("no data here")
 
     scheduler = RandomSearch(SPACE, **{k: LADDER[k] for k in ("max_t", "metric")})
-    tuner = fake(broken, scheduler, tmp_path, max_failures=4, stop=StoppingCriterion(max_trials=50))
+    tuner = fake_tuner(broken, scheduler, max_failures=4, stop=StoppingCriterion(max_trials=50))
     with pytest.raises(RunError, match="4 jobs failed in a row(.|\n)*no data here"):
         tuner.run()
 
 
-def test_progress_lines_show_the_run_as_it_goes(tmp_path, capsys):
+def test_progress_lines_show_the_run_as_it_goes(fake_tuner, capsys):
     scheduler = ASHA(SPACE, type="promotion", max_trials=8, seed=3, **LADDER)
-    fake(steady, scheduler, tmp_path, quiet=False, print_every=1e-9).run()
+    fake_tuner(steady, scheduler, quiet=False, print_every=1e-9).run()
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("tune")]
     assert lines and "trials" in lines[-1] and "best loss" in lines[-1]
 

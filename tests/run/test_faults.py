@@ -207,26 +207,22 @@ def limit_objective(x: float, max_epochs: int) -> None:
         report(epoch=epoch, loss=x + 1.0 / epoch)
 
 
-def limited_tuner(directory, **options):
+def limited_tuner(fake_tuner, directory, **options):
     scheduler = make_scheduler("random", LIMIT_SPACE, max_t=4, metric="loss", max_trials=5)
-    return Tuner(
+    return fake_tuner(
         limit_objective,
-        LIMIT_SPACE,
         scheduler,
-        2,
-        backend="fake",
+        directory=directory,
         backend_options={"epoch_seconds": hangs_in_trial_1},
-        experiment_dir=directory,
-        quiet=True,
         outputs=False,
         **options,
     )
 
 
-def test_a_hung_trial_fails_at_its_time_limit_and_the_run_ends_by_itself(tmp_path):
+def test_a_hung_trial_fails_at_its_time_limit_and_the_run_ends_by_itself(fake_tuner, tmp_path):
     """Without a limit this run would wait for ever; with trial_timeout=10 the hung job fails
     10 s after it started, with a reason naming the limit, and a fresh worker takes its lane."""
-    trace = limited_tuner(tmp_path / "run", trial_timeout=10).run()
+    trace = limited_tuner(fake_tuner, tmp_path / "run", trial_timeout=10).run()
     failed = [s for s in trace.segments if s.reason == "failed"]
     assert [(s.trial_id, s.resource, s.end - s.start) for s in failed] == [(1, 1, 10.0)]
     error = next(e.error for e in trace.events if type(e) is JobEnded and e.reason == "failed")
@@ -236,13 +232,13 @@ def test_a_hung_trial_fails_at_its_time_limit_and_the_run_ends_by_itself(tmp_pat
     assert [(s.trial_id, s.start) for s in trace.segments if s.worker == lane][1:] == [(4, 10.0)]
 
 
-def test_a_job_that_hung_until_the_budget_is_not_run_again_on_resume(tmp_path):
+def test_a_job_that_hung_until_the_budget_is_not_run_again_on_resume(fake_tuner, tmp_path):
     """The budget ends a run whose trial 1 hangs: its job is cancelled (the scheduler still
     counts it as running). Resumed without a limit, it would be handed out first and hang
     again; resumed with trial_timeout below the time it had already run, it fails at once
     with that reason and the run completes."""
     directory = tmp_path / "run"
-    cut = limited_tuner(directory, stop=StoppingCriterion(max_wallclock_time=30)).run()
+    cut = limited_tuner(fake_tuner, directory, stop=StoppingCriterion(max_wallclock_time=30)).run()
     hung = [s for s in cut.segments if s.trial_id == 1]
     assert [s.reason for s in hung] == ["cancelled"] and hung[0].end == 30.0
     resumed = resume(directory, stop=StoppingCriterion(), trial_timeout=10)
@@ -254,10 +250,10 @@ def test_a_job_that_hung_until_the_budget_is_not_run_again_on_resume(tmp_path):
     assert sorted(s.trial_id for s in resumed.segments if s.reason == "milestone") == [0, 2, 3, 4]
 
 
-def test_trial_timeout_is_checked(tmp_path):
+def test_trial_timeout_is_checked(fake_tuner, tmp_path):
     for bad in (0, -1, math.inf, "10"):
         with pytest.raises(ValueError, match="trial_timeout must be a finite number > 0"):
-            limited_tuner(tmp_path / "run", trial_timeout=bad)
+            limited_tuner(fake_tuner, tmp_path / "run", trial_timeout=bad)
     assert not (tmp_path / "run").exists()
 
 
