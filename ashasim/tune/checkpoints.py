@@ -23,13 +23,14 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import pickle
 import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from ashasim.run import checkpoint
 
 __all__ = [
     "MARK",
@@ -45,7 +46,6 @@ __all__ = [
 ]
 
 MARK = "ashasim.tune"  # key of the façade's checkpoint states
-_FILED = re.compile(r"^resource_(\d+)\.pt$")
 _COPY = re.compile(r"^checkpoint_(\d+)$")
 
 
@@ -168,24 +168,11 @@ def best_copy(
 
 def latest_stored(store: Path) -> tuple[int, dict[str, Any]] | None:
     """The newest façade state filed in a trial's checkpoint folder
-    (``<experiment>/checkpoints/trial_<id>``), with its resource; None when there is none."""
+    (``<experiment>/checkpoints/trial_<id>``), with its resource; None when there is none. Read
+    by the checkpoint store, which owns the format (and unpickles nothing)."""
     if not store.is_dir():
         return None
-    filed = [int(m.group(1)) for p in store.iterdir() if (m := _FILED.match(p.name))]
-    if not filed:
-        return None
-    resource = max(filed)
-    with open(store / f"resource_{resource}.pt", "rb") as stream:
-        state = _load(stream)
-    if not isinstance(state, dict) or MARK not in state:
-        return None  # saved through ashasim.run.checkpoint directly: not a directory
-    return resource, state
-
-
-def _load(stream: Any) -> Any:
-    """As ``ashasim.run.checkpoint`` writes: torch.save when torch is installed, else pickle."""
-    try:
-        import torch
-    except ImportError:
-        return pickle.load(stream)
-    return torch.load(stream, map_location="cpu", weights_only=False)
+    found = checkpoint.latest(store)
+    if found is None or not isinstance(found[1], dict) or MARK not in found[1]:
+        return None  # none, or saved through ashasim.run.checkpoint directly: not a directory
+    return found
