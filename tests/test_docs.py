@@ -136,3 +136,8 @@ def test_the_own_objective_resumes_promoted_trials_and_the_cli_runs(tmp_path_fac
 def test_the_chapter_code_reads_its_results(tmp_path_factory):
     ran = run_page(DOCS / "guides" / "coming-from-syne-tune.md", tmp_path_factory)
     assert "validation_error" in ran.output_of("load_experiment(tuner.name)")
+
+
+def test_bad_command_line_input_is_one_line_and_status_2(tmp_path_factory):
+    ran = run_page(DOCS / "reference" / "cli.md", tmp_path_factory)
+    assert ran.output_of("--eta 1").strip() == "exit status 2"
