@@ -141,3 +141,13 @@ def test_the_chapter_code_reads_its_results(tmp_path_factory):
 def test_bad_command_line_input_is_one_line_and_status_2(tmp_path_factory):
     ran = run_page(DOCS / "reference" / "cli.md", tmp_path_factory)
     assert ran.output_of("--eta 1").strip() == "exit status 2"
+
+
+def test_the_resume_example_continues_the_run(tmp_path_factory):
+    page = DOCS / "guides" / "fault-tolerance.md"
+    ran = run_page(page, tmp_path_factory)
+    printed = ran.output_of("Tuner.resume(").strip().splitlines()[-1]
+    assert f"It prints `{printed}`" in page.read_text(encoding="utf-8")
+    first, whole = ran.namespace["first"], ran.namespace["whole"]
+    assert set(first.trial_ids) < set(whole.trial_ids)
+    assert whole.results[: len(first.results)] == first.results  # kept, not trained again
