@@ -131,6 +131,8 @@ def test_the_own_objective_resumes_promoted_trials_and_the_cli_runs(tmp_path_fac
     assert "failed" not in {job.reason for job in segments}  # resumed from their checkpoints
     assert (ran.directory / "runs" / "own" / "gantt.png").exists()  # ashasim plot
     assert (ran.directory / "runs" / "quadratic" / "results.csv").exists()
+    replayed = ran.output_of("--out runs/own-replayed")
+    assert "sync-sh on replay.csv" in replayed and "trials     12" in replayed
 
 
 def test_the_chapter_code_reads_its_results(tmp_path_factory):
