@@ -40,7 +40,8 @@ def pages() -> list[Path]:
 
 
 def page_name(page: Path) -> str:
-    return page.relative_to(ROOT).as_posix()
+    """The page as the repository names it (any other path as it is)."""
+    return page.relative_to(ROOT).as_posix() if ROOT in page.parents else str(page)
 
 
 @dataclass(frozen=True)
