@@ -153,3 +153,10 @@ def test_the_resume_example_continues_the_run(tmp_path_factory):
     first, whole = ran.namespace["first"], ran.namespace["whole"]
     assert set(first.trial_ids) < set(whole.trial_ids)
     assert whole.results[: len(first.results)] == first.results  # kept, not trained again
+
+
+def test_the_compare_example_writes_its_tables(tmp_path_factory):
+    ran = run_page(DOCS / "studies" / "sync-vs-async.md", tmp_path_factory)
+    table = (ran.directory / "compare" / "compare.md").read_text(encoding="utf-8")
+    for contender in ("sync-sh:top-rung", "sync-sh:always", "asha"):
+        assert f"| {contender} |" in table
