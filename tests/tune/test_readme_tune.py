@@ -1,24 +1,20 @@
-"""README's "Coming from Ray Tune" example runs as written (worker processes)."""
-
-import re
-from pathlib import Path
+"""The "Coming from Ray Tune" guide's example runs as written (worker processes) and prints what a
+Ray Tune user expects; tests/test_docs.py runs the page, this checks what it printed."""
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+from tests.docs_blocks import DOCS, run_page
+
+GUIDE = DOCS / "guides" / "coming-from-ray-tune.md"
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
-def test_the_ray_tune_example_runs(tmp_path, monkeypatch, capsys):
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
-    (example,) = [block for block in blocks if "from ashasim import tune" in block]
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    exec(compile(example, "README.md", "exec"), {"__name__": "readme_example"})
-    out = capsys.readouterr().out
+def test_the_ray_tune_example_runs(tmp_path_factory):
+    ran = run_page(GUIDE, tmp_path_factory)
+    out = ran.output_of("from ashasim import tune")
     assert "Number of trials: 10 (10 TERMINATED)" in out
     best_line, idle_line = out.strip().splitlines()[-2:]
-    assert str(tmp_path / "runs" / "ray-style" / "train_") in best_line
+    assert str(ran.directory / "runs" / "ray-style" / "train_") in best_line
     assert idle_line.startswith("idle ") and idle_line.endswith("%")
-    assert (tmp_path / "runs" / "ray-style" / "journal.jsonl").exists()
+    assert (ran.directory / "runs" / "ray-style" / "journal.jsonl").exists()

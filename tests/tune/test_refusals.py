@@ -1,5 +1,5 @@
 """Ray Tune's names, module paths and arguments: each works, or is refused in one line with
-its reason; README's "Coming from Ray Tune" lists exactly the refusals the code makes."""
+its reason; the "Coming from Ray Tune" guide lists exactly the refusals the code makes."""
 
 from __future__ import annotations
 
@@ -13,25 +13,23 @@ from ashasim import tune
 from ashasim.tune.arguments import REFUSED_ARGUMENTS
 from ashasim.tune.refusals import NOT_PROVIDED, REFUSED_MODULES
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "coming-from-ray-tune.md"
 
 
-def readme_refusals() -> set[str]:
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Coming from Ray Tune") :]
-    section = section[: section.index("\n## ", 1)]
-    table = section[section.index("| Refused | Why") :].split("\n\n")[0]
+def guide_refusals() -> set[str]:
+    text = GUIDE.read_text(encoding="utf-8")
+    table = text[text.index("| Refused | Why") :].split("\n\n")[0]
     rows = [line.split("|")[1] for line in table.splitlines()[2:]]
     return {name for row in rows for name in re.findall(r"`([^`]+)`", row)}
 
 
-def test_the_readme_lists_exactly_the_refusals_of_the_code():
+def test_the_guide_lists_exactly_the_refusals_of_the_code():
     in_code = (
         set(NOT_PROVIDED)
         | {f"{name}=" for name in REFUSED_ARGUMENTS}
         | {f"ashasim.tune.{path}" for path in REFUSED_MODULES}
     )
-    assert readme_refusals() == in_code
+    assert guide_refusals() == in_code
 
 
 @pytest.mark.parametrize("path", sorted(REFUSED_MODULES))

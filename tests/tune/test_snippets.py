@@ -146,9 +146,9 @@ def test_mnist_snippet_on_a_pure_python_trainable(home):
 
 
 def test_cifar_example_with_torch(home, capsys):
-    """examples/ray_tune_cifar.py (the CIFAR-10 tutorial, imports changed) on a tiny stand-in,
+    """experiments/ray_tune_cifar.py (the CIFAR-10 tutorial, imports changed) on a tiny stand-in,
     with fewer samples and epochs (a CPU shared by two workers trains slowly at batch size 2)."""
-    from examples import ray_tune_cifar
+    from experiments import ray_tune_cifar
 
     data.write_cifar(home / "data", n_train=100, n_test=50)
     result, accuracy = ray_tune_cifar.main(

@@ -1,6 +1,6 @@
 """Ray Tune's PyTorch CIFAR-10 tutorial on ashasim: only the imports differ.
 
-    python -m examples.ray_tune_cifar --data ./data --samples 10 --epochs 10 [--subset 2000]
+    python -m experiments.ray_tune_cifar --data ./data --samples 10 --epochs 10 [--subset 2000]
 
 The CIFAR-10 python batches (``cifar-10-batches-py/``, as the dataset's site ships them) must be
 in ``--data``; nothing is downloaded. ``--subset N`` trains on the first N training images (CPU

@@ -1,1 +1,0 @@
-"""Runnable examples (``python -m examples.<name>``); the tests run them on small settings."""
