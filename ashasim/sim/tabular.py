@@ -355,8 +355,8 @@ class Tabular(CostModel):
 
     # -- replay -----------------------------------------------------------------------------------
 
-    def epoch_fn(self, seed: int) -> EpochFn:
-        return self._epoch
+    def epoch_fn(self, noise_seed: int) -> EpochFn:
+        return self._epoch  # a table is replayed as recorded: no noise
 
     def _config_position(self, config_id: Any, trial_id: int) -> int:
         if self._position is None:
