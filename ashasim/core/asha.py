@@ -164,10 +164,10 @@ class _AsyncSuccessiveHalving(SchedulerBase):
             return None
         b = self._choose_bracket()
         levels = self._brackets[b].levels
-        trial = self._new_trial(levels[0] if self._promotes else self.max_t, bracket=b)
-        if trial is not None:
-            trial.next_rung = levels[0]
-        return trial
+        new = self._new_trial(levels[0] if self._promotes else self.max_t, bracket=b)
+        if new is not None:
+            new.next_rung = levels[0]
+        return new
 
     def _on_report(self, trial: SchedulerTrial, resource: int, metric: float) -> Decision:
         # (``report`` calls this only at or past ``trial.next_rung``: a rung level or the milestone)

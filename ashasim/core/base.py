@@ -136,7 +136,7 @@ class SchedulerBase:
 
         The job ends when this returns STOP or when ``resource`` is the job's milestone.
         """
-        trial = self._trials.get(trial_id)  # type: ignore[arg-type]
+        trial = self._trials.get(trial_id)
         if trial is None or trial.state is not _RUNNING:
             trial = self._running_trial(trial_id, "report")  # raises the precise error
         if type(resource) is not int:  # fast path for the common case; np.integer is fine too

@@ -151,13 +151,13 @@ class SyncSH(SchedulerBase):
             return self._resume(trial, resume_from, bracket.levels[bracket.rung])
         if bracket.to_start == 0:
             return None
-        trial = self._new_trial(bracket.levels[0], bracket=bracket.index)
-        if trial is None:  # no trial budget or no config left: the bracket starts no more
+        new = self._new_trial(bracket.levels[0], bracket=bracket.index)
+        if new is None:  # no trial budget or no config left: the bracket starts no more
             bracket.to_start = 0
             self._close_rung_if_complete(bracket)
             return self._dispatch(bracket) if bracket.index in self._active else None
-        self._started(bracket, trial)
-        return trial
+        self._started(bracket, new)
+        return new
 
     def _started(self, bracket: ShBracket, trial: SchedulerTrial) -> None:
         bracket.outstanding.add(trial.trial_id)

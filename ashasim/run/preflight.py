@@ -95,9 +95,9 @@ def preflight(
             if kind is Ready:
                 backend.send(worker, Probe(location, token))
             elif kind is Probed:
-                error = probed_error(worker, message, location)
-                if error is not None:
-                    raise error
+                refused = probed_error(worker, message, location)
+                if refused is not None:
+                    raise refused
                 return token
             elif kind is Fatal:
                 raise fatal_error(worker, message)

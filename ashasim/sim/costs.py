@@ -118,10 +118,10 @@ class CostModel:
         ``startup_seconds`` every time, no checkpoint, and only the job's decision points.
         """
         if self.cost == "restart":
-            levels = job.decision_points
-            if levels is None:
-                levels = range(job.resume_from + 1, job.milestone + 1)
-            return self.startup_seconds, 0.0, levels
+            points: Sequence[int] | None = job.decision_points
+            if points is None:
+                points = range(job.resume_from + 1, job.milestone + 1)
+            return self.startup_seconds, 0.0, points
         setup = self.startup_seconds if job.resume_from == 0 else self.restore_seconds
         save = self.checkpoint_seconds if job.save_checkpoint else 0.0
         return setup, save, range(job.resume_from + 1, job.milestone + 1)
@@ -193,7 +193,7 @@ class Scripted(CostModel):
         metrics: Sequence[Sequence[float]]
         | Mapping[int, Sequence[float]]
         | Callable[[int, int], float],
-        **overheads: float,
+        **overheads: Any,
     ) -> None:
         super().__init__(**overheads)
         self._seconds = dict(

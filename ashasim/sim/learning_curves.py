@@ -66,6 +66,8 @@ class LearningCurves(CostModel):
     simulator calls this once per simulated epoch.
     """
 
+    max_epochs: int  # always bounded: the curves are defined up to it
+
     def __init__(
         self,
         *,
@@ -88,7 +90,7 @@ class LearningCurves(CostModel):
         straggler_prob: float = 0.0,
         straggler_factor: float = 3.0,
         cache_size: int = 65_536,
-        **overheads: float,
+        **overheads: Any,
     ) -> None:
         super().__init__(**overheads)
         self.max_epochs = check_int("max_epochs", max_epochs, minimum=1)
