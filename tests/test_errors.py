@@ -45,3 +45,11 @@ def test_a_worker_that_cannot_load_the_objective_is_summarised_by_the_last_line(
     given_summary = fatal_error(0, Fatal(TRACEBACK, summary="no module named 'objectives'"))
     assert str(given_summary).startswith("worker 0 could not load the objective: no module")
     assert "(no message)" in str(fatal_error(1, Fatal("")))  # once an IndexError
+
+
+def test_an_exception_is_told_by_the_first_line_of_its_message():
+    from ashasim.errors import first_line
+
+    assert first_line(ValueError("\n  bad lr\nsee the docs")) == "bad lr"
+    assert first_line(KeyError()) == "KeyError"
+    assert first_line(RuntimeError("  ")) == "RuntimeError"
