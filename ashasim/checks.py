@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -34,7 +34,7 @@ __all__ = [
 MODES = ("min", "max")
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: Any) -> TypeGuard[int | np.integer]:
     """An integer that is not a bool (numpy integers count)."""
     return not isinstance(value, bool) and isinstance(value, (int, np.integer))
 
@@ -134,7 +134,7 @@ def check_rung_levels(name: str, value: Any, *, maximum: int) -> tuple[int, ...]
     wanted = f"strictly increasing integers in 1..{maximum}, at least one below {maximum}"
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
         raise ValueError(f"{name} must be a non-empty list of {wanted}, got {value!r}")
-    levels = []
+    levels: list[int] = []
     for index, level in enumerate(value):
         if not is_int(level) or not 1 <= level <= maximum:
             raise ValueError(f"{name}[{index}] must be an integer in 1..{maximum}, got {level!r}")

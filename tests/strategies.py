@@ -142,15 +142,20 @@ searcher_calls = st.lists(
 
 
 @st.composite
-def schedulers(draw: st.DrawFn, max_trials=st.integers(1, 30), space=None, max_t: int = 9):
+def schedulers(
+    draw: st.DrawFn, max_trials=st.integers(1, 30), space=None, max_t: int = 9, names=None
+):
     """Any scheduler the factory builds by name (every overlap and retrain setting for the
-    synchronous ones), on the LeNet-like space unless another is given."""
+    synchronous ones), on the LeNet-like space unless another is given; *names* narrows the
+    choice (default: every name but the searcher combinations)."""
     from ashasim.core import make_scheduler
     from ashasim.core.defaults import OVERLAPS
     from ashasim.core.factory import COMBINATIONS, SCHEDULER_NAMES
     from ashasim.sim import LearningCurves
 
-    name = draw(st.sampled_from([n for n in SCHEDULER_NAMES if n not in COMBINATIONS]))
+    if names is None:
+        names = [n for n in SCHEDULER_NAMES if n not in COMBINATIONS]
+    name = draw(st.sampled_from(list(names)))
     options = {
         "max_t": max_t,
         "grace_period": 1,

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ashasim.checks import check_choice, check_int
-from ashasim.core.base import SchedulerBase, Trial
+from ashasim.core.base import SchedulerBase, SchedulerTrial
 from ashasim.core.defaults import REDUCTION_FACTOR
 from ashasim.core.jobs import Decision
 from ashasim.core.rungs import Rung
@@ -133,7 +133,7 @@ class _AsyncSuccessiveHalving(SchedulerBase):
                 return rung.level
         return self.max_t
 
-    def _find_promotable(self) -> tuple[Trial, AshaBracket, int] | None:
+    def _find_promotable(self) -> tuple[SchedulerTrial, AshaBracket, int] | None:
         """Scan rung levels from the top (across brackets); first promotable trial wins."""
         if len(self._brackets) == 1:  # ASHA: one bracket, its rungs from the top
             bracket = self._brackets[0]
@@ -153,7 +153,7 @@ class _AsyncSuccessiveHalving(SchedulerBase):
                     return self._trials[trial_id], bracket, rung_index
         return None
 
-    def _next_job(self) -> Trial | None:
+    def _next_job(self) -> SchedulerTrial | None:
         if self._promotes:
             found = self._find_promotable()
             if found is not None:
@@ -164,12 +164,12 @@ class _AsyncSuccessiveHalving(SchedulerBase):
             return None
         b = self._choose_bracket()
         levels = self._brackets[b].levels
-        trial = self._new_trial(levels[0] if self._promotes else self.max_t, bracket=b)
-        if trial is not None:
-            trial.next_rung = levels[0]
-        return trial
+        new = self._new_trial(levels[0] if self._promotes else self.max_t, bracket=b)
+        if new is not None:
+            new.next_rung = levels[0]
+        return new
 
-    def _on_report(self, trial: Trial, resource: int, metric: float) -> Decision:
+    def _on_report(self, trial: SchedulerTrial, resource: int, metric: float) -> Decision:
         # (``report`` calls this only at or past ``trial.next_rung``: a rung level or the milestone)
         bracket = self._brackets[trial.bracket]
         trial_score = metric if self._minimize else -metric
@@ -198,7 +198,7 @@ class _AsyncSuccessiveHalving(SchedulerBase):
                     decision = _STOP
         return decision
 
-    def _decision_points(self, trial: Trial) -> tuple[int, ...]:
+    def _decision_points(self, trial: SchedulerTrial) -> tuple[int, ...]:
         """The stopping type judges a job at every rung level it passes, the promotion type only
         at its milestone (which is a rung level, or max_t)."""
         if self._promotes:
@@ -217,7 +217,7 @@ class _AsyncSuccessiveHalving(SchedulerBase):
                 self._fresh_points[trial.bracket] = points
         return points
 
-    def _withdraw(self, trial: Trial) -> None:
+    def _withdraw(self, trial: SchedulerTrial) -> None:
         for rung in self._brackets[trial.bracket].rungs:
             rung.withdraw(trial.trial_id)
 

@@ -46,12 +46,14 @@ _PAUSED_AT_MILESTONE = next_state(-1, _RUNNING, Move.PAUSE)
 _RESUMED = next_state(-1, _PAUSED, Move.RESUME)
 _make_job = Job._make
 
-__all__ = ["SchedulerBase", "Trial"]
+__all__ = ["SchedulerBase", "SchedulerTrial"]
 
 
 @dataclass
-class Trial:
-    """The scheduler's view of one trial."""
+class SchedulerTrial:
+    """The scheduler's view of one trial (internal; not ``ashasim.tune.Trial``, the Ray Tune
+    façade's record of a finished run's trial, nor ``ashasim.training.trial.LeNetTrial``, the
+    model being trained)."""
 
     trial_id: int
     config: dict[str, Any]
@@ -108,7 +110,7 @@ class SchedulerBase:
         ends = type(self.searcher).on_end is not Searcher.on_end
         self._on_end = self.searcher.on_end if ends else None  # likewise
         self._searcher_exhausted = False
-        self._trials: dict[int, Trial] = {}
+        self._trials: dict[int, SchedulerTrial] = {}
         self._n_running = 0
 
     # -- the protocol ---------------------------------------------------------------------------
@@ -134,7 +136,7 @@ class SchedulerBase:
 
         The job ends when this returns STOP or when ``resource`` is the job's milestone.
         """
-        trial = self._trials.get(trial_id)  # type: ignore[arg-type]
+        trial = self._trials.get(trial_id)
         if trial is None or trial.state is not _RUNNING:
             trial = self._running_trial(trial_id, "report")  # raises the precise error
         if type(resource) is not int:  # fast path for the common case; np.integer is fine too
@@ -264,17 +266,17 @@ class SchedulerBase:
     # -- for subclasses -------------------------------------------------------------------------
 
     #: ``_on_report`` sees every report. A scheduler that decides only at a job's milestone
-    #: (or, like ASHA, at rung levels it tracks in ``Trial.next_rung``) says False, and reports
-    #: below ``next_rung`` take ``report``'s fast path.
+    #: (or, like ASHA, at rung levels it tracks in ``SchedulerTrial.next_rung``) says False,
+    #: and reports below ``next_rung`` take ``report``'s fast path.
     _sees_every_report = True
 
-    def _next_job(self) -> Trial | None:
+    def _next_job(self) -> SchedulerTrial | None:
         raise NotImplementedError
 
-    def _on_report(self, trial: Trial, resource: int, metric: float) -> Decision:
+    def _on_report(self, trial: SchedulerTrial, resource: int, metric: float) -> Decision:
         raise NotImplementedError
 
-    def _withdraw(self, trial: Trial) -> None:
+    def _withdraw(self, trial: SchedulerTrial) -> None:
         """The trial will never reach its milestone (it failed or ended): release what waits for
         it (a barrier, a rung slot); default: nothing to do."""
 
@@ -282,12 +284,12 @@ class SchedulerBase:
         """Work that could still be suggested without creating a trial."""
         return False
 
-    def _decision_points(self, trial: Trial) -> tuple[int, ...]:
+    def _decision_points(self, trial: SchedulerTrial) -> tuple[int, ...]:
         """``Job.decision_points`` of the trial's next job, for a scheduler that does not see
         every report: by default only the milestone (where the job pauses or completes)."""
         return (trial.milestone,)
 
-    def _new_trial(self, milestone: int, bracket: int = 0) -> Trial | None:
+    def _new_trial(self, milestone: int, bracket: int = 0) -> SchedulerTrial | None:
         """Create a trial with the searcher's next config, to train up to ``milestone``; None
         when the trial budget is spent or the searcher has no new config."""
         trials = self._trials
@@ -299,11 +301,13 @@ class SchedulerBase:
             self._searcher_exhausted = True
             return None
         next_rung = 0 if self._sees_every_report else milestone
-        trial = trials[n] = Trial(n, config, _RUNNING, 0, milestone, 0, bracket, 0, next_rung)
+        trial = trials[n] = SchedulerTrial(
+            n, config, _RUNNING, 0, milestone, 0, bracket, 0, next_rung
+        )
         self._n_running += 1
         return trial
 
-    def _resume(self, trial: Trial, resume_from: int, milestone: int) -> Trial:
+    def _resume(self, trial: SchedulerTrial, resume_from: int, milestone: int) -> SchedulerTrial:
         """Start the next job of a paused trial."""
         if trial.state is _PAUSED:
             trial.state = _RESUMED
@@ -315,7 +319,7 @@ class SchedulerBase:
             trial.next_rung = milestone
         return trial
 
-    def _trial(self, trial_id: int) -> Trial:
+    def _trial(self, trial_id: int) -> SchedulerTrial:
         try:
             return self._trials[trial_id]
         except (KeyError, TypeError):
@@ -323,7 +327,7 @@ class SchedulerBase:
                 f"unknown trial_id {trial_id!r}; trials are 0..{len(self._trials) - 1}"
             ) from None
 
-    def _running_trial(self, trial_id: int, action: str) -> Trial:
+    def _running_trial(self, trial_id: int, action: str) -> SchedulerTrial:
         trial = self._trial(trial_id)
         if trial.state is not TrialState.RUNNING:
             raise ValueError(
@@ -331,7 +335,7 @@ class SchedulerBase:
             )
         return trial
 
-    def _move(self, trial: Trial, move: Move) -> None:
+    def _move(self, trial: SchedulerTrial, move: Move) -> None:
         was_running = trial.state is TrialState.RUNNING
         trial.state = next_state(trial.trial_id, trial.state, move)
         self._n_running += int(trial.state is TrialState.RUNNING) - int(was_running)

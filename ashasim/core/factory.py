@@ -68,7 +68,7 @@ def make_scheduler(
         searcher = fixed
         name = {"bohb": "sync-hyperband", "async-bohb": "async-hyperband", "asha-bo": "asha"}[name]
     common["searcher"] = "random" if searcher is None else searcher
-    ladder = {
+    ladder: dict[str, Any] = {
         "max_t": max_t,
         "grace_period": grace_period,
         "reduction_factor": reduction_factor,

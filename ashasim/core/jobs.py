@@ -112,7 +112,11 @@ class Scheduler(Protocol):
     ``describe()`` dict, which is for the journal's header only.
     """
 
-    config_space: Mapping[str, Any]
+    @property
+    def config_space(self) -> Mapping[str, Any]:
+        """The space configs come from (read-only here, so any mapping type satisfies it)."""
+        ...
+
     metric: str
     mode: str
     resource_attr: str

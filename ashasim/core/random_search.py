@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ashasim.core.base import SchedulerBase, Trial
+from ashasim.core.base import SchedulerBase, SchedulerTrial
 from ashasim.core.jobs import Decision
 
 __all__ = ["RandomSearch"]
@@ -18,8 +18,8 @@ class RandomSearch(SchedulerBase):
 
     _sees_every_report = False  # decides at milestones
 
-    def _next_job(self) -> Trial | None:
+    def _next_job(self) -> SchedulerTrial | None:
         return self._new_trial(self.max_t)
 
-    def _on_report(self, trial: Trial, resource: int, metric: float) -> Decision:
+    def _on_report(self, trial: SchedulerTrial, resource: int, metric: float) -> Decision:
         return Decision.CONTINUE

@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ashasim.checks import check_choice, check_flag, check_int
-from ashasim.core.base import SchedulerBase, Trial
+from ashasim.core.base import SchedulerBase, SchedulerTrial
 from ashasim.core.defaults import OVERLAP, OVERLAPS, REDUCTION_FACTOR
 from ashasim.core.jobs import Decision
 from ashasim.core.rungs import promotion_quota, score
@@ -146,7 +146,7 @@ class SyncSH(SchedulerBase):
             return True
         return self.overlap == "top-rung" and next(reversed(self._active.values())).at_top
 
-    def _next_job(self) -> Trial | None:
+    def _next_job(self) -> SchedulerTrial | None:
         for bracket in self._active.values():
             trial = self._dispatch(bracket)
             if trial is not None:
@@ -164,7 +164,7 @@ class SyncSH(SchedulerBase):
         self._started(bracket, trial)
         return trial
 
-    def _dispatch(self, bracket: ShBracket) -> Trial | None:
+    def _dispatch(self, bracket: ShBracket) -> SchedulerTrial | None:
         if bracket.queue:
             trial = self._trials[bracket.queue.popleft()]
             bracket.outstanding.add(trial.trial_id)
@@ -172,21 +172,21 @@ class SyncSH(SchedulerBase):
             return self._resume(trial, resume_from, bracket.levels[bracket.rung])
         if bracket.to_start == 0:
             return None
-        trial = self._new_trial(bracket.levels[0], bracket=bracket.index)
-        if trial is None:  # no trial budget or no config left: the bracket starts no more
+        new = self._new_trial(bracket.levels[0], bracket=bracket.index)
+        if new is None:  # no trial budget or no config left: the bracket starts no more
             bracket.to_start, bracket.cut_short = 0, True
             self._close_rung_if_complete(bracket)
             return self._dispatch(bracket) if bracket.index in self._active else None
-        self._started(bracket, trial)
-        return trial
+        self._started(bracket, new)
+        return new
 
-    def _started(self, bracket: ShBracket, trial: Trial) -> None:
+    def _started(self, bracket: ShBracket, trial: SchedulerTrial) -> None:
         bracket.outstanding.add(trial.trial_id)
         bracket.to_start -= 1
         if self.trials_exhausted and bracket.to_start > 0:
             bracket.to_start, bracket.cut_short = 0, True
 
-    def _on_report(self, trial: Trial, resource: int, metric: float) -> Decision:
+    def _on_report(self, trial: SchedulerTrial, resource: int, metric: float) -> Decision:
         if resource == trial.milestone:
             bracket = self._active[trial.bracket]
             bracket.outstanding.discard(trial.trial_id)
@@ -194,7 +194,7 @@ class SyncSH(SchedulerBase):
             self._close_rung_if_complete(bracket)
         return Decision.CONTINUE
 
-    def _withdraw(self, trial: Trial) -> None:
+    def _withdraw(self, trial: SchedulerTrial) -> None:
         bracket = self._active.get(trial.bracket)
         if bracket is None:
             return

@@ -20,6 +20,7 @@ from ashasim.events.journal import JOURNAL, JournalWriter, read_journal
 from ashasim.events.records import (
     FORMAT_VERSION,
     Event,
+    JobEnded,
     JobStarted,
     Reported,
     encode,
@@ -200,10 +201,9 @@ class Trace:
             done.append((index, segment))
 
         for index, event in enumerate(self.events):
-            kind = type(event)
-            if kind is Reported:
+            if isinstance(event, Reported):
                 reached[event.worker] = event.resource
-            elif kind is JobStarted:
+            elif isinstance(event, JobStarted):
                 if event.worker in open_jobs:
                     raise ValueError(
                         f"worker {event.worker} starts trial {event.trial_id} at t={event.t} "
@@ -211,7 +211,7 @@ class Trace:
                     )
                 open_jobs[event.worker] = (index, event)
                 reached[event.worker] = event.resume_from
-            else:
+            elif isinstance(event, JobEnded):
                 if event.worker not in open_jobs:
                     raise ValueError(
                         f"worker {event.worker} ends trial {event.trial_id} at t={event.t} "

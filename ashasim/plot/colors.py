@@ -17,14 +17,27 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from matplotlib import colormaps
+from matplotlib.colors import ListedColormap
 
 from ashasim.events import JobStarted, Trace
 
-__all__ = ["ConfigColors", "label_function", "lighten"]
+__all__ = ["ConfigColors", "label_function", "lighten", "listed_colors", "trial_color"]
 
 RGB = tuple[float, float, float]
-_PAIRS = colormaps["tab20"].colors  # (dark, light) pairs of 10 hues
+
+
+def listed_colors(name: str) -> tuple[RGB, ...]:
+    """The colours of matplotlib's listed colormap *name* (tab10, tab20, ...), as RGB tuples."""
+    colormap = colormaps[name]
+    if not isinstance(colormap, ListedColormap):
+        raise ValueError(f"{name} is not a listed colormap")
+    rgb = np.asarray(colormap.colors, dtype=float)[:, :3]
+    return tuple((float(r), float(g), float(b)) for r, g, b in rgb)
+
+
+_PAIRS = listed_colors("tab20")  # (dark, light) pairs of 10 hues
 _SCALE = colormaps["turbo"]
 _GOLDEN = 0.6180339887498949
 
@@ -55,16 +68,16 @@ class ConfigColors:
 
     def hue(self, config: int) -> RGB:
         if self.n_configs <= len(_PAIRS) // 2:
-            return tuple(_PAIRS[2 * config])  # type: ignore[return-value]
+            return _PAIRS[2 * config]
         position = 0.05 + 0.9 * ((config * _GOLDEN) % 1.0)
-        return tuple(_SCALE(position)[:3])  # type: ignore[return-value]
+        red, green, blue, _ = _SCALE(position)
+        return red, green, blue
 
     def __call__(self, trial_id: int, promoted: bool = True) -> RGB:
         """The trial's colour: its config's hue, dark if it was promoted, else light."""
         config = self.config_of.get(trial_id, trial_id)
         if self.n_configs <= len(_PAIRS) // 2:
-            hue = config % (len(_PAIRS) // 2)
-            return tuple(_PAIRS[2 * hue + (0 if promoted else 1)])  # type: ignore[return-value]
+            return trial_color(config, promoted)
         dark = self.hue(config)
         return dark if promoted else lighten(dark)
 
@@ -108,3 +121,10 @@ def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
     return str(value)
+
+
+def trial_color(index: int, promoted: bool = True) -> RGB:
+    """Hue ``index`` of tab10 (cycling), the dark shade if promoted, else the light: the colours
+    of the first ten configs, and of legends and plots that have no trace's configs."""
+    hue = index % (len(_PAIRS) // 2)
+    return _PAIRS[2 * hue + (0 if promoted else 1)]

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator, PercentFormatter
 
 from ashasim.events import Trace
-from ashasim.plot.colors import ConfigColors
+from ashasim.plot.colors import ConfigColors, listed_colors
 from ashasim.plot.gantt import _scheduler_name, _time_label
 
 __all__ = [
@@ -201,7 +201,7 @@ def idle_comparison(rows: Iterable[Mapping[str, Any]], *, title: str | None = No
     for row in rows:
         setting = str(row.get("setting") or "")
         fractions = row["idle_fraction"]
-        values = [float(fractions)] if np.isscalar(fractions) else [float(v) for v in fractions]
+        values = [float(v) for v in np.atleast_1d(np.asarray(fractions, dtype=float))]
         if not values:
             raise ValueError(f"row {dict(row)!r} has no idle_fraction values")
         by_scheduler = pooled.setdefault(setting, {})
@@ -211,7 +211,7 @@ def idle_comparison(rows: Iterable[Mapping[str, Any]], *, title: str | None = No
         raise ValueError("idle_comparison needs at least one row")
 
     # one colour per scheduler across all panels, in order of first appearance
-    palette = colormaps["tab10"].colors
+    palette = listed_colors("tab10")
     names = dict.fromkeys(name for by_scheduler in pooled.values() for name in by_scheduler)
     color = {name: palette[i % len(palette)] for i, name in enumerate(names)}
 
@@ -275,7 +275,7 @@ def workers_comparison(
         )
     if not cells:
         raise ValueError("workers_comparison needs at least one run")
-    palette = colormaps["tab10"].colors
+    palette = listed_colors("tab10")
     names = dict.fromkeys(name for by in cells.values() for name in by)
     color = {name: palette[i % len(palette)] for i, name in enumerate(names)}
     fig = Figure(figsize=(4.6 * len(cells), 3.8), layout="constrained")

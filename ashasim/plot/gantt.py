@@ -17,13 +17,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
-from matplotlib import colormaps
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from ashasim.events import JobStarted, Segment, Trace
-from ashasim.plot.colors import ConfigColors, label_function, lighten
+from ashasim.plot.colors import ConfigColors, label_function, lighten, trial_color
 
 __all__ = ["gantt"]
 
@@ -46,15 +45,6 @@ IDLE_GID = "ashasim-idle"
 BOUNDARY_GID = "ashasim-rung-boundary"
 
 LONG_RUN_BARRIERS = 40  # beyond this many barrier lines, draw them thin and light
-_PAIRS = colormaps["tab20"].colors  # (dark, light) pairs of 10 hues
-
-
-def _trial_color(trial_id: int, promoted: bool = True) -> tuple[float, float, float]:
-    """A hue by trial id alone (tab10; for legends and plots without a trace's configs); the dark
-    shade if it was promoted, else the light. Plots of a trace colour by config:
-    ``ashasim.plot.colors.ConfigColors``."""
-    hue = trial_id % (len(_PAIRS) // 2)
-    return tuple(_PAIRS[2 * hue + (0 if promoted else 1)])  # type: ignore[return-value]
 
 
 def _scheduler_name(trace: Trace) -> str | None:
@@ -75,7 +65,8 @@ def _luminance(rgb: Sequence[float]) -> float:
 
 
 def _rectangles(starts: np.ndarray, ends: np.ndarray, lanes: np.ndarray) -> np.ndarray:
-    """(n, 4, 2) corners of bars centred on their lanes, for one PolyCollection."""
+    """(n, 4, 2) corners of bars centred on their lanes, for one PolyCollection (which takes the
+    array whole, though matplotlib's stubs ask for a sequence of polygons)."""
     low, high = lanes - BAR_HEIGHT / 2, lanes + BAR_HEIGHT / 2
     xs = np.stack([starts, starts, ends, ends], axis=1)
     ys = np.stack([low, high, high, low], axis=1)
@@ -173,7 +164,7 @@ def _draw_idle(ax: Any, trace: Trace) -> None:
         return
     lanes, starts, ends = (np.asarray(column, dtype=float) for column in zip(*gaps, strict=True))
     idle = PolyCollection(
-        _rectangles(starts, ends, lanes),
+        _rectangles(starts, ends, lanes),  # type: ignore[arg-type]  # stubs: a Sequence
         facecolors=IDLE_FACE,
         edgecolors=IDLE_EDGE,
         linewidths=0.0,
@@ -208,7 +199,7 @@ def _draw_jobs(ax: Any, segments: Sequence[Any], colors: Sequence[Any]) -> None:
         ends = np.array([segments[i].end for i in chosen], dtype=float)
         lanes = np.array([segments[i].worker for i in chosen], dtype=float)
         bars = PolyCollection(
-            _rectangles(starts, ends, lanes),
+            _rectangles(starts, ends, lanes),  # type: ignore[arg-type]  # stubs: a Sequence
             facecolors=[colors[i] for i in chosen],
             gid=gid,
             zorder=2,
@@ -336,7 +327,7 @@ def _legend(
     """Shades, failures and idle time (a legend of configs would not fit; labels name them).
     Past ten configs the shades are shown in grey: no one hue stands for the others."""
     trials = {s.trial_id for s in segments}
-    dark, light = _trial_color(0, True), _trial_color(0, False)
+    dark, light = trial_color(0, True), trial_color(0, False)
     if color_of.n_configs > 10:
         dark, light = (0.35, 0.35, 0.35), lighten((0.35, 0.35, 0.35))
     handles = []

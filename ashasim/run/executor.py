@@ -31,6 +31,7 @@ from typing import Any
 
 from ashasim.core.jobs import Job
 from ashasim.driver import Driver, RunError
+from ashasim.errors import first_line
 from ashasim.progress import Progress, format_seconds
 from ashasim.run.backend import Backend, WorkerSlot
 from ashasim.run.context import JobSpec
@@ -360,8 +361,7 @@ def stop_reason(error: BaseException) -> str:
         return f"terminated ({error.signal_name})"
     if isinstance(error, SystemExit):
         return f"exit({error.code})"
-    text = str(error)
-    return text.splitlines()[0] if text else type(error).__name__
+    return first_line(error)
 
 
 def exit_reason(detail: int | str | None) -> str:

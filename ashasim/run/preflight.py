@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from ashasim.driver import RunError
+from ashasim.errors import last_line
 from ashasim.run.backend import Backend, WorkerSlot
 from ashasim.run.messages import Died, Fatal, Probe, Probed, Ready
 from ashasim.run.storage import is_uri, probe_check, probe_write
@@ -57,7 +58,7 @@ def probed_error(worker: int, message: Probed, location: str) -> StorageError | 
 def fatal_error(worker: int, message: Fatal) -> RunError:
     """A worker that could not load the objective, naming the node and the module."""
     where = f" on {message.where}" if message.where else ""
-    summary = message.summary or message.error.strip().splitlines()[-1]
+    summary = message.summary or last_line(message.error)
     return RunError(
         f"worker {worker}{where} could not load the objective: {summary}\n{message.error}"
     )
@@ -94,9 +95,9 @@ def preflight(
             if kind is Ready:
                 backend.send(worker, Probe(location, token))
             elif kind is Probed:
-                error = probed_error(worker, message, location)
-                if error is not None:
-                    raise error
+                refused = probed_error(worker, message, location)
+                if refused is not None:
+                    raise refused
                 return token
             elif kind is Fatal:
                 raise fatal_error(worker, message)

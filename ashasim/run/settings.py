@@ -30,6 +30,7 @@ from typing import Any
 
 from ashasim.checks import check_number, check_optional_int
 from ashasim.core.jobs import Scheduler
+from ashasim.errors import first_line
 from ashasim.events.journal import JOURNAL, read_journal, sync_directory
 from ashasim.events.records import Event, json_default
 from ashasim.frame import Frame, Stop
@@ -170,7 +171,7 @@ def restore_objective(settings: RunSettings) -> None:
         where = f" (it came from {origin.file})" if origin is not None else ""
         raise ResumeError(
             f"cannot load the objective {settings.objective_name or '?'}{where}: "
-            f"{type(error).__name__}: {_first_line(error)}; put its folder on PYTHONPATH or "
+            f"{type(error).__name__}: {first_line(error)}; put its folder on PYTHONPATH or "
             f"resume from the directory the run was started in"
         ) from None
 
@@ -183,11 +184,6 @@ def _module_file(name: str) -> str | None:
     if spec is None or not spec.origin:
         return None
     return str(Path(spec.origin).resolve())
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 # -- tuner.pkl ----------------------------------------------------------------------------------
@@ -221,7 +217,7 @@ def load_settings(directory: Path) -> tuple[RunSettings, str]:
         settings = pickle.loads(data)
     except Exception as error:
         raise ResumeError(
-            f"{path} is damaged ({type(error).__name__}: {_first_line(error)}); the run's "
+            f"{path} is damaged ({type(error).__name__}: {first_line(error)}); the run's "
             f"saved settings cannot be read"
         ) from None
     if not isinstance(settings, RunSettings):

@@ -207,7 +207,7 @@ class Encoding:
         for j in self.quantized:  # onto the coordinates of their multiples of q
             p = self.params[j]
             x[:, j] = [p.encode(p.decode(float(v))) for v in x[:, j]]
-        for j in self.ints:
+        for j in self.ints.tolist():
             p = self.params[j]
             scaled = p.low + x[:, j] * (p.high - p.low)
             if p.log:

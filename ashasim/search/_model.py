@@ -126,7 +126,7 @@ class ModelSearcher(Searcher):
         return config
 
     def on_result(self, trial_id: int, resource: int, metric: float) -> None:
-        row = self._row.get(trial_id)  # type: ignore[arg-type]
+        row = self._row.get(trial_id)
         if row is None:
             raise ValueError(f"on_result: unknown trial_id {trial_id!r} (never suggested)")
         if isinstance(resource, bool) or not isinstance(resource, (int, np.integer)):

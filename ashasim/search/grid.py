@@ -152,7 +152,7 @@ class GridSearcher(Searcher):
         if self.configs is not None:  # an explicit list: no axes, no size limit
             self.size = len(self.configs)
             self._order = self.rng.permutation(self.size)
-            self._used = set()
+            self._used: set[int] = set()
             self._next = 0
             self.max_configs = self.size + len(self._points)
             return
@@ -175,7 +175,7 @@ class GridSearcher(Searcher):
             )
         self._strides = [math.prod(sizes[i + 1 :]) for i in range(len(sizes))]
         self._order = self.rng.permutation(self.size)
-        self._used: set[int] = set()
+        self._used = set()
         self._next = 0  # every index in _order before this one is used
         self.max_configs = self.size + len(self._points)  # off-grid points use up nothing
 

@@ -2,9 +2,14 @@
 
 A cost model answers ``epoch(trial_id, config, level) -> (seconds, metric)``: level k's own time and
 the metric the trial reaches there. It must be a pure function of its arguments and the run's
-seed, so that a trial retrained from scratch, or replayed in another run, sees the same numbers;
-this is what makes simulated traces bit-for-bit reproducible. The simulator asks for
-``epoch_fn(seed)`` once and calls the returned function in its hot loop.
+*noise seed*, so that a trial retrained from scratch, or replayed in another run, sees the same
+numbers; this is what makes simulated traces bit-for-bit reproducible. The simulator asks for
+``epoch_fn(noise_seed)`` once and calls the returned function in its hot loop.
+
+Two seeds, two jobs: the *scheduler's* seed (``ASHA(..., seed=)``) draws configs and brackets;
+the *noise seed* draws what the simulated world does (epoch times, metric noise, dropped jobs,
+lost workers). Holding one and varying the other separates "another search" from "another
+world".
 
 What a *job* costs (``job_plan``) depends on where it starts, the model's ``cost``:
 
@@ -32,8 +37,8 @@ time. Reports before that point count; the job ends ``failed`` with the reason i
 the scheduler is told (``fail``), as when a real worker dies. What a failure means is the
 scheduler's: synchronous SH drops the trial from its rung (the barrier closes without it and
 promotes from the survivors, rather than waiting for a re-run), ASHA keeps its earlier results and
-never resumes it. Draws are counter-based (a hash of seed, trial and job), so p > 0 is as
-deterministic under the seed as the rest, and p = 0 leaves traces exactly as they were.
+never resumes it. Draws are counter-based (a hash of noise seed, trial and job), so p > 0 is as
+deterministic under the noise seed as the rest, and p = 0 leaves traces exactly as they were.
 
 Node loss (*worker_loss*, an ``ashasim.sim.faults.WorkerLoss``): workers die at a rate and
 come back, their trials retried; see that module. None (the default) draws nothing.
@@ -100,8 +105,8 @@ class CostModel:
         self.checkpoint_seconds = check_number("checkpoint_seconds", checkpoint_seconds, minimum=0)
         self.restore_seconds = check_number("restore_seconds", restore_seconds, minimum=0)
 
-    def epoch_fn(self, seed: int) -> EpochFn:
-        """The function the simulator calls per level, bound to the run's seed."""
+    def epoch_fn(self, noise_seed: int) -> EpochFn:
+        """The function the simulator calls per level, bound to the run's noise seed."""
         raise NotImplementedError
 
     def job_plan(self, job: Job) -> JobPlan:
@@ -113,21 +118,21 @@ class CostModel:
         ``startup_seconds`` every time, no checkpoint, and only the job's decision points.
         """
         if self.cost == "restart":
-            levels = job.decision_points
-            if levels is None:
-                levels = range(job.resume_from + 1, job.milestone + 1)
-            return self.startup_seconds, 0.0, levels
+            points: Sequence[int] | None = job.decision_points
+            if points is None:
+                points = range(job.resume_from + 1, job.milestone + 1)
+            return self.startup_seconds, 0.0, points
         setup = self.startup_seconds if job.resume_from == 0 else self.restore_seconds
         save = self.checkpoint_seconds if job.save_checkpoint else 0.0
         return setup, save, range(job.resume_from + 1, job.milestone + 1)
 
-    def drop_plan(self, seed: int, job: Job, n_levels: int) -> tuple[int, float] | None:
+    def drop_plan(self, noise_seed: int, job: Job, n_levels: int) -> tuple[int, float] | None:
         """Where ``job`` dies, if it does: (index of the level among the ``n_levels`` it trains,
         fraction of that level's seconds); None for a job that runs to its end."""
         p = self.drop_probability
         if not p or n_levels == 0:
             return None
-        key = key_of(seed, job.trial_id, job.resume_from, job.milestone)
+        key = key_of(noise_seed, job.trial_id, job.resume_from, job.milestone)
         dies, where = uniforms(key, 0)
         if dies >= p:
             return None
@@ -150,10 +155,10 @@ class CostModel:
         return None
 
     def epoch(
-        self, trial_id: int, config: dict, epoch: int, *, seed: int = 0
+        self, trial_id: int, config: dict, epoch: int, *, noise_seed: int = 0
     ) -> tuple[float, float]:
         """(seconds, metric) of one epoch; convenience wrapper around ``epoch_fn``."""
-        return self.epoch_fn(seed)(trial_id, config, epoch)
+        return self.epoch_fn(noise_seed)(trial_id, config, epoch)
 
     def describe(self) -> dict[str, Any]:
         """Name and settings, JSON-able, for journal headers (the cost model only when it is not
@@ -188,7 +193,7 @@ class Scripted(CostModel):
         metrics: Sequence[Sequence[float]]
         | Mapping[int, Sequence[float]]
         | Callable[[int, int], float],
-        **overheads: float,
+        **overheads: Any,
     ) -> None:
         super().__init__(**overheads)
         self._seconds = dict(
@@ -216,8 +221,8 @@ class Scripted(CostModel):
         firsts = [v if isinstance(v, (int, float)) else v[0] for v in self._seconds.values() if v]
         return min(firsts) if firsts else None
 
-    def epoch_fn(self, seed: int) -> EpochFn:
-        return self._epoch
+    def epoch_fn(self, noise_seed: int) -> EpochFn:
+        return self._epoch  # scripted: no noise
 
     def _epoch(self, trial_id: int, config: dict, epoch: int) -> tuple[float, float]:
         if epoch < 1:

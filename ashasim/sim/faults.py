@@ -9,9 +9,9 @@ retries left (*max_retries*), journaled ``retried``; failed (the scheduler told)
 run out. So ``ashasim compare`` shows what node loss costs synchronous SH (a barrier waits for a
 retried job) against ASHA.
 
-Draws are counter-based (a hash of seed, worker and the worker's loss count), so a run is as
-deterministic under its seed as the rest; without a ``WorkerLoss`` nothing is drawn and traces
-are exactly what they were.
+Draws are counter-based (a hash of the noise seed, worker and the worker's loss count), so a run
+is as deterministic under that seed as the rest; without a ``WorkerLoss`` nothing is drawn and
+traces are exactly what they were.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ class WorkerLoss:
         check_number("downtime", self.downtime, minimum=0)
         check_int("max_retries", self.max_retries, minimum=0)
 
-    def uptime(self, seed: int, worker: int, count: int) -> float:
+    def uptime(self, noise_seed: int, worker: int, count: int) -> float:
         """Seconds ``worker`` stays up after its ``count``-th return (0: the start)."""
-        u, _ = uniforms(key_of(seed, _STREAM, worker), count)
+        u, _ = uniforms(key_of(noise_seed, _STREAM, worker), count)
         return -math.log(u) * self.mtbf
 
     def describe(self) -> dict[str, Any]:

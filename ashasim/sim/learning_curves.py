@@ -1,9 +1,10 @@
 """``LearningCurves``: synthetic LeNet-on-FashionMNIST learning curves and epoch times.
 
-Counter-based randomness (a hash of seed, trial and epoch) makes a trial's curve the same however
-the scheduler interleaves it with others, and costs no random generator per trial: the simulator
-calls the epoch function once per simulated epoch. The defaults are calibrated to a real run on an
-H100 (README, "How the cost models were calibrated"; ``experiments/calibrate_lenet.py``).
+Counter-based randomness (a hash of the noise seed, trial and epoch) makes a trial's curve the
+same however the scheduler interleaves it with others, and costs no random generator per trial:
+the simulator calls the epoch function once per simulated epoch. The defaults are calibrated to a
+real run on an H100 (README, "How the cost models were calibrated";
+``experiments/calibrate_lenet.py``).
 """
 
 from __future__ import annotations
@@ -60,10 +61,12 @@ class LearningCurves(CostModel):
     ``cost="restart"`` (no checkpoints: every job retrains from scratch) makes level k cost its k
     epochs, each with the jitter it has under ``"resume"``.
 
-    Randomness is counter-based (a hash of seed, trial, epoch), so a trial's curve is the same
+    Randomness is counter-based (a hash of noise seed, trial, epoch), so a trial's curve is the same
     however the scheduler interleaves it with others, and costs no generator per trial: the
     simulator calls this once per simulated epoch.
     """
+
+    max_epochs: int  # always bounded: the curves are defined up to it
 
     def __init__(
         self,
@@ -87,7 +90,7 @@ class LearningCurves(CostModel):
         straggler_prob: float = 0.0,
         straggler_factor: float = 3.0,
         cache_size: int = 65_536,
-        **overheads: float,
+        **overheads: Any,
     ) -> None:
         super().__init__(**overheads)
         self.max_epochs = check_int("max_epochs", max_epochs, minimum=1)
@@ -140,7 +143,7 @@ class LearningCurves(CostModel):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "max_epochs": self.max_epochs, **self.params}
 
-    def _trial(self, seed: int, trial_id: int, config: Mapping[str, Any]) -> tuple:
+    def _trial(self, noise_seed: int, trial_id: int, config: Mapping[str, Any]) -> tuple:
         """Per-trial constants: (key, ratio per epoch, escape shift, floor, seconds per epoch)."""
         p = self.params
         try:
@@ -156,7 +159,7 @@ class LearningCurves(CostModel):
                 f"LearningCurves needs learning_rate > 0 and batch_size >= 1, got {learning_rate}, "
                 f"{batch_size}"
             )
-        key = mix64((seed * GOLDEN + trial_id) & MASK64)
+        key = mix64((noise_seed * GOLDEN + trial_id) & MASK64)
         u1, u2 = uniforms(key, 0)
         u3, _ = uniforms(key, 1)
         normal = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
@@ -171,7 +174,7 @@ class LearningCurves(CostModel):
         seconds = (p["seconds_per_step"] * steps + p["seconds_per_epoch"]) * speed
         return key, learning_rate * steps / p["escape_progress"], shift, floor, seconds
 
-    def epoch_fn(self, seed: int) -> EpochFn:
+    def epoch_fn(self, noise_seed: int) -> EpochFn:
         cache: OrderedDict[int, tuple] = OrderedDict()
         p = self.params
         chance, sharpness = p["chance_error"], p["escape_sharpness"]
@@ -183,7 +186,7 @@ class LearningCurves(CostModel):
         def epoch(trial_id: int, config: dict, epoch: int) -> tuple[float, float]:
             constants = cache.get(trial_id)
             if constants is None:
-                constants = cache[trial_id] = self._trial(seed, trial_id, config)
+                constants = cache[trial_id] = self._trial(noise_seed, trial_id, config)
                 if len(cache) > cache_size:
                     cache.popitem(last=False)
             if not 1 <= epoch <= max_epochs:
@@ -215,7 +218,9 @@ class LearningCurves(CostModel):
         steps = math.ceil(p["n_samples"] / 256)
         return p["seconds_per_step"] * steps + p["seconds_per_epoch"]
 
-    def curve(self, trial_id: int, config: Mapping[str, Any], *, seed: int = 0) -> list[tuple]:
+    def curve(
+        self, trial_id: int, config: Mapping[str, Any], *, noise_seed: int = 0
+    ) -> list[tuple]:
         """(seconds, error) for epochs 1..max_epochs of one trial (for plots and calibration)."""
-        epoch = self.epoch_fn(seed)
+        epoch = self.epoch_fn(noise_seed)
         return [epoch(trial_id, dict(config), e) for e in range(1, self.max_epochs + 1)]

@@ -146,7 +146,9 @@ def _from_rows(rows: list[Any], source: str) -> Columns:
         if not isinstance(row, Mapping):
             raise ValueError(f"Tabular: row {number} of {source} is not a mapping: {row!r}")
         names.update(dict.fromkeys(row))
-    data = {name: [row.get(name, ABSENT) for row in rows] for name in names}
+    data: dict[str, Sequence[Any]] = {
+        name: [row.get(name, ABSENT) for row in rows] for name in names
+    }
     return Columns(source, [str(name) for name in names], data, len(rows), False)
 
 

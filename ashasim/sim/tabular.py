@@ -171,7 +171,7 @@ class Tabular(CostModel):
                     self._row_error(
                         row, row_config[row], f"{self.time_attr} must be finite and >= 0"
                     )
-        n_levels = self.max_epochs
+        n_levels = self.max_epochs or 0  # set by _levels above
         curves: list[_Curve] = [[None] * (n_levels + 1) for _ in index]
         for row, (config, level) in enumerate(zip(row_config, levels, strict=True)):
             curve = curves[config]
@@ -355,8 +355,8 @@ class Tabular(CostModel):
 
     # -- replay -----------------------------------------------------------------------------------
 
-    def epoch_fn(self, seed: int) -> EpochFn:
-        return self._epoch
+    def epoch_fn(self, noise_seed: int) -> EpochFn:
+        return self._epoch  # a table is replayed as recorded: no noise
 
     def _config_position(self, config_id: Any, trial_id: int) -> int:
         if self._position is None:

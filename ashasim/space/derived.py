@@ -128,7 +128,7 @@ class QRandInt(Domain):
         return int(min(first + int(rng.random() * (last - first + 1)), last) * self.q)
 
     def contains(self, value: Any) -> bool:
-        return is_int(value) and self.lo <= value <= self.hi and value % self.q == 0
+        return bool(is_int(value) and self.lo <= value <= self.hi and value % self.q == 0)
 
     def to_json(self) -> dict[str, Any]:
         return {self.kind: [self.lo, self.hi, self.q]}
@@ -160,7 +160,7 @@ class SampleFromError(ValueError):
     """A ``sample_from`` function raised; the message names the parameter and the error."""
 
 
-class _Values(dict):  # type: ignore[type-arg]
+class _Values(dict):
     """A dict whose keys read as attributes too (``spec.config.lr``), as Ray Tune's spec does."""
 
     def __getattr__(self, name: str) -> Any:

@@ -112,7 +112,7 @@ class RandInt(Domain):
         return min(self.lo + int(rng.random() * (self.hi - self.lo + 1)), self.hi)
 
     def contains(self, value: Any) -> bool:
-        return is_int(value) and self.lo <= value <= self.hi
+        return bool(is_int(value) and self.lo <= value <= self.hi)
 
     def to_json(self) -> dict[str, Any]:
         return {self.kind: [self.lo, self.hi]}
@@ -140,7 +140,7 @@ class LogRandInt(Domain):
         return int(min(max(value, self.lo), self.hi))
 
     def contains(self, value: Any) -> bool:
-        return is_int(value) and self.lo <= value <= self.hi
+        return bool(is_int(value) and self.lo <= value <= self.hi)
 
     def to_json(self) -> dict[str, Any]:
         return {self.kind: [self.lo, self.hi]}

@@ -4,7 +4,7 @@
 has AOTAutograd derive the backward, lets Inductor generate fused kernels for both, and replays
 them through CUDA graphs ("CUDA graph trees"; https://pytorch.org/docs/stable/torch.compiler_cudagraph_trees.html).
 The SGD update stays eager: for plain SGD it is one ``_foreach_add_`` launch
-(:class:`~ashasim.training.steps.SGDUpdate`). Validation stays eager too (three forward passes
+(:class:`~ashasim.training.runner_base.SGDUpdate`). Validation stays eager too (three forward passes
 per epoch; not worth a compilation).
 
 Why it is kept beside :class:`~ashasim.training.graphs.GraphRunner`: both remove the per-step
@@ -37,13 +37,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from ashasim.training.batching import plan_epoch
-from ashasim.training.steps import (
-    SGDUpdate,
-    check_order,
-    default_eval_batch_size,
-    eager_validation_error,
-)
+from ashasim.training.runner_base import RunnerBase, check_order
 
 if TYPE_CHECKING:
     from ashasim.training.fashion_data import FashionData
@@ -67,7 +61,7 @@ def compiled_loss(mode: str | None, backend: str) -> Callable[..., torch.Tensor]
     return torch.compile(_loss_of, mode=mode, backend=backend)
 
 
-class CompileRunner:
+class CompileRunner(RunnerBase):
     """Training steps through ``torch.compile`` (see the module docstring).
 
     *mode*: ``torch.compile``'s mode (default "reduce-overhead": CUDA graphs on CUDA devices);
@@ -88,10 +82,7 @@ class CompileRunner:
     ) -> None:
         if mode is not None and backend != "inductor":
             raise ValueError(f"mode={mode!r} needs backend='inductor', got backend={backend!r}")
-        self.model, self.optimizer, self.data = model, optimizer, data
-        self.plan = plan_epoch(data.n_train, batch_size)
-        self.eval_batch_size = eval_batch_size or default_eval_batch_size(data.device)
-        self.update = SGDUpdate(optimizer)
+        super().__init__(model, optimizer, data, batch_size, eval_batch_size=eval_batch_size)
         self.graphs = mode == "reduce-overhead" and data.device.type == "cuda"
         for tensor in (data.train_x, data.train_y):
             torch._dynamo.mark_static_address(tensor)
@@ -111,6 +102,3 @@ class CompileRunner:
             update()
             total += loss.detach() * batch.size
         return total.item() / data.n_train
-
-    def validation_error(self) -> float:
-        return eager_validation_error(self.model, self.data, self.eval_batch_size)

@@ -52,13 +52,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from ashasim.training.batching import Batch, BatchPlan, plan_epoch
-from ashasim.training.steps import (
-    SGDUpdate,
-    check_order,
-    count_correct,
-    default_eval_batch_size,
-)
+from ashasim.training.batching import Batch, BatchPlan
+from ashasim.training.runner_base import RunnerBase, check_order, count_correct
 
 if TYPE_CHECKING:
     from ashasim.training.fashion_data import FashionData
@@ -88,7 +83,7 @@ class StaticIndices:
         return buffer
 
 
-class GraphRunner:
+class GraphRunner(RunnerBase):
     """Training steps and validation replayed as CUDA graphs (see the module docstring).
 
     *capture*: record and replay graphs (default: on CUDA devices); False runs the same bodies
@@ -121,11 +116,8 @@ class GraphRunner:
         if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
             raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
         _check_optimizer(optimizer)
-        self.model, self.optimizer, self.data = model, optimizer, data
-        self.plan = plan_epoch(data.n_train, batch_size)
-        self.eval_batch_size = eval_batch_size or default_eval_batch_size(data.device)
+        super().__init__(model, optimizer, data, batch_size, eval_batch_size=eval_batch_size)
         self.warmup = warmup
-        self.update = SGDUpdate(optimizer)
         self.indices = StaticIndices(self.plan, data.device)
         self._total = torch.zeros((), device=data.device)
         self._correct = torch.zeros((), dtype=torch.int64, device=data.device)

@@ -25,20 +25,20 @@ def lenet(
     None: torch's global one) on the CPU before the move to ``device``, so a seed gives the same
     initial weights on every device. Building never touches the global RNG.
     """
-    meta = {"device": "meta"}  # shapes only; to_empty() allocates, init_lenet() fills
+    meta = torch.device("meta")  # shapes only; to_empty() allocates, init_lenet() fills
     model = nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2, **meta),
+        nn.Conv2d(1, 6, kernel_size=5, padding=2, device=meta),
         nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5, **meta),
+        nn.Conv2d(6, 16, kernel_size=5, device=meta),
         nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
         nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120, **meta),
+        nn.Linear(16 * 5 * 5, 120, device=meta),
         nn.Sigmoid(),
-        nn.Linear(120, 84, **meta),
+        nn.Linear(120, 84, device=meta),
         nn.Sigmoid(),
-        nn.Linear(84, num_classes, **meta),
+        nn.Linear(84, num_classes, device=meta),
     ).to_empty(device="cpu")
     init_lenet(model, generator)
     return model if device is None else model.to(device)

@@ -227,15 +227,15 @@ def make_trial(
     global torch RNG is neither used nor changed, so a trial depends on ``seed`` alone. *step*:
     see :class:`LeNetTrial`.
     """
-    config = _plain(dict(config))
-    learning_rate = float(config["learning_rate"])
-    batch_size = int(config.get("batch_size", DEFAULT_BATCH_SIZE))
+    plain: dict[str, Any] = _plain(dict(config))
+    learning_rate = float(plain["learning_rate"])
+    batch_size = int(plain.get("batch_size", DEFAULT_BATCH_SIZE))
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     model = lenet(data.num_classes, generator=init_generator(seed), device=data.device)
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
     return LeNetTrial(
-        config=config,
+        config=plain,
         seed=int(seed),
         data=data,
         model=model,

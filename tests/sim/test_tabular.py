@@ -466,9 +466,14 @@ def test_configs_outside_the_table(config):
         Tabular(ROWS).epoch(5, config, 1)
 
 
-def test_nan_metrics_are_numbers():
+def test_nan_and_inf_metrics_are_replayed_as_recorded():
+    """A diverged run's NaN or inf is a result (the scheduler ranks it last), not a missing row:
+    the table keeps both, with their seconds, at their own levels."""
     table = Tabular([{**ROWS[0], "metric": math.nan}, {**ROWS[1], "metric": math.inf}])
-    assert math.isnan(table.epoch(0, {"config_id": 0}, 1)[1])
+    seconds, metric = table.epoch(0, {"config_id": 0}, 1)
+    assert seconds == ROWS[0]["seconds"] and math.isnan(metric)
+    assert table.epoch(0, {"config_id": 0}, 2) == (ROWS[1]["seconds"], math.inf)
+    assert table.max_epochs == 2
 
 
 def test_the_scheduler_must_fit_the_table_before_the_run():

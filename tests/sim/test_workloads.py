@@ -137,7 +137,7 @@ def test_learning_curves_are_a_function_of_seed_trial_config_and_epoch(seed, con
     """The same (seed, trial, config, epoch) gives identical (seconds, metric) whatever the order
     of the calls, the other trials queried in between, or the cache evicting trials."""
     queries = [(t, e) for t in configs for e in range(1, LENET.max_epochs + 1)]
-    alone = {(t, e): LENET.epoch(t, configs[t], e, seed=seed) for t, e in queries}
+    alone = {(t, e): LENET.epoch(t, configs[t], e, noise_seed=seed) for t, e in queries}
     for workload in (LENET, SMALL_CACHE):
         fn = workload.epoch_fn(seed)
         for t, e in data.draw(st.permutations(queries)):
@@ -147,23 +147,23 @@ def test_learning_curves_are_a_function_of_seed_trial_config_and_epoch(seed, con
 
 
 def test_different_seeds_give_different_curves():
-    curves = {seed: tuple(LENET.curve(0, CONFIG, seed=seed)) for seed in range(5)}
+    curves = {seed: tuple(LENET.curve(0, CONFIG, noise_seed=seed)) for seed in range(5)}
     assert len(set(curves.values())) == 5
-    assert LENET.curve(0, CONFIG, seed=3) == list(curves[3])
+    assert LENET.curve(0, CONFIG, noise_seed=3) == list(curves[3])
     assert LENET.curve(0, CONFIG) != LENET.curve(1, CONFIG)  # and different trials
 
 
 @given(trial_configs, st.integers(0, 10**6), st.integers(0, 2**20), st.integers(1, 10))
 def test_learning_curve_metrics_are_errors_in_0_1_and_times_positive(config, trial, seed, epoch):
     for workload in (LENET, NOISY):
-        seconds, metric = workload.epoch(trial, config, epoch, seed=seed)
+        seconds, metric = workload.epoch(trial, config, epoch, noise_seed=seed)
         assert 0.0 <= metric <= 1.0
         assert math.isfinite(seconds) and seconds > 0
 
 
 @given(trial_configs, st.integers(0, 10**6), st.integers(0, 2**20))
 def test_noiseless_error_never_increases_with_epochs(config, trial, seed):
-    errors = [metric for _, metric in NOISELESS.curve(trial, config, seed=seed)]
+    errors = [metric for _, metric in NOISELESS.curve(trial, config, noise_seed=seed)]
     assert all(later <= earlier for earlier, later in zip(errors, errors[1:]))
     # a small learning rate may leave the trial on the sigmoid plateau (as in the real runs)
     assert errors[-1] <= LENET.params["chance_error"]
@@ -173,7 +173,10 @@ def test_noiseless_error_never_increases_with_epochs(config, trial, seed):
 def test_enough_progress_leaves_the_plateau(trial, seed):
     """lr 0.8 with batch 32 is far past the escape for any seed's shift within 3 sigma."""
     errors = [
-        m for _, m in NOISELESS.curve(trial, {"learning_rate": 0.8, "batch_size": 32}, seed=seed)
+        m
+        for _, m in NOISELESS.curve(
+            trial, {"learning_rate": 0.8, "batch_size": 32}, noise_seed=seed
+        )
     ]
     assert errors[-1] < 0.3
 

@@ -49,8 +49,23 @@ def test_the_paper_workload_is_deterministic_and_spreads_trial_speeds():
     slow = [epoch(t, config, 1)[0] for t in range(200)]
     flat = [PaperWorkload(spread=0.0).epoch_fn(4)(t, config, 1)[0] for t in range(200)]
     assert max(slow) / min(slow) > 5 > max(flat) / min(flat)
-    losses = [epoch(0, config, r)[1] for r in (1, 4, 16, 64, 256)]
-    assert losses == sorted(losses, reverse=True) or losses == sorted(losses)  # monotone in r
+
+
+def test_the_paper_workload_loss_approaches_the_quality_as_one_over_sqrt_r():
+    """loss(r) = x + d / sqrt(r) with d = 0.3 * (1 + z) fixed per trial: the loss falls towards x
+    when d > 0 and rises towards it when d < 0 (an early rank that flatters), never crossing."""
+    epoch = PaperWorkload(spread=1.0).epoch_fn(4)
+    x, levels = 0.3, (1, 4, 16, 64, 256)
+    signs = set()
+    for trial_id in range(60):
+        losses = [epoch(trial_id, {"x": x}, r)[1] for r in levels]
+        scaled = [(loss - x) * math.sqrt(r) for loss, r in zip(losses, levels, strict=True)]
+        d = scaled[0]
+        assert all(math.isclose(s, d, rel_tol=1e-12, abs_tol=1e-12) for s in scaled)
+        assert losses == sorted(losses, reverse=d > 0)
+        assert all((loss - x) * d >= 0 for loss in losses)  # on d's side of x throughout
+        signs.add(d > 0)
+    assert signs == {True, False}  # both directions occur, so both are checked
 
 
 def test_paper_measures_tables(tmp_path):

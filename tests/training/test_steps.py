@@ -9,14 +9,12 @@ torch = pytest.importorskip("torch", reason="needs the torch extra: pip install 
 
 from ashasim.training import trial as tr  # noqa: E402
 from ashasim.training.fashion_data import load_fashion_mnist  # noqa: E402
-from ashasim.training.steps import (  # noqa: E402
-    EagerRunner,
+from ashasim.training.runner_base import (  # noqa: E402
     SGDUpdate,
     default_eval_batch_size,
     is_plain_sgd,
-    make_runner,
-    resolve_step,
 )
+from ashasim.training.steps import EagerRunner, make_runner, resolve_step  # noqa: E402
 from tests.lenet_data import write_dataset  # noqa: E402
 from tests.training.helpers import (  # noqa: E402
     assert_same_params,
