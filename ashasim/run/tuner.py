@@ -140,7 +140,10 @@ class Tuner:
             objective,
             backend=config,
             checkpoints=Checkpoints(
-                None if checkpoint_storage is None else str(checkpoint_storage), retrain_on_miss
+                str(checkpoint_storage)
+                if isinstance(checkpoint_storage, Path)
+                else checkpoint_storage,
+                retrain_on_miss,
             ),
             name=name,
             display=Display(quiet, print_every, progress),

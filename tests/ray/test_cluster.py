@@ -22,7 +22,7 @@ ray = pytest.importorskip(
 )
 from ray.cluster_utils import Cluster  # noqa: E402
 
-import ashasim.run.arguments as arguments  # noqa: E402
+import ashasim.run.real_run as real_run  # noqa: E402
 from ashasim.events import JOURNAL, JobEnded, load_experiment  # noqa: E402
 from ashasim.run import RunError, Tuner, checkpoint  # noqa: E402
 from ashasim.run.preflight import StorageError  # noqa: E402
@@ -212,7 +212,7 @@ def test_an_objective_only_the_driver_can_import_runs_on_the_cluster(
 
     try:
         assert len(run("shipped").results) == 2 * 9
-        monkeypatch.setattr(arguments, "dumps_objective", lambda o, ship: dumps_objective(o))
+        monkeypatch.setattr(real_run, "dumps_objective", lambda o, ship: dumps_objective(o))
         with pytest.raises(RunError, match=r"on host .* \(Ray node .*no module 'driver_only'"):
             run("by-reference")
     finally:

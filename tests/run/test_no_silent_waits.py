@@ -35,25 +35,29 @@ class LostNodes(FakeBackend):
             super().start(slot, objective)
 
 
-def tuner(directory, kind="sync-sh", **options):
-    return Tuner(
-        with_checkpoint,
-        SPACE,
-        scheduler_for(kind, max_trials=12),
-        2,
-        backend="fake",
-        backend_options={"epoch_seconds": epoch_seconds, "dies": Deaths({(3, 2): 1, (5, 1): 1})},
-        experiment_dir=directory,
-        quiet=True,
-        outputs=False,
-        max_failures=None,
-        max_retries=2,
-        **options,
-    )
+@pytest.fixture
+def tuner(fake_tuner):
+    """The suite's run on 2 fake workers that die twice (retried), as ``tuner(directory)``."""
+
+    def make(directory, kind="sync-sh", **options):
+        deaths = Deaths({(3, 2): 1, (5, 1): 1})
+        return fake_tuner(
+            with_checkpoint,
+            scheduler_for(kind, max_trials=12),
+            directory=directory,
+            space=SPACE,
+            backend_options={"epoch_seconds": epoch_seconds, "dies": deaths},
+            outputs=False,
+            max_failures=None,
+            max_retries=2,
+            **options,
+        )
+
+    return make
 
 
 @pytest.mark.parametrize("kind", ORDER_FREE)
-def test_a_run_whose_nodes_are_all_gone_stops_and_resumes(tmp_path, monkeypatch, kind):
+def test_a_run_whose_nodes_are_all_gone_stops_and_resumes(tuner, tmp_path, monkeypatch, kind):
     """Both workers die and no replacement can be placed: the run stops at placement_timeout
     (not for ever), its retried jobs waiting in the journal; a resume on a cluster that places
     workers again ends with the uninterrupted run's results."""
@@ -107,7 +111,7 @@ def test_a_resume_refuses_an_unreachable_cluster_before_writing(tmp_path):
     check_reachable("auto")  # Ray's to resolve
 
 
-def test_ray_address_is_refused_for_a_run_of_another_backend(tmp_path):
+def test_ray_address_is_refused_for_a_run_of_another_backend(tuner, tmp_path):
     tuner(tmp_path / "run").run()
     before = (tmp_path / "run" / JOURNAL).read_bytes()
     with pytest.raises(ResumeError, match="uses the 'fake' backend, not Ray"):
@@ -116,6 +120,6 @@ def test_ray_address_is_refused_for_a_run_of_another_backend(tmp_path):
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, "soon"])
-def test_placement_timeout_is_checked(tmp_path, bad):
+def test_placement_timeout_is_checked(tuner, tmp_path, bad):
     with pytest.raises(ValueError, match="placement_timeout"):
         tuner(tmp_path / "run", placement_timeout=bad)

@@ -26,21 +26,12 @@ def objective(lr: float, width: int, max_epochs: int) -> None:
         report(epoch=epoch, loss=error)
 
 
-def run(directory, searcher):
+def run(fake_tuner, directory, searcher):
     scheduler = make_scheduler(
         "asha", SPACE, max_t=9, reduction_factor=3, metric="loss", seed=7, searcher=searcher
     )
-    return Tuner(
-        objective,
-        SPACE,
-        scheduler,
-        1,
-        stop=StoppingCriterion(max_trials=24),
-        backend="fake",
-        experiment_dir=directory,
-        quiet=True,
-        outputs=False,
-    ).run()
+    stop = StoppingCriterion(max_trials=24)
+    return fake_tuner(objective, scheduler, 1, directory=directory, stop=stop, outputs=False).run()
 
 
 def configs(trace):
@@ -48,8 +39,8 @@ def configs(trace):
 
 
 @pytest.mark.parametrize("searcher", ["kde", "gp"])
-def test_a_journal_cut_anywhere_resumes_to_the_same_proposals(tmp_path, searcher):
-    full = run(tmp_path / "full", searcher)
+def test_a_journal_cut_anywhere_resumes_to_the_same_proposals(fake_tuner, tmp_path, searcher):
+    full = run(fake_tuner, tmp_path / "full", searcher)
     lines = (tmp_path / "full" / JOURNAL).read_text().splitlines(keepends=True)
     assert len(configs(full)) == 24
     for cut in (3, len(lines) // 3, len(lines) // 2, len(lines) - 2):
