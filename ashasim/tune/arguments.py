@@ -52,14 +52,6 @@ REFUSED_ARGUMENTS: dict[str, tuple[Any, str]] = {
         "CheckpointConfig is not supported; use keep_checkpoints_num and checkpoint_score_attr",
     ),
     "log_to_file": (False, "trials print to the console; write files from the trainable"),
-    "trial_name_creator": (
-        None,
-        "trial names are <trainable>_<trial id>, fixed so that a resume finds them",
-    ),
-    "trial_dirname_creator": (
-        None,
-        "trial directories are <trainable>_<trial id>, fixed so that a resume finds them",
-    ),
     "sync_config": (None, "no syncing: trial directories are written under storage_path"),
     "export_formats": (None, "model export is for class Trainables; save the model yourself"),
     "restore": (None, "use resume=True with the run's name and storage_path"),
@@ -120,8 +112,8 @@ def check_arguments(
     check_int("verbose", verbose, minimum=0)
 
 
-def check_failures(max_failures: Any, fail_fast: Any) -> None:
-    """Ray Tune's ``max_failures`` (retries per trial) and ``fail_fast``."""
+def check_failures(max_failures: Any, fail_fast: Any) -> tuple[int, bool]:
+    """Ray Tune's ``max_failures`` (retries per trial) and ``fail_fast``, checked."""
     if max_failures == -1:
         raise ValueError(
             "max_failures=-1 (retry a failed trial for ever) is not supported: a trial that "
@@ -135,6 +127,7 @@ def check_failures(max_failures: Any, fail_fast: Any) -> None:
         )
     if not isinstance(fail_fast, bool):
         raise ValueError(f"fail_fast must be True or False, got {fail_fast!r}")
+    return max_failures, fail_fast
 
 
 def metric_and_mode(

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ashasim.checks import check_int, check_number
+from ashasim.checks import check_int, check_number, check_optional_int
 from ashasim.progress import format_seconds
 from ashasim.tune.analysis import Trial
 from ashasim.tune.configs import flatten_result
@@ -82,8 +82,9 @@ class CLIReporter(ProgressReporter):
     search space varies). *max_progress_rows* (20), *max_error_rows* (20), *max_column_length*
     (20), *max_report_frequency* (5 s between tables while the run goes), *metric*/*mode*/
     *sort_by_metric* (rows best first) as in Ray Tune. *print_intermediate_tables*
-    False: the final table only. ``total_samples`` only sizes Ray Tune's progress line, which
-    this table does not have.
+    False: the final table only. *total_samples*: the trials the run will start, shown as
+    "Number of trials: 3/10"; as in Ray Tune, ``tune.run`` sets it to its own count (``setup``),
+    "infinite" for ``num_samples=-1``.
     """
 
     def __init__(
@@ -112,6 +113,11 @@ class CLIReporter(ProgressReporter):
         self.metric, self.mode, self.sort_by_metric = metric, mode, bool(sort_by_metric)
         self.infer_limit = check_int("infer_limit", infer_limit, minimum=0)
         self.print_intermediate_tables = print_intermediate_tables
+        self.set_total_samples(total_samples)
+
+    def set_total_samples(self, total_samples: int | None) -> None:
+        """The trials the run will start (None: not shown; ``sys.maxsize``: "infinite")."""
+        self.total_samples = check_optional_int("total_samples", total_samples, minimum=0)
 
     def add_metric_column(self, metric: str, representation: str | None = None) -> None:
         self.metric_columns = dict(self.metric_columns or {})
@@ -154,7 +160,7 @@ class CLIReporter(ProgressReporter):
             "== Status ==" + (" (final)" if final else ""),
             f"Current time: {stamp} (running for {format_seconds(elapsed)})",
             header,
-            f"Number of trials: {len(trials)} ({by_status or 'none yet'})",
+            f"Number of trials: {len(trials)}{self._out_of()} ({by_status or 'none yet'})",
         ]
         best = _best(trials, metric, mode)
         if best is not None:
@@ -180,6 +186,13 @@ class CLIReporter(ProgressReporter):
             for trial in errors[: self.max_error_rows]:
                 lines.append(f"  {trial.name}: {_last_line(trial.error)}")
         return "\n".join(lines)
+
+    def _out_of(self) -> str:
+        """Ray Tune's "/total" after the count of trials (nothing when the total is unknown)."""
+        total = self.total_samples
+        if not total:
+            return ""
+        return "/infinite" if total >= sys.maxsize else f"/{total}"
 
     def _inferred(self, trials: Sequence[Trial], metric: str | None) -> list[str]:
         """The run's metric and the first *infer_limit* metrics the trials reported."""

@@ -16,6 +16,7 @@ import datetime as _dt
 import functools
 import json
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,9 @@ from ashasim.space import Domain
 from ashasim.tune.analysis import META_FILE, ExperimentAnalysis, Trial, load_trials
 from ashasim.tune.arguments import check_arguments, check_failures, keep_policy, refuse_arguments
 from ashasim.tune.callbacks import Callback, CallbackList, check_callbacks
+from ashasim.tune.configs import recorded_names
 from ashasim.tune.errors import TuneError
-from ashasim.tune.planning import Plan, make_plan
+from ashasim.tune.planning import Plan, make_plan, unstarted_trials
 from ashasim.tune.reporter import CLIReporter, LiveTable
 from ashasim.tune.resources import WorkerPlan, plan_workers
 from ashasim.tune.schedulers import FIFOScheduler, TrialScheduler
@@ -64,6 +66,8 @@ def run(
     keep_checkpoints_num: int | None = None,
     checkpoint_score_attr: str | None = None,
     callbacks: Sequence[Callback] | None = None,
+    trial_name_creator: Callable[[Trial], str] | None = None,
+    trial_dirname_creator: Callable[[Trial], str] | None = None,
     *,
     seed: int | None = None,
     backend: str = "local",
@@ -87,7 +91,7 @@ def run(
     """
     refuse_arguments(ray_options)
     check_arguments(run_or_experiment, scheduler, progress_reporter, backend, resume, verbose)
-    check_failures(max_failures, fail_fast)
+    failures = check_failures(max_failures, fail_fast)
     time_budget_s = _seconds(time_budget_s)
     hooks = check_callbacks(callbacks)
     plan = make_plan(
@@ -101,10 +105,10 @@ def run(
         seed=seed,
         stop=stop,
         keep=keep_policy(keep_checkpoints_num, checkpoint_score_attr),
+        creators=(trial_name_creator, trial_dirname_creator),
+        max_concurrent_trials=max_concurrent_trials,
     )
-    workers = _workers(
-        plan, resources_per_trial, max_concurrent_trials, num_cpus, num_gpus, backend
-    )
+    workers = _workers(plan, resources_per_trial, num_cpus, num_gpus, backend)
     directory, resuming = _directory(
         _root(storage_path, local_dir), name, plan.prefix, resume, verbose
     )
@@ -114,16 +118,33 @@ def run(
         live = CallbackList(hooks, live, directory, meta, resuming=resuming)
         live.call("setup", stop=stop, num_samples=num_samples, total_num_samples=plan.trials)
     options = {"backend": backend, "ray_address": ray_address, "backend_options": backend_options}
-    failures = (max_failures, fail_fast)
     failure = _execute(plan, workers, directory, resuming, time_budget_s, live, options, failures)
-    analysis = _analysis(directory, meta, live)
+    analysis = _analysis(directory, meta, live, plan if time_budget_s else None, verbose)
     _raise_failures(analysis, directory, failure, fail_fast, raise_on_failed_trial)
     return analysis
 
 
-def _analysis(directory: Path, meta: dict[str, Any], live: Any) -> ExperimentAnalysis:
-    """The run's analysis, once ``tune.json`` says whether the run ended or was cut."""
+def _analysis(
+    directory: Path, meta: dict[str, Any], live: Any, budgeted: Plan | None, verbose: int
+) -> ExperimentAnalysis:
+    """The run's analysis, once ``tune.json`` says whether the run ended or was cut (and how
+    many trials Ray Tune would list unstarted, with *budgeted*: the plan of a run with a time
+    budget) and what the trial name creators named."""
     meta["finished"] = _finished(directory)
+    names = recorded_names(directory)
+    if names:
+        meta["trial_names"] = {str(k): list(v) for k, v in names.items()}
+    meta.pop("unstarted", None)
+    if budgeted is not None and not meta["finished"]:
+        trials = load_trials(directory, load_experiment(directory), meta)
+        live_ones = sum(not t.done and t.status != "ERROR" for t in trials)
+        meta["unstarted"] = unstarted_trials(budgeted, len(trials), live_ones)
+        if meta["unstarted"] and verbose >= 1:
+            print(
+                f"time_budget_s ended the run with {meta['unstarted']} trials not started: "
+                f"listed TERMINATED without results, as Ray Tune lists them, and with empty "
+                f"configs (ashasim draws a config when its trial starts)"
+            )
     (directory / META_FILE).write_text(json.dumps(meta, indent=1) + "\n")
     analysis = ExperimentAnalysis(directory)
     live.final(analysis.trials)
@@ -135,18 +156,16 @@ def _analysis(directory: Path, meta: dict[str, Any], live: Any) -> ExperimentAna
 def _workers(
     plan: Plan,
     resources_per_trial: Any,
-    max_concurrent_trials: int | None,
     num_cpus: int | None,
     num_gpus: int | None,
     backend: str,
 ) -> WorkerPlan:
     """Workers from the resources per trial, capped by the concurrency limits."""
-    limits = [n for n in (plan.search.max_concurrent, max_concurrent_trials) if n is not None]
     return plan_workers(
         resources_per_trial,
         num_cpus=num_cpus,
         num_gpus=num_gpus,
-        max_concurrent=min(limits) if limits else None,
+        max_concurrent=plan.limit,
         max_trials=plan.trials,
         check_visible=backend == "local",
     )
@@ -195,8 +214,11 @@ def _live_table(
     if notice and verbose >= 1:
         print(notice)
     devices = workers.devices if isinstance(workers.devices, str) else ", ".join(workers.devices)
+    reporter = reporter or CLIReporter()
+    # Ray Tune's setup: the run's count of trials replaces the reporter's own total_samples
+    reporter.set_total_samples(sys.maxsize if plan.trials is None else plan.trials)
     return LiveTable(
-        reporter or CLIReporter(),
+        reporter,
         lambda: _trials(directory, meta),
         metric=meta.get("metric"),
         mode=meta.get("mode"),
@@ -231,7 +253,7 @@ def _execute(
             plan.trainable,
             keys=list(plan.flat),
             experiment_dir=str(directory),
-            prefix=plan.prefix,
+            naming=plan.naming,
             metric=plan.metric,
             time_attr=plan.scheduler.time_attr,
             stop=plan.stop,

@@ -17,7 +17,7 @@ def test_the_ray_tune_example_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HOME", str(tmp_path))
     exec(compile(example, "README.md", "exec"), {"__name__": "readme_example"})
     out = capsys.readouterr().out
-    assert "Number of trials: 10 (10 TERMINATED)" in out
+    assert "Number of trials: 10/10 (10 TERMINATED)" in out
     best_line, idle_line = out.strip().splitlines()[-2:]
     assert str(tmp_path / "runs" / "ray-style" / "train_") in best_line
     assert idle_line.startswith("idle ") and idle_line.endswith("%")

@@ -421,7 +421,7 @@ def test_the_status_table_is_printed_and_verbose_0_is_silent(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     final = out[out.rindex("== Status == (final)") :]
-    assert "Number of trials: 4 (4 TERMINATED)" in final
+    assert "Number of trials: 4/4 (4 TERMINATED)" in final
     header = next(line for line in final.splitlines() if line.startswith("| Trial name"))
     assert [c.strip() for c in header.strip("|").split("|")] == [
         "Trial name",
