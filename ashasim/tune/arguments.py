@@ -9,13 +9,15 @@ refusals (a test compares the two).
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from ashasim.checks import check_choice, check_int, check_optional_int
+from ashasim.checks import check_choice, check_int, check_number, check_optional_int
 from ashasim.events.records import json_default
 from ashasim.run.tuner import BACKENDS
 from ashasim.space import GridSearch
@@ -33,6 +35,8 @@ __all__ = [
     "keep_policy",
     "metric_and_mode",
     "refuse_arguments",
+    "storage_root",
+    "time_budget_seconds",
     "trial_budget",
 ]
 
@@ -216,3 +220,19 @@ def keep_policy(keep_checkpoints_num: Any, checkpoint_score_attr: Any) -> KeepPo
             f"{checkpoint_score_attr!r}"
         )
     return None if keep is None else KeepPolicy(keep, checkpoint_score_attr)
+
+
+def time_budget_seconds(time_budget_s: Any) -> float | None:
+    """``time_budget_s`` in seconds (Ray Tune also takes a timedelta), checked."""
+    if isinstance(time_budget_s, _dt.timedelta):
+        time_budget_s = time_budget_s.total_seconds()
+    if time_budget_s is not None:
+        check_number("time_budget_s", time_budget_s, minimum=0, strict=True)
+    return time_budget_s
+
+
+def storage_root(storage_path: Any, local_dir: Any, default: str) -> Path:
+    """Where runs go: *storage_path*, or Ray Tune's older name *local_dir*, else *default*."""
+    if storage_path is not None and local_dir is not None:
+        raise ValueError("give storage_path or local_dir (its older name), not both")
+    return Path(storage_path or local_dir or default).expanduser().resolve()

@@ -21,12 +21,12 @@ from ashasim.progress import format_seconds
 from ashasim.tune.analysis import Trial
 from ashasim.tune.configs import flatten_result
 
-__all__ = ["CLIReporter", "JupyterNotebookReporter", "LiveTable", "ProgressReporter"]
+__all__ = ["AUTO_KEYS", "CLIReporter", "JupyterNotebookReporter", "LiveTable", "ProgressReporter"]
 
 # Ray Tune's display names of the keys every result has
 _SHORT = {"training_iteration": "iter", "time_total_s": "total time (s)"}
 # what every result holds besides the trainable's own metrics (not inferred as metric columns)
-_AUTO_KEYS = frozenset(
+AUTO_KEYS = frozenset(
     [
         "training_iteration",
         "time_this_iter_s",
@@ -199,7 +199,7 @@ class CLIReporter(ProgressReporter):
         found = [metric] if metric else []
         for trial in trials:
             for key in flatten_result(trial.last_result):
-                if key not in _AUTO_KEYS and key not in found:
+                if key not in AUTO_KEYS and key not in found:
                     found.append(key)
         return found[: max(self.infer_limit, len(found[:1]))]
 
@@ -217,10 +217,31 @@ class CLIReporter(ProgressReporter):
 
 
 class JupyterNotebookReporter(CLIReporter):
-    """Ray Tune's notebook reporter: the same table, printed (*overwrite* changes nothing)."""
+    """Ray Tune's notebook reporter: the same table, shown in one output that each report
+    updates in place; *overwrite* (True) clears the cell's output first, as Ray Tune's does.
+    Outside a notebook (no IPython kernel) it prints like ``CLIReporter``."""
 
     def __init__(self, overwrite: bool = True, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.overwrite = bool(overwrite)
+        self._handle: Any = None
+
+    def report(self, text: str) -> None:
+        try:
+            from IPython import get_ipython
+            from IPython.display import Pretty, clear_output, display
+        except ImportError:  # no IPython, so no notebook to show it in
+            super().report(text)
+            return
+        shell = get_ipython()
+        if shell is None or not hasattr(shell, "kernel"):
+            super().report(text)
+        elif self._handle is None:
+            if self.overwrite:
+                clear_output(wait=True)
+            self._handle = display(Pretty(text), display_id=True)
+        else:
+            self._handle.update(Pretty(text))
 
 
 def _by_order(item: tuple[str, int]) -> int:

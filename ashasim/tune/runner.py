@@ -21,13 +21,19 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ashasim.checks import check_number
 from ashasim.driver import RunError
 from ashasim.events import JobEnded, JobStarted, load_experiment
 from ashasim.run.tuner import STATE_FILE, AllTrialsFailedError, StoppingCriterion, Tuner
 from ashasim.space import Domain
 from ashasim.tune.analysis import META_FILE, ExperimentAnalysis, Trial, load_trials
-from ashasim.tune.arguments import check_arguments, check_failures, keep_policy, refuse_arguments
+from ashasim.tune.arguments import (
+    check_arguments,
+    check_failures,
+    keep_policy,
+    refuse_arguments,
+    storage_root,
+    time_budget_seconds,
+)
 from ashasim.tune.callbacks import Callback, CallbackList, check_callbacks
 from ashasim.tune.configs import recorded_names
 from ashasim.tune.errors import TuneError
@@ -36,6 +42,7 @@ from ashasim.tune.reporter import CLIReporter, LiveTable
 from ashasim.tune.resources import WorkerPlan, plan_workers
 from ashasim.tune.schedulers import FIFOScheduler, TrialScheduler
 from ashasim.tune.session import FunctionTrainable
+from ashasim.tune.trial_lines import TrialLines
 
 __all__ = ["DEFAULT_STORAGE", "run", "with_parameters"]
 
@@ -78,9 +85,8 @@ def run(
     **ray_options: Any,
 ) -> ExperimentAnalysis:
     """Tune ``run_or_experiment`` (a function of the config that calls ``tune.report``, or
-    returns/yields its results) as Ray Tune's ``tune.run`` does, on ashasim's executor; returns
-    an ``ExperimentAnalysis``. Ray Tune's arguments keep their meaning and defaults, or are
-    refused at the call in one line (``ashasim.tune.arguments``).
+    returns/yields its results) as Ray Tune's ``tune.run`` does, on ashasim's executor. Ray
+    Tune's arguments keep their meaning and defaults, or are refused in one line.
 
     ashasim's own, keyword-only: *seed* (default: the search algorithm's, else a fresh one,
     printed in the header and kept in ``tune.json``); *backend* "local" (worker processes),
@@ -92,7 +98,7 @@ def run(
     refuse_arguments(ray_options)
     check_arguments(run_or_experiment, scheduler, progress_reporter, backend, resume, verbose)
     failures = check_failures(max_failures, fail_fast)
-    time_budget_s = _seconds(time_budget_s)
+    time_budget_s = time_budget_seconds(time_budget_s)
     hooks = check_callbacks(callbacks)
     plan = make_plan(
         run_or_experiment,
@@ -110,18 +116,34 @@ def run(
     )
     workers = _workers(plan, resources_per_trial, num_cpus, num_gpus, backend)
     directory, resuming = _directory(
-        _root(storage_path, local_dir), name, plan.prefix, resume, verbose
+        storage_root(storage_path, local_dir, DEFAULT_STORAGE), name, plan.prefix, resume, verbose
     )
     meta = _write_meta(directory, plan, resuming)
     live: Any = _live_table(plan, workers, directory, meta, progress_reporter, verbose)
-    if hooks:  # Ray Tune's callbacks hear the run through the status display
-        live = CallbackList(hooks, live, directory, meta, resuming=resuming)
-        live.call("setup", stop=stop, num_samples=num_samples, total_num_samples=plan.trials)
+    hooks += [TrialLines(verbose, plan.metric)] if verbose >= 2 else []  # Ray's lines per result
+    setup = {"stop": stop, "num_samples": num_samples, "total_num_samples": plan.trials}
+    live = _listening(live, hooks, directory, meta, resuming, setup)
     options = {"backend": backend, "ray_address": ray_address, "backend_options": backend_options}
     failure = _execute(plan, workers, directory, resuming, time_budget_s, live, options, failures)
     analysis = _analysis(directory, meta, live, plan if time_budget_s else None, verbose)
     _raise_failures(analysis, directory, failure, fail_fast, raise_on_failed_trial)
     return analysis
+
+
+def _listening(
+    live: LiveTable,
+    hooks: list[Callback],
+    directory: Path,
+    meta: dict[str, Any],
+    resuming: bool,
+    setup: dict[str, Any],
+) -> Any:
+    """The status display, wrapped so that Ray Tune's callbacks hear the run through it."""
+    if not hooks:
+        return live
+    listening = CallbackList(hooks, live, directory, meta, resuming=resuming)
+    listening.call("setup", **setup)
+    return listening
 
 
 def _analysis(
@@ -169,21 +191,6 @@ def _workers(
         max_trials=plan.trials,
         check_visible=backend == "local",
     )
-
-
-def _seconds(time_budget_s: Any) -> float | None:
-    """``time_budget_s`` in seconds (Ray Tune also takes a timedelta), checked."""
-    if isinstance(time_budget_s, _dt.timedelta):
-        time_budget_s = time_budget_s.total_seconds()
-    if time_budget_s is not None:
-        check_number("time_budget_s", time_budget_s, minimum=0, strict=True)
-    return time_budget_s
-
-
-def _root(storage_path: Any, local_dir: Any) -> Path:
-    if storage_path is not None and local_dir is not None:
-        raise ValueError("give storage_path or local_dir (its older name), not both")
-    return Path(storage_path or local_dir or DEFAULT_STORAGE).expanduser().resolve()
 
 
 def _write_meta(directory: Path, plan: Plan, resuming: bool) -> dict[str, Any]:

@@ -216,3 +216,37 @@ def test_a_finished_run_lists_no_unstarted_trials(tmp_path):
     analysis = run(tmp_path, num_samples=3, time_budget_s=1000)
     assert len(analysis.trials) == 3
     assert all(t.last_result["done"] for t in analysis.trials)
+
+
+# -- verbose=2/3, JupyterNotebookReporter(overwrite=), BayesOptSearch(verbose=) ----------------
+
+
+def test_verbose_2_prints_a_line_per_result_and_3_the_whole_result(tmp_path, capsys):
+    run(tmp_path, trainables.losses_3_1_2, name="v2", verbose=2, metric="loss", mode="min")
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Trial ")]
+    # Ray Tune 2.60 (classic output): "Trial <name> reported loss=3.00 with parameters={...}."
+    assert lines[0].startswith("Trial losses_3_1_2_00000 reported loss=3.00 with parameters={")
+    assert lines[-1].endswith(" This trial completed.")
+    assert "loss=2.00" in lines[-1]  # the last result, printed although within 5 s
+    run(tmp_path, trainables.losses_3_1_2, name="v3", verbose=3, metric="loss", mode="min")
+    out = capsys.readouterr().out
+    assert "Result for losses_3_1_2_00000:\n  checkpoint_dir_name: " in out  # keys sorted
+    assert "\n  done: true\n" in out and "\n  loss: 2.0\n" in out
+    assert "\n  config" not in out  # left out, as Ray Tune's pretty_print does
+    assert out.count("Trial losses_3_1_2_00000 completed.") == 1
+    run(tmp_path, trainables.losses_3_1_2, name="v1", verbose=1, metric="loss", mode="min")
+    assert "Result for" not in capsys.readouterr().out
+
+
+def test_the_notebook_reporter_prints_outside_a_notebook(capsys):
+    from ashasim.tune import JupyterNotebookReporter
+
+    reporter = JupyterNotebookReporter(overwrite=False, metric_columns=["loss"])
+    assert reporter.overwrite is False and reporter.metric_columns == {"loss": "loss"}
+    reporter.report("table")
+    assert capsys.readouterr().out == "table\n"
+
+
+def test_bayesopt_verbose_is_refused_in_one_line():
+    with pytest.raises(ValueError, match="BayesOptSearch: verbose not supported"):
+        BayesOptSearch(verbose=2)
