@@ -81,10 +81,11 @@ class CLIReporter(ProgressReporter):
     iterations and total time). *parameter_columns*: config keys (default: those the
     search space varies). *max_progress_rows* (20), *max_error_rows* (20), *max_column_length*
     (20), *max_report_frequency* (5 s between tables while the run goes), *metric*/*mode*/
-    *sort_by_metric* (rows best first) as in Ray Tune. *print_intermediate_tables*
-    False: the final table only. *total_samples*: the trials the run will start, shown as
-    "Number of trials: 3/10"; as in Ray Tune, ``tune.run`` sets it to its own count (``setup``),
-    "infinite" for ``num_samples=-1``.
+    *sort_by_metric* (rows best first) as in Ray Tune. *print_intermediate_tables*:
+    the table of trials in the reports while the run goes (None, Ray's default: only at
+    ``verbose=3``; the final report has it from ``verbose=2``). *total_samples*: the trials
+    the run will start, shown as "Number of trials: 3/10"; as in Ray Tune, ``tune.run`` sets
+    it to its own count (``setup``), "infinite" for ``num_samples=-1``.
     """
 
     def __init__(
@@ -143,8 +144,10 @@ class CLIReporter(ProgressReporter):
         header: str,
         elapsed: float,
         final: bool = False,
+        rows: bool = True,
     ) -> str:
-        """The status text for *trials* (see the module docstring)."""
+        """The status text for *trials* (see the module docstring); *rows*: with the table of
+        trials (Ray Tune leaves it out of some reports, see ``LiveTable``)."""
         metric, mode = self.metric or metric, self.mode or mode
         metrics = self.metric_columns
         if metrics is None:
@@ -165,11 +168,29 @@ class CLIReporter(ProgressReporter):
         best = _best(trials, metric, mode)
         if best is not None:
             lines.append(f"Current best trial: {best[1].name} with {metric}={best[0]:.5g}")
-        rows = self._ordered(trials, metric, mode)
-        shown_rows = rows[: self.max_progress_rows]
+        if rows:
+            lines += self._rows(trials, metric, mode, params, metrics)
+        errors = [t for t in trials if t.status == "ERROR"]
+        if errors and self.max_error_rows:
+            lines.append(f"Number of errored trials: {len(errors)}")
+            for trial in errors[: self.max_error_rows]:
+                lines.append(f"  {trial.name}: {_last_line(trial.error)}")
+        return "\n".join(lines)
+
+    def _rows(
+        self,
+        trials: Sequence[Trial],
+        metric: str | None,
+        mode: str | None,
+        params: dict[str, str],
+        metrics: dict[str, str],
+    ) -> list[str]:
+        """The table of trials: a row each (at most *max_progress_rows*)."""
+        ordered = self._ordered(trials, metric, mode)
+        shown = ordered[: self.max_progress_rows]
         columns = ["Trial name", "status", *params.values(), *metrics.values()]
         cells = []
-        for trial in shown_rows:
+        for trial in shown:
             config = flatten_result(trial.config)
             result = flatten_result(trial.last_result)
             cells.append(
@@ -177,15 +198,10 @@ class CLIReporter(ProgressReporter):
                 + [config.get(k) for k in params]
                 + [result.get(k) for k in metrics]
             )
-        lines += _grid(columns, cells, self.max_column_length)
-        if len(rows) > len(shown_rows):
-            lines.append(f"... {len(rows) - len(shown_rows)} more trials not shown")
-        errors = [t for t in trials if t.status == "ERROR"]
-        if errors and self.max_error_rows:
-            lines.append(f"Number of errored trials: {len(errors)}")
-            for trial in errors[: self.max_error_rows]:
-                lines.append(f"  {trial.name}: {_last_line(trial.error)}")
-        return "\n".join(lines)
+        lines = _grid(columns, cells, self.max_column_length)
+        if len(ordered) > len(shown):
+            lines.append(f"... {len(ordered) - len(shown)} more trials not shown")
+        return lines
 
     def _out_of(self) -> str:
         """Ray Tune's "/total" after the count of trials (nothing when the total is unknown)."""
@@ -288,11 +304,13 @@ def _grid(columns: list[str], cells: list[list[Any]], width: int) -> list[str]:
 
 
 class LiveTable:
-    """The Tuner's progress display (``Tuner(progress=...)``): the reporter's table every
-    ``max_report_frequency`` seconds of wall-clock time while the run goes.
+    """The Tuner's progress display (``Tuner(progress=...)``): the reporter's status every
+    ``max_report_frequency`` seconds of wall-clock time while the run goes, and at its end.
 
     *trials*: a function giving the current trials (from the running Trace and the trial
-    directories); the rest goes to ``CLIReporter.table``.
+    directories); the rest goes to ``CLIReporter.table``. As in Ray Tune, with *verbose* >= 1
+    the status is printed, its table of trials only where ``print_intermediate_tables`` says
+    (None: at *verbose* 3), and at the end with *verbose* >= 2 as well.
     """
 
     def __init__(
@@ -304,30 +322,38 @@ class LiveTable:
         mode: str | None,
         varying: Sequence[str],
         header: str,
-        enabled: bool = True,
+        verbose: int = 3,
     ) -> None:
         self.reporter, self.trials = reporter, trials
         self.options = {"metric": metric, "mode": mode, "varying": varying, "header": header}
-        self.enabled = enabled
+        self.enabled = verbose >= 1
+        tables = reporter.print_intermediate_tables
+        self.intermediate_rows = verbose >= 3 if tables is None else bool(tables)
+        self.final_rows = self.intermediate_rows or verbose >= 2
         self.started = self._last = time.monotonic()
 
     def update(self, fraction: float | None, text: str, *, now: bool = False) -> None:
         clock = time.monotonic()
         due = now or clock - self._last >= self.reporter.max_report_frequency
-        if not self.enabled or not due or self.reporter.print_intermediate_tables is False:
+        if not self.enabled or not due:
             return
         self._last = clock
         trials = self.trials()
         if trials:
+            elapsed = clock - self.started
             self.reporter.report(
-                self.reporter.table(trials, elapsed=clock - self.started, **self.options)
+                self.reporter.table(
+                    trials, elapsed=elapsed, rows=self.intermediate_rows, **self.options
+                )
             )
 
     def final(self, trials: list[Trial]) -> None:
         if self.enabled:
             elapsed = time.monotonic() - self.started
             self.reporter.report(
-                self.reporter.table(trials, elapsed=elapsed, final=True, **self.options)
+                self.reporter.table(
+                    trials, elapsed=elapsed, final=True, rows=self.final_rows, **self.options
+                )
             )
 
     def close(self) -> None:

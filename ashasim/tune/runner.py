@@ -232,7 +232,7 @@ def _live_table(
         varying=[key for key, value in plan.flat.items() if isinstance(value, Domain)],
         header=f"Scheduler: {plan.scheduler.describe()} | search: {plan.search.ray_name} | "
         f"{workers.n_workers} workers ({devices}) | seed {meta.get('seed', plan.seed)}",
-        enabled=verbose >= 1,
+        verbose=verbose,
     )
 
 
