@@ -325,7 +325,12 @@ class LiveTable:
         verbose: int = 3,
     ) -> None:
         self.reporter, self.trials = reporter, trials
-        self.options = {"metric": metric, "mode": mode, "varying": varying, "header": header}
+        self.options: dict[str, Any] = {
+            "metric": metric,
+            "mode": mode,
+            "varying": varying,
+            "header": header,
+        }
         self.enabled = verbose >= 1
         tables = reporter.print_intermediate_tables
         self.intermediate_rows = verbose >= 3 if tables is None else bool(tables)
