@@ -31,6 +31,7 @@ __all__ = [
     "check_arguments",
     "check_config",
     "check_failures",
+    "check_reporter_objective",
     "choose_seed",
     "keep_policy",
     "metric_and_mode",
@@ -97,8 +98,11 @@ def check_arguments(
     backend: str,
     resume: Any,
     verbose: Any,
+    objective: tuple[str | None, str | None] = (None, None),
 ) -> None:
-    """Ray Tune's arguments whose values ashasim takes, checked at the call."""
+    """Ray Tune's arguments whose values ashasim takes, checked at the call; *objective*:
+    tune.run's own metric and mode."""
+    metric, mode = objective
     if isinstance(trainable, (str, type)) or not callable(trainable):
         raise ValueError(
             f"tune.run() takes a function trainable (def train(config): ... tune.report(...)), "
@@ -111,9 +115,22 @@ def check_arguments(
         )
     if progress_reporter is not None and not isinstance(progress_reporter, CLIReporter):
         raise ValueError(f"progress_reporter must be a CLIReporter, got {progress_reporter!r}")
+    check_reporter_objective(progress_reporter, metric, mode)
     check_choice("backend", backend, BACKENDS)
     check_choice("resume", resume, RESUME)
     check_int("verbose", verbose, minimum=0)
+
+
+def check_reporter_objective(reporter: Any, metric: str | None, mode: str | None) -> None:
+    """Ray Tune's rule (``ProgressReporter.set_search_properties``): metric and mode go to the
+    reporter or to tune.run, not to both."""
+    if reporter is None:
+        return
+    if (reporter.metric and metric) or (reporter.mode and mode):
+        raise ValueError(
+            "metric/mode were given to tune.run() and to the progress reporter: give them in "
+            "one place (remove them from the CLIReporter or from tune.run())"
+        )
 
 
 def check_failures(max_failures: Any, fail_fast: Any) -> tuple[int, bool]:

@@ -86,17 +86,18 @@ def run(
 ) -> ExperimentAnalysis:
     """Tune ``run_or_experiment`` (a function of the config that calls ``tune.report``, or
     returns/yields its results) as Ray Tune's ``tune.run`` does, on ashasim's executor. Ray
-    Tune's arguments keep their meaning and defaults, or are refused in one line.
-
-    ashasim's own, keyword-only: *seed* (default: the search algorithm's, else a fresh one,
-    printed in the header and kept in ``tune.json``); *backend* "local" (worker processes),
-    "ray" (Ray actors; *ray_address*) or "fake" (in this process on a virtual clock;
-    *backend_options* go to ``FakeBackend``); *num_cpus*/*num_gpus* cap the resources.
-    ``resume=True`` continues the run in ``storage_path/name`` with what was saved there;
-    without it, a *name* that holds a run gets a fresh suffixed directory, said in one line.
+    Tune's arguments keep their meaning and defaults, or are refused in one line. ashasim's
+    own, keyword-only: *seed* (default: the search algorithm's, else a fresh one, printed and
+    kept in ``tune.json``); *backend* "local" (worker processes), "ray" (Ray actors;
+    *ray_address*) or "fake" (in this process on a virtual clock; *backend_options* go to
+    ``FakeBackend``); *num_cpus*/*num_gpus* cap the resources. ``resume=True`` continues the
+    run in ``storage_path/name``; without it, a *name* that holds a run gets a fresh suffixed
+    directory, said in one line.
     """
     refuse_arguments(ray_options)
-    check_arguments(run_or_experiment, scheduler, progress_reporter, backend, resume, verbose)
+    check_arguments(
+        run_or_experiment, scheduler, progress_reporter, backend, resume, verbose, (metric, mode)
+    )
     failures = check_failures(max_failures, fail_fast)
     time_budget_s = time_budget_seconds(time_budget_s)
     hooks = check_callbacks(callbacks)
@@ -120,9 +121,8 @@ def run(
     )
     meta = _write_meta(directory, plan, resuming)
     live: Any = _live_table(plan, workers, directory, meta, progress_reporter, verbose)
-    hooks += [TrialLines(verbose, plan.metric)] if verbose >= 2 else []  # Ray's lines per result
     setup = {"stop": stop, "num_samples": num_samples, "total_num_samples": plan.trials}
-    live = _listening(live, hooks, directory, meta, resuming, setup)
+    live = _listening(live, hooks, directory, meta, (resuming, verbose), setup)
     options = {"backend": backend, "ray_address": ray_address, "backend_options": backend_options}
     failure = _execute(plan, workers, directory, resuming, time_budget_s, live, options, failures)
     analysis = _analysis(directory, meta, live, plan if time_budget_s else None, verbose)
@@ -135,10 +135,14 @@ def _listening(
     hooks: list[Callback],
     directory: Path,
     meta: dict[str, Any],
-    resuming: bool,
+    flags: tuple[bool, int],
     setup: dict[str, Any],
 ) -> Any:
-    """The status display, wrapped so that Ray Tune's callbacks hear the run through it."""
+    """The status display, wrapped so that Ray Tune's callbacks hear the run through it;
+    *flags*: whether the run resumes, and ``verbose`` (from 2, Ray's lines per trial result)."""
+    resuming, verbose = flags
+    if verbose >= 2:
+        hooks = [*hooks, TrialLines(verbose, meta.get("metric"))]
     if not hooks:
         return live
     listening = CallbackList(hooks, live, directory, meta, resuming=resuming)

@@ -250,3 +250,11 @@ def test_the_notebook_reporter_prints_outside_a_notebook(capsys):
 def test_bayesopt_verbose_is_refused_in_one_line():
     with pytest.raises(ValueError, match="BayesOptSearch: verbose not supported"):
         BayesOptSearch(verbose=2)
+
+
+def test_metric_given_to_the_reporter_and_to_tune_run_is_refused_as_ray_does(tmp_path):
+    reporter = CLIReporter(metric="loss", mode="min")
+    with pytest.raises(ValueError, match="metric/mode were given to tune.run\\(\\) and to the pr"):
+        run(tmp_path, progress_reporter=reporter, metric="loss", mode="min")
+    analysis = run(tmp_path, name="ok", progress_reporter=reporter, num_samples=2)
+    assert len(analysis.trials) == 2
