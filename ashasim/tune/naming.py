@@ -21,13 +21,31 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ashasim.events import JOURNAL
+from ashasim.run.tuner import STATE_FILE
 from ashasim.tune.configs import NAMES_DIR, trial_name, unflatten
 from ashasim.tune.errors import TuneError
 from ashasim.tune.trials import Trial
 
-__all__ = ["TrialNaming", "check_creator"]
+__all__ = ["RESERVED", "TrialNaming", "check_creator"]
 
 Creator = Callable[[Trial], str]
+
+#: what the run itself writes into the experiment directory, some of it only at its end
+RESERVED = frozenset(
+    [
+        JOURNAL,
+        STATE_FILE,
+        NAMES_DIR,
+        "tune.json",
+        "checkpoints",
+        "driver.lock",
+        "replay.csv",
+        "results.csv",
+        "state.json",
+        "summary.json",
+    ]
+)
 
 
 def check_creator(what: str, creator: Any) -> Creator | None:
@@ -72,15 +90,17 @@ class TrialNaming:
         name = _made("trial_name_creator", self.name_creator, trial) or default
         dirname = _made("trial_dirname_creator", self.dirname_creator, trial) or default
         _check_component(dirname, trial_id)
-        record.parent.mkdir(parents=True, exist_ok=True)
-        fresh = _claim(record.parent / f"dir-{dirname}", "trial_dirname_creator", dirname, trial_id)
-        if fresh and (root / dirname).exists():  # the journal, tune.json, checkpoints, ...
+        claims = record.parent / "claims"  # apart from the records, whatever the names
+        claims.mkdir(parents=True, exist_ok=True)
+        fresh = _claim(claims / f"dir-{dirname}", "trial_dirname_creator", dirname, trial_id)
+        if fresh and (dirname in RESERVED or (root / dirname).exists()):
             raise TuneError(
-                f"trial_dirname_creator gave {dirname!r} for trial {trial_id}, a name the "
-                f"experiment directory holds already; give each trial its own directory name"
+                f"trial_dirname_creator gave {dirname!r} for trial {trial_id}, the name of one "
+                f"of the run's own files or of an entry the experiment directory holds already; "
+                f"give each trial its own directory name"
             )
         digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
-        _claim(record.parent / f"name-{digest}", "trial_name_creator", name, trial_id)
+        _claim(claims / f"name-{digest}", "trial_name_creator", name, trial_id)
         temporary = record.with_suffix(".tmp")
         temporary.write_text(json.dumps({"name": name, "dirname": dirname}) + "\n")
         os.replace(temporary, record)

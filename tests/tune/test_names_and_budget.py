@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ashasim import tune
 from ashasim.tune import BayesOptSearch, CLIReporter, TuneError
 from ashasim.tune.configs import NAMES_DIR
-from ashasim.tune.naming import TrialNaming
+from ashasim.tune.naming import RESERVED, TrialNaming
 from ashasim.tune.trials import Trial
 from tests.tune import trainables
 from tests.tune.test_run import asha, run
@@ -141,9 +141,12 @@ def test_a_name_two_trials_get_is_refused_in_one_line(tmp_path, option, message)
     assert "\n" not in str(error.value)
 
 
-def test_a_directory_name_the_run_uses_itself_is_refused(tmp_path):
-    with pytest.raises(TuneError, match="'journal.jsonl' .* holds already"):
-        run(tmp_path, num_samples=1, trial_dirname_creator=lambda t: "journal.jsonl")
+@pytest.mark.parametrize("dirname", ["journal.jsonl", "summary.json", "checkpoints"])
+def test_a_directory_name_the_run_uses_itself_is_refused(tmp_path, dirname):
+    with pytest.raises(
+        TuneError, match=f"'{dirname}' for trial 0, the name of one of the run's own files"
+    ):
+        run(tmp_path, num_samples=1, trial_dirname_creator=lambda t: dirname)
 
 
 def test_creators_are_checked_at_the_call(tmp_path):
@@ -153,12 +156,12 @@ def test_creators_are_checked_at_the_call(tmp_path):
         run(tmp_path, trial_dirname_creator=lambda t: 3)
 
 
-@given(st.text(min_size=1, max_size=12))
+@given(st.text(min_size=1, max_size=12) | st.sampled_from(sorted(RESERVED)))
 def test_a_trial_directory_never_leaves_the_experiment_directory(tmp_path_factory, dirname):
     root = tmp_path_factory.mktemp("root")
     naming = TrialNaming("p", dirname_creator=lambda t: dirname)
     one_component = dirname not in (".", "..") and not any(c in dirname for c in "/\\\0")
-    if not one_component or not dirname.strip() or "\n" in dirname:
+    if not one_component or not dirname.strip() or "\n" in dirname or dirname in RESERVED:
         with pytest.raises(TuneError, match="trial_dirname_creator"):
             naming.names(root, 0, {"x": 1})
         return
