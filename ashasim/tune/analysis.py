@@ -8,12 +8,7 @@ trials ran, in which jobs, how each ended and what the scheduler decided; each t
 mode, the trials' names). The journal's ``Trace`` is there too (``.trace``): Gantt chart,
 idle time, best-so-far of the real run.
 
-Status of a trial, in Ray Tune's words: while the run goes (the status table), RUNNING (a job
-open) or PAUSED (waiting at a rung); once it is over, TERMINATED (stopped by the scheduler, at
-max_t, returned by itself, or cut by the time budget: Ray Tune's statuses, although
-``resume=True`` can continue a cut run, which ``tune.json``'s ``finished`` tells), or ERROR (its
-job failed). Results carry Ray Tune's ``done`` (True on an ended trial's last result) and
-``config``.
+The trials' statuses and results are Ray Tune's (``ashasim.tune.trials``).
 """
 
 from __future__ import annotations
@@ -22,151 +17,19 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ashasim.events import JOURNAL, JobEnded, JobStarted, Trace, load_experiment
-from ashasim.tune.checkpoints import (
-    Checkpoint,
-    best_copy,
-    copy_name,
-    latest_stored,
-    materialize,
-)
-from ashasim.tune.configs import experiment_tag, flatten_result, trial_name, unflatten
+from ashasim.events import JOURNAL, load_experiment
+from ashasim.tune.checkpoints import Checkpoint, best_copy
+from ashasim.tune.configs import flatten_result
 from ashasim.tune.results import read_results
+from ashasim.tune.trials import Trial, load_trials
 
 __all__ = ["META_FILE", "SCOPES", "ExperimentAnalysis", "Trial", "load_trials", "read_results"]
 
 META_FILE = "tune.json"
 SCOPES = ("all", "last", "avg", "last-5-avg", "last-10-avg")
-
-
-@dataclass
-class Trial:
-    """One trial: ``trial_id`` (ashasim's number), ``name`` (its directory's name), ``config``
-    (nested, as the trainable got it), ``status``, ``last_result``, ``logdir``, ``error``."""
-
-    trial_id: int
-    name: str
-    config: dict[str, Any]
-    status: str
-    logdir: str | None
-    error: str | None = None
-    experiment_dir: str = ""
-    _results: list[dict[str, Any]] | None = field(default=None, repr=False)
-    _fallback: list[dict[str, Any]] = field(default_factory=list, repr=False)
-
-    @property
-    def results(self) -> list[dict[str, Any]]:
-        """Every report, in order (from result.json; from the journal if the trainable did not
-        report through tune.report)."""
-        if self._results is None:
-            found = read_results(Path(self.logdir)) if self.logdir else []
-            self._results = [self._as_ray(row) for row in found or self._fallback]
-            if self._results and self.status == "TERMINATED":
-                self._results[-1]["done"] = True
-        return self._results
-
-    def _as_ray(self, row: dict[str, Any]) -> dict[str, Any]:
-        """A result with the keys Ray Tune's results have besides the reported ones."""
-        row = dict(row)
-        row.setdefault("done", False)
-        row["config"] = self.config
-        row["experiment_tag"] = self.experiment_tag
-        folder = copy_name(row.get("training_iteration", 0))
-        kept = self.logdir is not None and (Path(self.logdir) / folder).is_dir()
-        row["checkpoint_dir_name"] = folder if kept else None
-        row.setdefault("node_ip", None)
-        return row
-
-    @property
-    def experiment_tag(self) -> str:
-        return experiment_tag(self.trial_id, self.config)
-
-    @property
-    def last_result(self) -> dict[str, Any]:
-        return self.results[-1] if self.results else {}
-
-    @property
-    def local_path(self) -> str | None:
-        return self.logdir
-
-    path = local_path
-
-    @property
-    def checkpoint(self) -> Checkpoint | None:
-        """The trial's newest checkpoint (ashasim keeps only the newest), as a directory."""
-        found = latest_stored(Path(self.experiment_dir) / "checkpoints" / f"trial_{self.trial_id}")
-        if found is None or self.logdir is None:
-            return None
-        return materialize(found[1], Path(self.logdir))
-
-    def __str__(self) -> str:
-        return self.name
-
-
-def load_trials(
-    directory: Path, trace: Trace, meta: dict[str, Any], *, live: bool = False
-) -> list[Trial]:
-    """The trials of a run from its journal's events and trial directories."""
-    prefix = meta.get("prefix")
-    max_t = (trace.info.get("scheduler") or {}).get("max_t")
-    finished = not live  # the run is over: Ray Tune reports every trial as ended
-    resource_attr = trace.info.get("resource_attr", "training_iteration")
-    configs: dict[int, dict[str, Any]] = {}
-    last: dict[int, Any] = {}
-    for event in trace.events:
-        if type(event) is JobStarted:
-            configs.setdefault(event.trial_id, event.config)
-            last[event.trial_id] = event
-        elif type(event) is JobEnded:
-            last[event.trial_id] = event
-    fallback: dict[int, list[dict[str, Any]]] = {}
-    for count, row in enumerate(trace.results):
-        rows = fallback.setdefault(row.trial_id, [])
-        rows.append(
-            {
-                trace.metric: row.metric,
-                resource_attr: row.resource,
-                "training_iteration": len(rows) + 1,
-                "time_total_s": row.t,
-                "trial_id": row.trial_id,
-                "report": count,
-            }
-        )
-    trials = []
-    for trial_id in sorted(configs):
-        event = last[trial_id]
-        status, error = _status(event, max_t, finished)
-        name = trial_name(prefix, trial_id) if prefix else f"trial_{trial_id:05d}"
-        logdir = str(directory / name) if prefix else None
-        trials.append(
-            Trial(
-                trial_id,
-                name,
-                unflatten(configs[trial_id]),
-                status,
-                logdir,
-                error,
-                str(directory),
-                None,
-                fallback.get(trial_id, []),
-            )
-        )
-    return trials
-
-
-def _status(event: Any, max_t: int | None, finished: bool) -> tuple[str, str | None]:
-    if type(event) is JobStarted:
-        return ("TERMINATED" if finished else "RUNNING"), None
-    reason = event.reason
-    if reason == "failed":
-        return "ERROR", event.error
-    if reason in ("stopped", "returned") or (max_t is not None and event.resource >= max_t):
-        return "TERMINATED", None
-    return ("TERMINATED" if finished else "PAUSED"), None
 
 
 class ExperimentAnalysis:
@@ -332,7 +195,8 @@ class ExperimentAnalysis:
 
     def _row(self, trial: Trial, result: dict[str, Any]) -> dict[str, Any]:
         row = flatten_result(result)
-        row.update(flatten_result({"config": trial.config}))
+        if trial.config:  # a trial the time budget left unstarted has none (NaN, as in Ray)
+            row.update(flatten_result({"config": trial.config}))
         row["trial_id"] = trial.trial_id
         row["logdir"] = trial.logdir
         return row

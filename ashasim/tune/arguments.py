@@ -9,13 +9,15 @@ refusals (a test compares the two).
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from ashasim.checks import check_choice, check_int, check_optional_int
+from ashasim.checks import check_choice, check_int, check_number, check_optional_int
 from ashasim.events.records import json_default
 from ashasim.run.tuner import BACKENDS
 from ashasim.space import GridSearch
@@ -29,10 +31,13 @@ __all__ = [
     "check_arguments",
     "check_config",
     "check_failures",
+    "check_reporter_objective",
     "choose_seed",
     "keep_policy",
     "metric_and_mode",
     "refuse_arguments",
+    "storage_root",
+    "time_budget_seconds",
     "trial_budget",
 ]
 
@@ -52,14 +57,6 @@ REFUSED_ARGUMENTS: dict[str, tuple[Any, str]] = {
         "CheckpointConfig is not supported; use keep_checkpoints_num and checkpoint_score_attr",
     ),
     "log_to_file": (False, "trials print to the console; write files from the trainable"),
-    "trial_name_creator": (
-        None,
-        "trial names are <trainable>_<trial id>, fixed so that a resume finds them",
-    ),
-    "trial_dirname_creator": (
-        None,
-        "trial directories are <trainable>_<trial id>, fixed so that a resume finds them",
-    ),
     "sync_config": (None, "no syncing: trial directories are written under storage_path"),
     "export_formats": (None, "model export is for class Trainables; save the model yourself"),
     "restore": (None, "use resume=True with the run's name and storage_path"),
@@ -101,8 +98,11 @@ def check_arguments(
     backend: str,
     resume: Any,
     verbose: Any,
+    objective: tuple[str | None, str | None] = (None, None),
 ) -> None:
-    """Ray Tune's arguments whose values ashasim takes, checked at the call."""
+    """Ray Tune's arguments whose values ashasim takes, checked at the call; *objective*:
+    tune.run's own metric and mode."""
+    metric, mode = objective
     if isinstance(trainable, (str, type)) or not callable(trainable):
         raise ValueError(
             f"tune.run() takes a function trainable (def train(config): ... tune.report(...)), "
@@ -115,13 +115,26 @@ def check_arguments(
         )
     if progress_reporter is not None and not isinstance(progress_reporter, CLIReporter):
         raise ValueError(f"progress_reporter must be a CLIReporter, got {progress_reporter!r}")
+    check_reporter_objective(progress_reporter, metric, mode)
     check_choice("backend", backend, BACKENDS)
     check_choice("resume", resume, RESUME)
     check_int("verbose", verbose, minimum=0)
 
 
-def check_failures(max_failures: Any, fail_fast: Any) -> None:
-    """Ray Tune's ``max_failures`` (retries per trial) and ``fail_fast``."""
+def check_reporter_objective(reporter: Any, metric: str | None, mode: str | None) -> None:
+    """Ray Tune's rule (``ProgressReporter.set_search_properties``): metric and mode go to the
+    reporter or to tune.run, not to both."""
+    if reporter is None:
+        return
+    if (reporter.metric and metric) or (reporter.mode and mode):
+        raise ValueError(
+            "metric/mode were given to tune.run() and to the progress reporter: give them in "
+            "one place (remove them from the CLIReporter or from tune.run())"
+        )
+
+
+def check_failures(max_failures: Any, fail_fast: Any) -> tuple[int, bool]:
+    """Ray Tune's ``max_failures`` (retries per trial) and ``fail_fast``, checked."""
     if max_failures == -1:
         raise ValueError(
             "max_failures=-1 (retry a failed trial for ever) is not supported: a trial that "
@@ -135,6 +148,7 @@ def check_failures(max_failures: Any, fail_fast: Any) -> None:
         )
     if not isinstance(fail_fast, bool):
         raise ValueError(f"fail_fast must be True or False, got {fail_fast!r}")
+    return max_failures, fail_fast
 
 
 def metric_and_mode(
@@ -223,3 +237,19 @@ def keep_policy(keep_checkpoints_num: Any, checkpoint_score_attr: Any) -> KeepPo
             f"{checkpoint_score_attr!r}"
         )
     return None if keep is None else KeepPolicy(keep, checkpoint_score_attr)
+
+
+def time_budget_seconds(time_budget_s: Any) -> float | None:
+    """``time_budget_s`` in seconds (Ray Tune also takes a timedelta), checked."""
+    if isinstance(time_budget_s, _dt.timedelta):
+        time_budget_s = time_budget_s.total_seconds()
+    if time_budget_s is not None:
+        check_number("time_budget_s", time_budget_s, minimum=0, strict=True)
+    return time_budget_s
+
+
+def storage_root(storage_path: Any, local_dir: Any, default: str) -> Path:
+    """Where runs go: *storage_path*, or Ray Tune's older name *local_dir*, else *default*."""
+    if storage_path is not None and local_dir is not None:
+        raise ValueError("give storage_path or local_dir (its older name), not both")
+    return Path(storage_path or local_dir or default).expanduser().resolve()

@@ -9,22 +9,29 @@ config nested again, so neither side sees the other's shape.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from ashasim.space import Domain
 
 __all__ = [
+    "NAMES_DIR",
     "SEP",
     "experiment_tag",
     "flatten",
     "flatten_result",
+    "recorded_names",
     "trainable_name",
     "trial_name",
     "unflatten",
 ]
 
 SEP = "/"
+#: under the experiment directory: one record per trial named by trial_name_creator or
+#: trial_dirname_creator (``ashasim.tune.naming``), written once, when the trial first starts
+NAMES_DIR = ".trial_names"
 
 
 def flatten(config: Mapping[str, Any], *, what: str = "config") -> dict[str, Any]:
@@ -75,6 +82,16 @@ def trainable_name(trainable: Callable[..., Any]) -> str:
 def trial_name(prefix: str, trial_id: int) -> str:
     """``train_mnist_00003``: the trial's name and the name of its directory."""
     return f"{prefix}_{trial_id:05d}"
+
+
+def recorded_names(directory: Path) -> dict[int, tuple[str, str]]:
+    """The (name, directory name) of each trial named by a creator, by trial id, as recorded
+    under *directory* (empty when no creator was given)."""
+    names = {}
+    for record in sorted((directory / NAMES_DIR).glob("*.json")):
+        found = json.loads(record.read_text(encoding="utf-8"))
+        names[int(record.stem)] = (found["name"], found["dirname"])
+    return names
 
 
 def flatten_result(result: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -20,11 +20,16 @@ from ashasim.tune.arguments import (
 )
 from ashasim.tune.checkpoints import KeepPolicy
 from ashasim.tune.configs import flatten, trainable_name
+from ashasim.tune.naming import TrialNaming, check_creator
 from ashasim.tune.schedulers import FIFOScheduler, TrialScheduler
 from ashasim.tune.search import SearchAlgorithm, resolve_search_alg
 from ashasim.tune.stopping import TrialStop, compile_stop
 
-__all__ = ["Plan", "make_plan"]
+__all__ = ["RAY_PENDING_TRIALS", "Plan", "make_plan", "unstarted_trials"]
+
+#: Ray Tune 2.60's cap on the trials its BasicVariantGenerator creates ahead of resources
+#: (``_get_max_pending_trials``: at least 200); a model-based searcher gets 1
+RAY_PENDING_TRIALS = 200
 
 
 @dataclass
@@ -43,6 +48,8 @@ class Plan:
     core: Any
     stop: TrialStop | None
     keep: KeepPolicy | None
+    naming: TrialNaming
+    limit: int | None  # trials at once at most (ConcurrencyLimiter, max_concurrent_trials)
 
 
 def make_plan(
@@ -57,6 +64,8 @@ def make_plan(
     seed: int | None,
     stop: Any,
     keep: KeepPolicy | None,
+    creators: tuple[Any, Any] = (None, None),
+    max_concurrent_trials: int | None = None,
 ) -> Plan:
     """Space, metric, trial budget, seed and the ashasim scheduler, checked at the call."""
     search = resolve_search_alg(search_alg)
@@ -78,6 +87,11 @@ def make_plan(
     per_result, stop_t = compile_stop(stop, scheduler.time_attr)
     searcher = search.make(None if num_samples == -1 else num_samples)
     core = _build(scheduler, search, searcher, flat, (metric, mode), trials, seed, stop_t)
+    names = (
+        check_creator("trial_name_creator", creators[0]),
+        check_creator("trial_dirname_creator", creators[1]),
+    )
+    limits = [n for n in (search.max_concurrent, max_concurrent_trials) if n is not None]
     return Plan(
         trainable,
         trainable_name(trainable),
@@ -91,7 +105,22 @@ def make_plan(
         core,
         per_result,
         keep,
+        TrialNaming(trainable_name(trainable), *names),
+        min(limits) if limits else None,
     )
+
+
+def unstarted_trials(plan: Plan, started: int, live: int) -> int:
+    """How many trials Ray Tune would have created, and not started, when the time budget cut
+    the run: what is left of the trial budget, up to its cap on pending trials (200 for the
+    basic variant generator; for a model-based searcher 1, or the ConcurrencyLimiter's
+    limit), and with a concurrency limit no more than it leaves beside the *live* (running or
+    paused) trials (``_get_max_pending_trials`` and ``ConcurrencyLimiter`` in Ray Tune 2.60)."""
+    left = RAY_PENDING_TRIALS if plan.trials is None else plan.trials - started
+    cap = RAY_PENDING_TRIALS if not plan.search.models else plan.limit or 1
+    if plan.limit is not None:
+        cap = min(cap, plan.limit - live)
+    return max(0, min(left, cap))
 
 
 def _build(

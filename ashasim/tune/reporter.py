@@ -16,17 +16,17 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ashasim.checks import check_int, check_number
+from ashasim.checks import check_int, check_number, check_optional_int
 from ashasim.progress import format_seconds
 from ashasim.tune.analysis import Trial
 from ashasim.tune.configs import flatten_result
 
-__all__ = ["CLIReporter", "JupyterNotebookReporter", "LiveTable", "ProgressReporter"]
+__all__ = ["AUTO_KEYS", "CLIReporter", "JupyterNotebookReporter", "LiveTable", "ProgressReporter"]
 
 # Ray Tune's display names of the keys every result has
 _SHORT = {"training_iteration": "iter", "time_total_s": "total time (s)"}
 # what every result holds besides the trainable's own metrics (not inferred as metric columns)
-_AUTO_KEYS = frozenset(
+AUTO_KEYS = frozenset(
     [
         "training_iteration",
         "time_this_iter_s",
@@ -81,9 +81,11 @@ class CLIReporter(ProgressReporter):
     iterations and total time). *parameter_columns*: config keys (default: those the
     search space varies). *max_progress_rows* (20), *max_error_rows* (20), *max_column_length*
     (20), *max_report_frequency* (5 s between tables while the run goes), *metric*/*mode*/
-    *sort_by_metric* (rows best first) as in Ray Tune. *print_intermediate_tables*
-    False: the final table only. ``total_samples`` only sizes Ray Tune's progress line, which
-    this table does not have.
+    *sort_by_metric* (rows best first) as in Ray Tune. *print_intermediate_tables*:
+    the table of trials in the reports while the run goes (None, Ray's default: only at
+    ``verbose=3``; the final report has it from ``verbose=2``). *total_samples*: the trials
+    the run will start, shown as "Number of trials: 3/10"; as in Ray Tune, ``tune.run`` sets
+    it to its own count (``setup``), "infinite" for ``num_samples=-1``.
     """
 
     def __init__(
@@ -112,6 +114,11 @@ class CLIReporter(ProgressReporter):
         self.metric, self.mode, self.sort_by_metric = metric, mode, bool(sort_by_metric)
         self.infer_limit = check_int("infer_limit", infer_limit, minimum=0)
         self.print_intermediate_tables = print_intermediate_tables
+        self.set_total_samples(total_samples)
+
+    def set_total_samples(self, total_samples: int | None) -> None:
+        """The trials the run will start (None: not shown; ``sys.maxsize``: "infinite")."""
+        self.total_samples = check_optional_int("total_samples", total_samples, minimum=0)
 
     def add_metric_column(self, metric: str, representation: str | None = None) -> None:
         self.metric_columns = dict(self.metric_columns or {})
@@ -137,8 +144,10 @@ class CLIReporter(ProgressReporter):
         header: str,
         elapsed: float,
         final: bool = False,
+        rows: bool = True,
     ) -> str:
-        """The status text for *trials* (see the module docstring)."""
+        """The status text for *trials* (see the module docstring); *rows*: with the table of
+        trials (Ray Tune leaves it out of some reports, see ``LiveTable``)."""
         metric, mode = self.metric or metric, self.mode or mode
         metrics = self.metric_columns
         if metrics is None:
@@ -154,26 +163,13 @@ class CLIReporter(ProgressReporter):
             "== Status ==" + (" (final)" if final else ""),
             f"Current time: {stamp} (running for {format_seconds(elapsed)})",
             header,
-            f"Number of trials: {len(trials)} ({by_status or 'none yet'})",
+            f"Number of trials: {len(trials)}{self._out_of()} ({by_status or 'none yet'})",
         ]
         best = _best(trials, metric, mode)
         if best is not None:
             lines.append(f"Current best trial: {best[1].name} with {metric}={best[0]:.5g}")
-        rows = self._ordered(trials, metric, mode)
-        shown_rows = rows[: self.max_progress_rows]
-        columns = ["Trial name", "status", *params.values(), *metrics.values()]
-        cells = []
-        for trial in shown_rows:
-            config = flatten_result(trial.config)
-            result = flatten_result(trial.last_result)
-            cells.append(
-                [trial.name, trial.status]
-                + [config.get(k) for k in params]
-                + [result.get(k) for k in metrics]
-            )
-        lines += _grid(columns, cells, self.max_column_length)
-        if len(rows) > len(shown_rows):
-            lines.append(f"... {len(rows) - len(shown_rows)} more trials not shown")
+        if rows:
+            lines += self._rows(trials, metric, mode, params, metrics)
         errors = [t for t in trials if t.status == "ERROR"]
         if errors and self.max_error_rows:
             lines.append(f"Number of errored trials: {len(errors)}")
@@ -181,12 +177,45 @@ class CLIReporter(ProgressReporter):
                 lines.append(f"  {trial.name}: {_last_line(trial.error)}")
         return "\n".join(lines)
 
+    def _rows(
+        self,
+        trials: Sequence[Trial],
+        metric: str | None,
+        mode: str | None,
+        params: dict[str, str],
+        metrics: dict[str, str],
+    ) -> list[str]:
+        """The table of trials: a row each (at most *max_progress_rows*)."""
+        ordered = self._ordered(trials, metric, mode)
+        shown = ordered[: self.max_progress_rows]
+        columns = ["Trial name", "status", *params.values(), *metrics.values()]
+        cells = []
+        for trial in shown:
+            config = flatten_result(trial.config)
+            result = flatten_result(trial.last_result)
+            cells.append(
+                [trial.name, trial.status]
+                + [config.get(k) for k in params]
+                + [result.get(k) for k in metrics]
+            )
+        lines = _grid(columns, cells, self.max_column_length)
+        if len(ordered) > len(shown):
+            lines.append(f"... {len(ordered) - len(shown)} more trials not shown")
+        return lines
+
+    def _out_of(self) -> str:
+        """Ray Tune's "/total" after the count of trials (nothing when the total is unknown)."""
+        total = self.total_samples
+        if not total:
+            return ""
+        return "/infinite" if total >= sys.maxsize else f"/{total}"
+
     def _inferred(self, trials: Sequence[Trial], metric: str | None) -> list[str]:
         """The run's metric and the first *infer_limit* metrics the trials reported."""
         found = [metric] if metric else []
         for trial in trials:
             for key in flatten_result(trial.last_result):
-                if key not in _AUTO_KEYS and key not in found:
+                if key not in AUTO_KEYS and key not in found:
                     found.append(key)
         return found[: max(self.infer_limit, len(found[:1]))]
 
@@ -204,10 +233,31 @@ class CLIReporter(ProgressReporter):
 
 
 class JupyterNotebookReporter(CLIReporter):
-    """Ray Tune's notebook reporter: the same table, printed (*overwrite* changes nothing)."""
+    """Ray Tune's notebook reporter: the same table, shown in one output that each report
+    updates in place; *overwrite* (True) clears the cell's output first, as Ray Tune's does.
+    Outside a notebook (no IPython kernel) it prints like ``CLIReporter``."""
 
     def __init__(self, overwrite: bool = True, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.overwrite = bool(overwrite)
+        self._handle: Any = None
+
+    def report(self, text: str) -> None:
+        try:
+            from IPython import get_ipython
+            from IPython.display import Pretty, clear_output, display
+        except ImportError:  # no IPython, so no notebook to show it in
+            super().report(text)
+            return
+        shell = get_ipython()
+        if shell is None or not hasattr(shell, "kernel"):
+            super().report(text)
+        elif self._handle is None:
+            if self.overwrite:
+                clear_output(wait=True)
+            self._handle = display(Pretty(text), display_id=True)
+        else:
+            self._handle.update(Pretty(text))
 
 
 def _by_order(item: tuple[str, int]) -> int:
@@ -254,11 +304,13 @@ def _grid(columns: list[str], cells: list[list[Any]], width: int) -> list[str]:
 
 
 class LiveTable:
-    """The Tuner's progress display (``Tuner(progress=...)``): the reporter's table every
-    ``max_report_frequency`` seconds of wall-clock time while the run goes.
+    """The Tuner's progress display (``Tuner(progress=...)``): the reporter's status every
+    ``max_report_frequency`` seconds of wall-clock time while the run goes, and at its end.
 
     *trials*: a function giving the current trials (from the running Trace and the trial
-    directories); the rest goes to ``CLIReporter.table``.
+    directories); the rest goes to ``CLIReporter.table``. As in Ray Tune, with *verbose* >= 1
+    the status is printed, its table of trials only where ``print_intermediate_tables`` says
+    (None: at *verbose* 3), and at the end with *verbose* >= 2 as well.
     """
 
     def __init__(
@@ -270,30 +322,43 @@ class LiveTable:
         mode: str | None,
         varying: Sequence[str],
         header: str,
-        enabled: bool = True,
+        verbose: int = 3,
     ) -> None:
         self.reporter, self.trials = reporter, trials
-        self.options = {"metric": metric, "mode": mode, "varying": varying, "header": header}
-        self.enabled = enabled
+        self.options: dict[str, Any] = {
+            "metric": metric,
+            "mode": mode,
+            "varying": varying,
+            "header": header,
+        }
+        self.enabled = verbose >= 1
+        tables = reporter.print_intermediate_tables
+        self.intermediate_rows = verbose >= 3 if tables is None else bool(tables)
+        self.final_rows = self.intermediate_rows or verbose >= 2
         self.started = self._last = time.monotonic()
 
     def update(self, fraction: float | None, text: str, *, now: bool = False) -> None:
         clock = time.monotonic()
         due = now or clock - self._last >= self.reporter.max_report_frequency
-        if not self.enabled or not due or self.reporter.print_intermediate_tables is False:
+        if not self.enabled or not due:
             return
         self._last = clock
         trials = self.trials()
         if trials:
+            elapsed = clock - self.started
             self.reporter.report(
-                self.reporter.table(trials, elapsed=clock - self.started, **self.options)
+                self.reporter.table(
+                    trials, elapsed=elapsed, rows=self.intermediate_rows, **self.options
+                )
             )
 
     def final(self, trials: list[Trial]) -> None:
         if self.enabled:
             elapsed = time.monotonic() - self.started
             self.reporter.report(
-                self.reporter.table(trials, elapsed=elapsed, final=True, **self.options)
+                self.reporter.table(
+                    trials, elapsed=elapsed, final=True, rows=self.final_rows, **self.options
+                )
             )
 
     def close(self) -> None:

@@ -16,24 +16,33 @@ import datetime as _dt
 import functools
 import json
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ashasim.checks import check_number
 from ashasim.driver import RunError
 from ashasim.events import JobEnded, JobStarted, load_experiment
 from ashasim.run.tuner import STATE_FILE, AllTrialsFailedError, StoppingCriterion, Tuner
 from ashasim.space import Domain
 from ashasim.tune.analysis import META_FILE, ExperimentAnalysis, Trial, load_trials
-from ashasim.tune.arguments import check_arguments, check_failures, keep_policy, refuse_arguments
+from ashasim.tune.arguments import (
+    check_arguments,
+    check_failures,
+    keep_policy,
+    refuse_arguments,
+    storage_root,
+    time_budget_seconds,
+)
 from ashasim.tune.callbacks import Callback, CallbackList, check_callbacks
+from ashasim.tune.configs import recorded_names
 from ashasim.tune.errors import TuneError
-from ashasim.tune.planning import Plan, make_plan
+from ashasim.tune.planning import Plan, make_plan, unstarted_trials
 from ashasim.tune.reporter import CLIReporter, LiveTable
 from ashasim.tune.resources import WorkerPlan, plan_workers
 from ashasim.tune.schedulers import FIFOScheduler, TrialScheduler
 from ashasim.tune.session import FunctionTrainable
+from ashasim.tune.trial_lines import TrialLines
 
 __all__ = ["DEFAULT_STORAGE", "run", "with_parameters"]
 
@@ -64,6 +73,8 @@ def run(
     keep_checkpoints_num: int | None = None,
     checkpoint_score_attr: str | None = None,
     callbacks: Sequence[Callback] | None = None,
+    trial_name_creator: Callable[[Trial], str] | None = None,
+    trial_dirname_creator: Callable[[Trial], str] | None = None,
     *,
     seed: int | None = None,
     backend: str = "local",
@@ -74,21 +85,21 @@ def run(
     **ray_options: Any,
 ) -> ExperimentAnalysis:
     """Tune ``run_or_experiment`` (a function of the config that calls ``tune.report``, or
-    returns/yields its results) as Ray Tune's ``tune.run`` does, on ashasim's executor; returns
-    an ``ExperimentAnalysis``. Ray Tune's arguments keep their meaning and defaults, or are
-    refused at the call in one line (``ashasim.tune.arguments``).
-
-    ashasim's own, keyword-only: *seed* (default: the search algorithm's, else a fresh one,
-    printed in the header and kept in ``tune.json``); *backend* "local" (worker processes),
-    "ray" (Ray actors; *ray_address*) or "fake" (in this process on a virtual clock;
-    *backend_options* go to ``FakeBackend``); *num_cpus*/*num_gpus* cap the resources.
-    ``resume=True`` continues the run in ``storage_path/name`` with what was saved there;
-    without it, a *name* that holds a run gets a fresh suffixed directory, said in one line.
+    returns/yields its results) as Ray Tune's ``tune.run`` does, on ashasim's executor. Ray
+    Tune's arguments keep their meaning and defaults, or are refused in one line. ashasim's
+    own, keyword-only: *seed* (default: the search algorithm's, else a fresh one, printed and
+    kept in ``tune.json``); *backend* "local" (worker processes), "ray" (Ray actors;
+    *ray_address*) or "fake" (in this process on a virtual clock; *backend_options* go to
+    ``FakeBackend``); *num_cpus*/*num_gpus* cap the resources. ``resume=True`` continues the
+    run in ``storage_path/name``; without it, a *name* that holds a run gets a fresh suffixed
+    directory, said in one line.
     """
     refuse_arguments(ray_options)
-    check_arguments(run_or_experiment, scheduler, progress_reporter, backend, resume, verbose)
-    check_failures(max_failures, fail_fast)
-    time_budget_s = _seconds(time_budget_s)
+    check_arguments(
+        run_or_experiment, scheduler, progress_reporter, backend, resume, verbose, (metric, mode)
+    )
+    failures = check_failures(max_failures, fail_fast)
+    time_budget_s = time_budget_seconds(time_budget_s)
     hooks = check_callbacks(callbacks)
     plan = make_plan(
         run_or_experiment,
@@ -101,29 +112,65 @@ def run(
         seed=seed,
         stop=stop,
         keep=keep_policy(keep_checkpoints_num, checkpoint_score_attr),
+        creators=(trial_name_creator, trial_dirname_creator),
+        max_concurrent_trials=max_concurrent_trials,
     )
-    workers = _workers(
-        plan, resources_per_trial, max_concurrent_trials, num_cpus, num_gpus, backend
-    )
+    workers = _workers(plan, resources_per_trial, num_cpus, num_gpus, backend)
     directory, resuming = _directory(
-        _root(storage_path, local_dir), name, plan.prefix, resume, verbose
+        storage_root(storage_path, local_dir, DEFAULT_STORAGE), name, plan.prefix, resume, verbose
     )
     meta = _write_meta(directory, plan, resuming)
     live: Any = _live_table(plan, workers, directory, meta, progress_reporter, verbose)
-    if hooks:  # Ray Tune's callbacks hear the run through the status display
-        live = CallbackList(hooks, live, directory, meta, resuming=resuming)
-        live.call("setup", stop=stop, num_samples=num_samples, total_num_samples=plan.trials)
+    setup = {"stop": stop, "num_samples": num_samples, "total_num_samples": plan.trials}
+    live = _listening(live, hooks, directory, meta, (resuming, verbose), setup)
     options = {"backend": backend, "ray_address": ray_address, "backend_options": backend_options}
-    failures = (max_failures, fail_fast)
     failure = _execute(plan, workers, directory, resuming, time_budget_s, live, options, failures)
-    analysis = _analysis(directory, meta, live)
+    analysis = _analysis(directory, meta, live, plan if time_budget_s else None, verbose)
     _raise_failures(analysis, directory, failure, fail_fast, raise_on_failed_trial)
     return analysis
 
 
-def _analysis(directory: Path, meta: dict[str, Any], live: Any) -> ExperimentAnalysis:
-    """The run's analysis, once ``tune.json`` says whether the run ended or was cut."""
+def _listening(
+    live: LiveTable,
+    hooks: list[Callback],
+    directory: Path,
+    meta: dict[str, Any],
+    flags: tuple[bool, int],
+    setup: dict[str, Any],
+) -> Any:
+    """The status display, wrapped so that Ray Tune's callbacks hear the run through it;
+    *flags*: whether the run resumes, and ``verbose`` (from 2, Ray's lines per trial result)."""
+    resuming, verbose = flags
+    if verbose >= 2:
+        hooks = [*hooks, TrialLines(verbose, meta.get("metric"))]
+    if not hooks:
+        return live
+    listening = CallbackList(hooks, live, directory, meta, resuming=resuming)
+    listening.call("setup", **setup)
+    return listening
+
+
+def _analysis(
+    directory: Path, meta: dict[str, Any], live: Any, budgeted: Plan | None, verbose: int
+) -> ExperimentAnalysis:
+    """The run's analysis, once ``tune.json`` says whether the run ended or was cut (and how
+    many trials Ray Tune would list unstarted, with *budgeted*: the plan of a run with a time
+    budget) and what the trial name creators named."""
     meta["finished"] = _finished(directory)
+    names = recorded_names(directory)
+    if names:
+        meta["trial_names"] = {str(k): list(v) for k, v in names.items()}
+    meta.pop("unstarted", None)
+    if budgeted is not None and not meta["finished"]:
+        trials = load_trials(directory, load_experiment(directory), meta)
+        live_ones = sum(not t.done and t.status != "ERROR" for t in trials)
+        meta["unstarted"] = unstarted_trials(budgeted, len(trials), live_ones)
+        if meta["unstarted"] and verbose >= 1:
+            print(
+                f"time_budget_s ended the run with {meta['unstarted']} trials not started: "
+                f"listed TERMINATED without results, as Ray Tune lists them, and with empty "
+                f"configs (ashasim draws a config when its trial starts)"
+            )
     (directory / META_FILE).write_text(json.dumps(meta, indent=1) + "\n")
     analysis = ExperimentAnalysis(directory)
     live.final(analysis.trials)
@@ -135,36 +182,19 @@ def _analysis(directory: Path, meta: dict[str, Any], live: Any) -> ExperimentAna
 def _workers(
     plan: Plan,
     resources_per_trial: Any,
-    max_concurrent_trials: int | None,
     num_cpus: int | None,
     num_gpus: int | None,
     backend: str,
 ) -> WorkerPlan:
     """Workers from the resources per trial, capped by the concurrency limits."""
-    limits = [n for n in (plan.search.max_concurrent, max_concurrent_trials) if n is not None]
     return plan_workers(
         resources_per_trial,
         num_cpus=num_cpus,
         num_gpus=num_gpus,
-        max_concurrent=min(limits) if limits else None,
+        max_concurrent=plan.limit,
         max_trials=plan.trials,
         check_visible=backend == "local",
     )
-
-
-def _seconds(time_budget_s: Any) -> float | None:
-    """``time_budget_s`` in seconds (Ray Tune also takes a timedelta), checked."""
-    if isinstance(time_budget_s, _dt.timedelta):
-        time_budget_s = time_budget_s.total_seconds()
-    if time_budget_s is not None:
-        check_number("time_budget_s", time_budget_s, minimum=0, strict=True)
-    return time_budget_s
-
-
-def _root(storage_path: Any, local_dir: Any) -> Path:
-    if storage_path is not None and local_dir is not None:
-        raise ValueError("give storage_path or local_dir (its older name), not both")
-    return Path(storage_path or local_dir or DEFAULT_STORAGE).expanduser().resolve()
 
 
 def _write_meta(directory: Path, plan: Plan, resuming: bool) -> dict[str, Any]:
@@ -195,15 +225,18 @@ def _live_table(
     if notice and verbose >= 1:
         print(notice)
     devices = workers.devices if isinstance(workers.devices, str) else ", ".join(workers.devices)
+    reporter = reporter or CLIReporter()
+    # Ray Tune's setup: the run's count of trials replaces the reporter's own total_samples
+    reporter.set_total_samples(sys.maxsize if plan.trials is None else plan.trials)
     return LiveTable(
-        reporter or CLIReporter(),
+        reporter,
         lambda: _trials(directory, meta),
         metric=meta.get("metric"),
         mode=meta.get("mode"),
         varying=[key for key, value in plan.flat.items() if isinstance(value, Domain)],
         header=f"Scheduler: {plan.scheduler.describe()} | search: {plan.search.ray_name} | "
         f"{workers.n_workers} workers ({devices}) | seed {meta.get('seed', plan.seed)}",
-        enabled=verbose >= 1,
+        verbose=verbose,
     )
 
 
@@ -231,7 +264,7 @@ def _execute(
             plan.trainable,
             keys=list(plan.flat),
             experiment_dir=str(directory),
-            prefix=plan.prefix,
+            naming=plan.naming,
             metric=plan.metric,
             time_attr=plan.scheduler.time_attr,
             stop=plan.stop,

@@ -56,8 +56,9 @@ from ashasim.tune.checkpoints import (
     prune_copies,
     unpack,
 )
-from ashasim.tune.configs import flatten_result, trial_name, unflatten
+from ashasim.tune.configs import flatten_result, unflatten
 from ashasim.tune.errors import TuneError
+from ashasim.tune.naming import TrialNaming
 from ashasim.tune.results import RESULT_FILE, read_results
 from ashasim.tune.stopping import TrialStop
 
@@ -91,11 +92,12 @@ class _Session:
         trial_dir: Path,
         resume_from: int,
         restored: dict[str, Any] | None,
+        name: str,
     ) -> None:
         self.trainable = trainable
         self.trial_id = trial_id
         self.trial_dir = trial_dir
-        self.name = trial_dir.name
+        self.name = name
         self.resume_from = resume_from
         self.iteration = int(restored["training_iteration"]) if restored else 0
         self.time_before = float(restored["time_total_s"]) if restored else 0.0
@@ -204,7 +206,8 @@ def _calling_style(fn: Callable[..., Any], keys: list[str]) -> tuple[bool, bool]
 class FunctionTrainable:
     """The objective the executor runs for a Ray Tune function trainable (module docstring).
 
-    *experiment_dir*: absolute; trial ``k`` lives in ``<experiment_dir>/<prefix>_<k:05d>``.
+    *experiment_dir*: absolute; trial ``k`` lives in ``<experiment_dir>/<prefix>_<k:05d>``,
+    unless *naming*'s ``trial_dirname_creator`` names its directory (``ashasim.tune.naming``).
     *metric*: required in every report (None: not checked). *time_attr*: the resource key.
     *stop*: what ends a trial by its results (``ashasim.tune.stopping``). *keep*: how many
     checkpoint copies the trial directory keeps (``keep_checkpoints_num``; None: all).
@@ -216,7 +219,7 @@ class FunctionTrainable:
         *,
         keys: list[str],
         experiment_dir: str,
-        prefix: str,
+        naming: TrialNaming,
         metric: str | None,
         time_attr: str,
         stop: TrialStop | None = None,
@@ -226,7 +229,7 @@ class FunctionTrainable:
         self.stop = stop
         self.keep = keep
         self.experiment_dir = experiment_dir
-        self.prefix = prefix
+        self.naming = naming
         self.metric = metric
         self.time_attr = time_attr
         self.with_config, self.takes_checkpoint = _calling_style(fn, keys)
@@ -239,7 +242,8 @@ class FunctionTrainable:
         # <experiment>/checkpoints/trial_<id> (ashasim.run.checkpoint's layout): the run's
         # directory now, even if it was moved before a resume
         root = Path(job.checkpoint_dir).parents[1] if job.checkpoint_dir else self.experiment_dir
-        trial_dir = Path(root) / trial_name(self.prefix, job.trial_id)
+        name, dirname = self.naming.names(Path(root), job.trial_id, flat)
+        trial_dir = Path(root) / dirname
         trial_dir.mkdir(parents=True, exist_ok=True)
         params = trial_dir / PARAMS_FILE
         if not params.exists():
@@ -247,7 +251,7 @@ class FunctionTrainable:
         restored = store.load()
         if not (isinstance(restored, dict) and MARK in restored):
             restored = None
-        session = _Session(self, job.trial_id, trial_dir, job.resume_from, restored)
+        session = _Session(self, job.trial_id, trial_dir, job.resume_from, restored, name)
         previous = os.getcwd()
         token = _SESSION.set(session)
         os.chdir(trial_dir)

@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 def test_the_ray_tune_example_runs(tmp_path_factory):
     ran = run_page(GUIDE, tmp_path_factory)
     out = ran.output_of("from ashasim import tune")
-    assert "Number of trials: 10 (10 TERMINATED)" in out
+    assert "Number of trials: 10/10 (10 TERMINATED)" in out
     best_line, idle_line = out.strip().splitlines()[-2:]
     assert str(ran.directory / "runs" / "ray-style" / "train_") in best_line
     assert idle_line.startswith("idle ") and idle_line.endswith("%")

@@ -417,11 +417,11 @@ def test_the_status_table_is_printed_and_verbose_0_is_silent(tmp_path, capsys):
         num_samples=4,
         scheduler=asha(),
         progress_reporter=reporter,
-        verbose=1,
+        verbose=3,
     )
     out = capsys.readouterr().out
     final = out[out.rindex("== Status == (final)") :]
-    assert "Number of trials: 4 (4 TERMINATED)" in final
+    assert "Number of trials: 4/4 (4 TERMINATED)" in final
     header = next(line for line in final.splitlines() if line.startswith("| Trial name"))
     assert [c.strip() for c in header.strip("|").split("|")] == [
         "Trial name",
@@ -432,7 +432,13 @@ def test_the_status_table_is_printed_and_verbose_0_is_silent(tmp_path, capsys):
         "iter",
     ]
     assert all(f"quadratic_0000{k}" in final for k in range(4))
-    assert out.count("== Status ==") > 1  # tables while the run went, too
+    assert out.count("| Trial name") > 1  # tables while the run went, too (verbose=3)
+    run(tmp_path, name="v1", num_samples=4, scheduler=asha(), progress_reporter=reporter, verbose=1)
+    out = capsys.readouterr().out  # Ray Tune's verbose=1: statuses without the table of trials
+    assert "Number of trials: 4/4 (4 TERMINATED)" in out and "| Trial name" not in out
+    run(tmp_path, name="v2", num_samples=4, scheduler=asha(), progress_reporter=reporter, verbose=2)
+    out = capsys.readouterr().out  # verbose=2: the final status has the table
+    assert out.count("| Trial name") == 1 and "(final)\n" in out
     run(tmp_path, name="quiet", num_samples=4, scheduler=asha(), verbose=0)
     assert capsys.readouterr().out == ""
 

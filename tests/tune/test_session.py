@@ -11,6 +11,7 @@ import pytest
 from ashasim import tune
 from ashasim.tune.checkpoints import Checkpoint, pack, unpack
 from ashasim.tune.configs import flatten, trainable_name, unflatten
+from ashasim.tune.naming import TrialNaming
 from ashasim.tune.session import FunctionTrainable
 from tests.tune import trainables
 
@@ -50,7 +51,7 @@ def test_report_takes_a_dict_or_keywords():
 def test_how_a_trainable_is_called(fn, keys, with_config, checkpoint):
     """Ray Tune's train(config[, checkpoint_dir]) or the chapter's objective(**config)."""
     trainable = FunctionTrainable(
-        fn, keys=keys, experiment_dir="/x", prefix="p", metric=None, time_attr="t"
+        fn, keys=keys, experiment_dir="/x", naming=TrialNaming("p"), metric=None, time_attr="t"
     )
     assert (trainable.with_config, trainable.takes_checkpoint) == (with_config, checkpoint)
 

@@ -38,7 +38,7 @@ def check_cifar_run(result, best, home, capsys, num_samples=10):
     stopped = [t for t in result.trials if t.last_result["training_iteration"] < 10]
     assert stopped, "ASHA stopped no trial early"
     out = capsys.readouterr().out
-    final = f"Number of trials: {num_samples} ({num_samples} TERMINATED)"
+    final = f"Number of trials: {num_samples}/{num_samples} ({num_samples} TERMINATED)"
     assert "== Status == (final)" in out and final in out
     table = next(line for line in out.splitlines() if line.startswith("| Trial name"))
     assert [c.strip() for c in table.strip("|").split("|")][-3:] == ["loss", "accuracy", "iter"]

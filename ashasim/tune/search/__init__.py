@@ -198,12 +198,13 @@ class BayesOptSearch(SearchAlgorithm):
             "patience": patience != 5,
             "skip_duplicate": skip_duplicate is not True,
             "analysis": analysis is not None,
+            "verbose": verbose != 0,
         }
         named = [name for name, given in unsupported.items() if given]
         if named:
             raise ValueError(
                 f"BayesOptSearch: {', '.join(named)} not supported (ashasim's GP maximises "
-                f"expected improvement and never repeats a running config)"
+                f"expected improvement, never repeats a running config and prints nothing)"
             )
 
     def make(self, num_samples: int | None) -> Searcher:
