@@ -9,7 +9,7 @@ import math
 import pytest
 
 from ashasim.experiment import Experiment, Fake, Stop
-from ashasim.run import checkpoint
+from ashasim.run import checkpoint, state_format
 from ashasim.run.storage import Store
 from tests.run.faults import epoch_seconds, scheduler_for
 from tests.run.objectives import curve, with_checkpoint
@@ -36,13 +36,12 @@ def test_latest_and_best_find_what_the_trials_saved(tmp_path):
     assert checkpoint.best(root / "trial_999", "loss", "min") is None
 
 
-def test_best_ranks_by_the_metric_and_mode(tmp_path, monkeypatch):
+def test_best_ranks_by_the_metric_and_mode(tmp_path):
     store = Store(str(tmp_path))
     for resource, loss in ((1, 0.5), (2, 0.2), (3, math.nan), (4, 0.9)):
-        store.write(f"resource_{resource}.pt", b"")
+        store.write(f"resource_{resource}.pt", state_format.dumps({"epoch": resource}))
         store.write(f"resource_{resource}.json", json.dumps({"loss": loss}).encode())
-    monkeypatch.setattr(checkpoint, "_load", lambda stream: stream.read())  # empty states
-    assert checkpoint.best(tmp_path, "loss", "min")[0] == 2  # NaN ranks last
+    assert checkpoint.best(tmp_path, "loss", "min") == (2, {"epoch": 2})  # NaN ranks last
     assert checkpoint.best(tmp_path, "loss", "max")[0] == 4
     assert checkpoint.best(tmp_path, "accuracy", "max") is None
     with pytest.raises(ValueError, match="mode must be 'min' or 'max'"):
