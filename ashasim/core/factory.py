@@ -41,7 +41,7 @@ COMBINATIONS = {"bohb": "kde", "async-bohb": "kde", "asha-bo": "gp"}
 
 def make_scheduler(
     name: str,
-    config_space: Mapping[str, Any],
+    config_space: Mapping[str, Any] | None,
     *,
     max_t: int,
     grace_period: int | None = None,
@@ -57,7 +57,10 @@ def make_scheduler(
     """Build the scheduler called ``name``; ``common`` goes to every scheduler (mode, seed, ...).
 
     *grace_period* (default 1) or explicit *rung_levels* set the ladder of the schedulers that
-    have one; random search has none and ignores both."""
+    have one; random search has none and ignores both. *config_space* None (a cost model that
+    has none, such as a ``Scripted`` workload) is refused: a scheduler must draw its configs."""
+    if config_space is None:
+        raise ValueError("config_space: the workload has no config space; give the space to search")
     if name in COMBINATIONS:
         fixed = COMBINATIONS[name]
         if searcher is not None and searcher != fixed:

@@ -295,7 +295,7 @@ def _apply(trial: _Trial, code: int, op: dict[str, Any]) -> None:
 def _read_with_optuna(url: str, study: str | None) -> tuple[str, str, list[_Trial], str]:
     """Any other database URL, through Optuna's storage (needs Optuna and the driver)."""
     try:
-        import optuna  # type: ignore[import-not-found]
+        import optuna
     except ImportError:
         raise SourceError(
             f"{url}: reading this database needs optuna installed (pip install optuna); "

@@ -27,7 +27,7 @@ __all__ = ["EPOCH_SECONDS", "METRICS", "SPACE", "async_schedule", "sync_schedule
 
 # the story's data, named as the chapter's figures use them (defined with the cost model)
 EPOCH_SECONDS, METRICS, SPACE = STORY_EPOCH_SECONDS, STORY_METRICS, STORY_SPACE
-LADDER = {"max_t": 4, "grace_period": 1, "reduction_factor": 2}
+LADDER: dict[str, Any] = {"max_t": 4, "grace_period": 1, "reduction_factor": 2}
 
 
 def sync_schedule(journal: Path | None = None) -> Trace:

@@ -8,6 +8,7 @@ times because their epochs take different time, while random search trains every
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ashasim.core import make_scheduler
 from ashasim.events import Trace
@@ -16,7 +17,7 @@ from ashasim.sim import LearningCurves
 
 __all__ = ["run", "write"]
 
-SETTINGS = {"max_t": 10, "grace_period": 2, "reduction_factor": 2}
+SETTINGS: dict[str, Any] = {"max_t": 10, "grace_period": 2, "reduction_factor": 2}
 
 
 def run(out: Path | None = None, *, seed: int = 0, max_time: float = 720.0) -> dict[str, Trace]:

@@ -46,7 +46,7 @@ __all__ = [
     "write",
 ]
 
-LADDER = {"max_t": 256, "grace_period": 1, "reduction_factor": 4}
+LADDER: dict[str, Any] = {"max_t": 256, "grace_period": 1, "reduction_factor": 4}
 N_WORKERS = 25
 N0 = 256
 CONTENDERS = ("asha", "sync-sh:none", "sync-sh:top-rung", "sync-sh:always")

@@ -57,7 +57,7 @@ CONTENDERS: dict[str, tuple[str, str | None]] = {
     "BOHB (sync)": ("bohb", None),
     "BOHB (async)": ("async-bohb", None),
 }
-LADDER = {"max_t": 10, "grace_period": 1, "reduction_factor": 3}
+LADDER: dict[str, Any] = {"max_t": 10, "grace_period": 1, "reduction_factor": 3}
 # simulated seconds per worker count: enough for every contender to level off
 BUDGETS = {8: 900.0, 64: 300.0}
 # what "a good config" means on each workload: reached by most random-search seeds, not at once

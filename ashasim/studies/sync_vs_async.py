@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ashasim.studies.compare import (
     RunResult,
@@ -37,7 +38,7 @@ __all__ = ["CONTENDERS", "DEFAULT_WORKERS", "HEADLINE_WORKERS", "headline_table"
 
 DEFAULT_WORKERS = (2, 4, 8, 16, 32, 64, 128, 256)
 HEADLINE_WORKERS = (8, 128)  # the README's table: a small and a large cluster
-LADDER = {"max_t": 10, "grace_period": 2, "reduction_factor": 2}
+LADDER: dict[str, Any] = {"max_t": 10, "grace_period": 2, "reduction_factor": 2}
 CONTENDERS = (
     "sync-sh:none",
     "sync-sh:top-rung",

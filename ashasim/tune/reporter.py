@@ -225,8 +225,9 @@ class CLIReporter(ProgressReporter):
 
             def key(trial: Trial) -> float:
                 value = trial.last_result.get(metric)
-                ok = isinstance(value, (int, float)) and math.isfinite(value)
-                return sign * value if ok else math.inf
+                if isinstance(value, (int, float)) and math.isfinite(value):
+                    return sign * value
+                return math.inf
 
             return sorted(trials, key=key)
         return sorted(trials, key=lambda t: (_ORDER.get(t.status, 9), t.trial_id))
@@ -271,8 +272,9 @@ def _best(trials: Sequence[Trial], metric: str | None, mode: str | None) -> tupl
     best = None
     for trial in trials:
         value = trial.last_result.get(metric)
-        finite = isinstance(value, (int, float)) and math.isfinite(value)
-        if finite and (best is None or sign * value < sign * best[0]):
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            continue
+        if best is None or sign * value < sign * best[0]:
             best = (float(value), trial)
     return best
 

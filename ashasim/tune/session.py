@@ -336,14 +336,14 @@ def checkpoint_dir(step: int | None = None) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="tune-checkpoint-") as folder:
             yield folder
         return
-    folder = session.trial_dir / ".checkpoint_staging"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
+    staging = Path(session.trial_dir) / ".checkpoint_staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
     try:
-        yield str(folder)
-        session.stage(pack(folder), session.iteration + 1)
+        yield str(staging)
+        session.stage(pack(staging), session.iteration + 1)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def get_checkpoint() -> Checkpoint | None:
