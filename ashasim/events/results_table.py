@@ -11,14 +11,29 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ashasim.events.trace import Trace
+from typing import Any, Protocol
 
 __all__ = ["columns", "fixed_columns", "rows", "to_csv", "to_pandas"]
+
+
+class Trace(Protocol):
+    """What the table reads of a trace (``ashasim.events.Trace`` has it): the protocol, not the
+    class, so this module and the trace's need not import each other."""
+
+    info: dict[str, Any]
+
+    @property
+    def results(self) -> Sequence[Any]: ...  # of ashasim.events.trace.Result
+
+    @property
+    def metric(self) -> str: ...
+
+    @property
+    def fidelity(self) -> tuple[str, list[Any]] | None: ...
+
+    def fidelity_of(self, level: int) -> Any: ...
 
 
 def fixed_columns(trace: Trace) -> tuple[str, ...]:
