@@ -3,7 +3,8 @@ trials, the points to evaluate, and the rule that no proposal repeats a pending 
 
 Observations are kept per resource level (every report is one), as numpy arrays that grow by
 doubling, so fitting a model on 10^4 results never walks Python lists. The *model level* is the
-highest level holding at least ``min_points`` results; it only moves up, because results are never
+highest level a model can be fitted on (``_level_ready``: at least ``min_points`` results, or
+the KDE's rule for both of its densities); it only moves up, because results are never
 taken back. A failure removes the trial from the pending set and adds nothing: results it reported
 before crashing were real measurements and stay; the crash itself carries no metric, so it is
 dropped rather than guessed at.
@@ -100,9 +101,13 @@ class ModelSearcher(Searcher):
     def _propose(self, level: Level, random_config: dict[str, Any]) -> dict[str, Any] | None:
         """A model-based config from the results at ``level``, or None to use ``random_config``.
 
-        Called only when the space has a coordinate and ``level`` holds >= min_points results.
+        Called only when the space has a coordinate and ``level`` is ready (``_level_ready``).
         """
         raise NotImplementedError
+
+    def _level_ready(self, level: Level) -> bool:
+        """Whether a model can be fitted on ``level``: it holds at least min_points results."""
+        return level.n >= self._min_points
 
     # -- the protocol ---------------------------------------------------------------------------
 
@@ -137,9 +142,7 @@ class ModelSearcher(Searcher):
             level = self.levels[int(resource)] = Level()
         level.add(row, score if math.isfinite(score) else math.inf)  # NaN/inf rank last
         self._release(trial_id)
-        if level.n >= self._min_points and (
-            self.model_level is None or resource > self.model_level
-        ):
+        if (self.model_level is None or resource > self.model_level) and self._level_ready(level):
             self.model_level = int(resource)
 
     def on_failure(self, trial_id: int) -> None:
