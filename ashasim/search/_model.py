@@ -13,11 +13,12 @@ dropped rather than guessed at.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ashasim.search._encoding import Encoding
+from ashasim.search._encoding import Encoding, table_space
 from ashasim.search.base import Searcher
 from ashasim.space import sample
 
@@ -83,12 +84,47 @@ class Level:
 
 
 class ModelSearcher(Searcher):
-    """Shared bookkeeping; subclasses implement ``_propose`` (see its docstring)."""
+    """Shared bookkeeping; subclasses implement ``_propose`` (see its docstring).
+
+    Over a table (``over_table``), the searcher proposes only the table's configs, each once:
+    the model's coordinates are the table's config columns (``table_space``), the random draw is
+    a random remaining row, and a model proposal scores every remaining row (``table_pool``) with
+    its acquisition function instead of drawing candidates from the space.
+    """
 
     min_points: int | None = None
+    _table: tuple[list[dict[str, Any]], list[str]] | None = None
+
+    def over_table(self, configs: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> Any:
+        """Search only ``configs`` (a table's rows, as handed to trials), each at most once,
+        modelling the values of ``columns``; returns the searcher. Call before ``configure``."""
+        if self._configured:
+            raise ValueError("over_table() must come before configure()")
+        configs = [dict(config) for config in configs]
+        if not configs:
+            raise ValueError("over_table: configs must hold at least one config")
+        missing = [c for c in columns if any(c not in config for config in configs)]
+        if missing:
+            raise ValueError(f"over_table: column(s) {missing} missing from some configs")
+        self._table = (configs, list(columns))
+        return self
 
     def _setup(self) -> None:
-        self.encoding = Encoding(self.config_space, type(self).__name__)
+        if self._table is not None:
+            if self._points:
+                raise ValueError(
+                    f"{type(self).__name__} over a table proposes the table's own rows; "
+                    "points_to_evaluate is not supported there"
+                )
+            configs, columns = self._table
+            self.encoding = Encoding(table_space(configs, columns), type(self).__name__)
+            self._rows = np.array([self.encoding.encode(c) for c in configs], dtype=float)
+            self._rows = self._rows.reshape(len(configs), self.encoding.d)
+            self._left = np.ones(len(configs), dtype=bool)  # rows not yet handed out
+            self._pool_index = np.empty(0, dtype=np.intp)
+            self.max_configs = len(configs)
+        else:
+            self.encoding = Encoding(self.config_space, type(self).__name__)
         self._min_points = self.min_points if self.min_points is not None else self.encoding.d + 1
         self._x = np.empty((64, self.encoding.d))  # encoded config of every suggested trial
         self._row: dict[int, int] = {}  # trial_id -> row of _x
@@ -111,12 +147,14 @@ class ModelSearcher(Searcher):
 
     # -- the protocol ---------------------------------------------------------------------------
 
-    def suggest(self, trial_id: int) -> dict[str, Any]:
+    def suggest(self, trial_id: int) -> dict[str, Any] | None:  # type: ignore[override]
         self._require_configured()
         if isinstance(trial_id, bool) or not isinstance(trial_id, (int, np.integer)):
             raise ValueError(f"trial_id must be an integer, got {trial_id!r}")
         if trial_id in self._row:
             raise ValueError(f"trial_id {trial_id} was already suggested; each trial gets one")
+        if self._table is not None:
+            return self._suggest_row(int(trial_id))
         # Drawn first and always, as RandomSearcher does: points do not shift the stream.
         config = sample(self.config_space, self.rng)
         point = self._next_point()
@@ -128,6 +166,21 @@ class ModelSearcher(Searcher):
                 proposal = self._propose(self.levels[self.model_level], config)
             config = self._not_pending(config if proposal is None else proposal)
         self._register(int(trial_id), config)
+        return config
+
+    def _suggest_row(self, trial_id: int) -> dict[str, Any] | None:
+        """A remaining row of the table (see the class docstring), or None once all are used."""
+        left = np.flatnonzero(self._left)
+        if not len(left):
+            return None
+        index = int(left[min(int(self.rng.random() * len(left)), len(left) - 1)])  # drawn always
+        if self.encoding.d > 0 and self.model_level is not None:
+            self._picked: int | None = None
+            if self._propose(self.levels[self.model_level], self._table[0][index]) is not None:
+                index = self._picked  # type: ignore[assignment]
+        self._left[index] = False
+        config = dict(self._table[0][index])  # type: ignore[index]
+        self._register(trial_id, config)
         return config
 
     def on_result(self, trial_id: int, resource: int, metric: float) -> None:
@@ -158,8 +211,23 @@ class ModelSearcher(Searcher):
         rows = [self._row[t] for t in self._pending]
         return self._x[rows] if rows else np.empty((0, self.encoding.d))
 
+    def table_pool(self) -> np.ndarray | None:
+        """Over a table: the encoded rows not yet handed out (the candidates a proposal scores);
+        otherwise None (candidates come from the space)."""
+        if self._table is None:
+            return None
+        self._pool_index = np.flatnonzero(self._left)
+        return self._rows[self._pool_index]
+
     def first_free(self, candidates: np.ndarray, order: np.ndarray) -> dict[str, Any] | None:
-        """The config of the first candidate (taken in ``order``) that is not pending."""
+        """The config of the first candidate (taken in ``order``) that is not pending.
+
+        Over a table the candidates are ``table_pool()``'s rows, none of them pending (each row
+        is handed out once): the first in ``order`` wins.
+        """
+        if self._table is not None:
+            self._picked = int(self._pool_index[order[0]])
+            return self._table[0][self._picked]
         for index in order:
             config = self.encoding.decode(candidates[index])
             if self.encoding.key(config) not in self._pending_keys:

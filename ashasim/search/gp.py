@@ -136,7 +136,8 @@ class GPSearcher(ModelSearcher):
         model = gp.extended(self._features(pending))
         # constant liar: a pending trial scores the worst value at the level EI targets
         targets = np.r_[y, np.full(len(pending), y[at_level].max())]
-        candidates = self._candidates(x[at_level], y[at_level])
+        pool = self.table_pool()
+        candidates = self._candidates(x[at_level], y[at_level]) if pool is None else pool
         mean, sd = model.predict(targets, self._features(candidates))
         score = log_expected_improvement(mean, sd, float(y[at_level].min()))
         return self.first_free(candidates, np.argsort(-score, kind="stable"))
@@ -159,23 +160,20 @@ class GPSearcher(ModelSearcher):
             key, gp, x, y, at_level = self._cache
             if key == (self.model_level, version):
                 return gp, x, y, at_level
+        scale: int | None
         if self.fidelity:
             x, resources, scores = self._reports.data(self._x)
             at_level = resources == self.model_level
             keep = self._reports.training_rows(scores, at_level, self.max_points)
             x, resources, at_level = x[keep], resources[keep], at_level[keep]
             inputs, n_data, scale = self._features(x, resources), self._reports.n, self._reports.top
+            y = _standardise_per_level(scores[keep], resources)
         else:
             x, scores = self.level_data(level)
             keep = self._training_rows(scores)
             x, at_level = x[keep], np.ones(len(keep), dtype=bool)
             inputs, n_data, scale = self._features(x), level.n, self.model_level
-            resources = None
-        y = (
-            _standardise_per_level(scores[keep], resources)
-            if self.fidelity
-            else _standardise(scores[keep])
-        )
+            y = _standardise(scores[keep])
         fit_scale, fit_n = self._fitted_at
         if (
             self._theta is None

@@ -169,7 +169,8 @@ class KDESearcher(ModelSearcher):
         args = (enc.cont, enc.cat, enc.n_options)
         h_good = bandwidths(good, *args, min_bandwidth=self.min_bandwidth)
         h_bad = bandwidths(bad, *args, min_bandwidth=self.min_bandwidth)
-        candidates = enc.snap(self._draw(good, h_good))
+        pool = self.table_pool()
+        candidates = enc.snap(self._draw(good, h_good)) if pool is None else pool
         ratio = log_density(candidates, good, h_good, *args) - log_density(
             candidates, bad, h_bad, *args
         )
