@@ -100,13 +100,13 @@ class ModelSearcher(Searcher):
         modelling the values of ``columns``; returns the searcher. Call before ``configure``."""
         if self._configured:
             raise ValueError("over_table() must come before configure()")
-        configs = [dict(config) for config in configs]
-        if not configs:
+        rows = [dict(config) for config in configs]
+        if not rows:
             raise ValueError("over_table: configs must hold at least one config")
-        missing = [c for c in columns if any(c not in config for config in configs)]
+        missing = [c for c in columns if any(c not in row for row in rows)]
         if missing:
             raise ValueError(f"over_table: column(s) {missing} missing from some configs")
-        self._table = (configs, list(columns))
+        self._table = (rows, list(columns))
         return self
 
     def _setup(self) -> None:
@@ -122,6 +122,7 @@ class ModelSearcher(Searcher):
             self._rows = self._rows.reshape(len(configs), self.encoding.d)
             self._left = np.ones(len(configs), dtype=bool)  # rows not yet handed out
             self._pool_index = np.empty(0, dtype=np.intp)
+            self._picked = 0
             self.max_configs = len(configs)
         else:
             self.encoding = Encoding(self.config_space, type(self).__name__)
@@ -170,16 +171,16 @@ class ModelSearcher(Searcher):
 
     def _suggest_row(self, trial_id: int) -> dict[str, Any] | None:
         """A remaining row of the table (see the class docstring), or None once all are used."""
+        rows = self._table[0] if self._table is not None else []
         left = np.flatnonzero(self._left)
         if not len(left):
             return None
         index = int(left[min(int(self.rng.random() * len(left)), len(left) - 1)])  # drawn always
         if self.encoding.d > 0 and self.model_level is not None:
-            self._picked: int | None = None
-            if self._propose(self.levels[self.model_level], self._table[0][index]) is not None:
-                index = self._picked  # type: ignore[assignment]
+            if self._propose(self.levels[self.model_level], rows[index]) is not None:
+                index = self._picked  # set by first_free: the row the model chose
         self._left[index] = False
-        config = dict(self._table[0][index])  # type: ignore[index]
+        config = dict(rows[index])
         self._register(trial_id, config)
         return config
 
