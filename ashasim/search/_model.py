@@ -176,9 +176,9 @@ class ModelSearcher(Searcher):
         if not len(left):
             return None
         index = int(left[min(int(self.rng.random() * len(left)), len(left) - 1)])  # drawn always
-        if self.encoding.d > 0 and self.model_level is not None:
-            if self._propose(self.levels[self.model_level], rows[index]) is not None:
-                index = self._picked  # set by first_free: the row the model chose
+        model = self.encoding.d > 0 and self.model_level is not None
+        if model and self._propose(self.levels[self.model_level], rows[index]) is not None:  # type: ignore[index]
+            index = self._picked  # set by first_free: the row the model chose
         self._left[index] = False
         config = dict(rows[index])
         self._register(trial_id, config)
