@@ -18,7 +18,7 @@ __all__ = ["Reports"]
 class Reports:
     """(row, resource, score) of every report, in growing numpy arrays; see the module docstring."""
 
-    __slots__ = ("n", "resources", "rows", "scores", "slot", "top", "version")
+    __slots__ = ("n", "n_trials", "resources", "rows", "scores", "seen", "slot", "top", "version")
 
     def __init__(self) -> None:
         self.rows = np.empty(64, dtype=np.intp)
@@ -26,6 +26,8 @@ class Reports:
         self.scores = np.empty(64, dtype=float)
         self.slot: dict[tuple[int, int], int] = {}
         self.n = 0
+        self.n_trials = 0  # distinct trials (rows) that reported: what the refit schedule counts
+        self.seen: set[int] = set()
         self.version = 0
         self.top = 1  # the highest resource reported: it sets the resource column's scale
 
@@ -42,6 +44,9 @@ class Reports:
         self.rows[self.n], self.resources[self.n], self.scores[self.n] = row, resource, score
         self.slot[(row, resource)] = self.n
         self.n += 1
+        if row not in self.seen:
+            self.seen.add(row)
+            self.n_trials += 1
         self.top = max(self.top, resource)
 
     def data(self, configs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -50,7 +50,9 @@ class GPSearcher(ModelSearcher):
     scales; their order is what carries over). EI is judged at the model level, against its best
     result, and pending trials lie there. Past *max_points* reports, the training set is the
     level's best max_points // 4 and the most recent reports of any level. Refits follow the
-    same schedule, counted in reports, and also come when a higher resource appears.
+    same schedule counted in trials that reported (a trial reports at every level, and counting
+    reports refitted at nearly every suggest of a stopping-type run), and also come when a
+    higher resource appears.
     Measured (bench_searchers.py, 2 loaded cores): ~11 ms median per suggest at 10^3 reports,
     as the single-level GP.
 
@@ -166,7 +168,8 @@ class GPSearcher(ModelSearcher):
             at_level = resources == self.model_level
             keep = self._reports.training_rows(scores, at_level, self.max_points)
             x, resources, at_level = x[keep], resources[keep], at_level[keep]
-            inputs, n_data, scale = self._features(x, resources), self._reports.n, self._reports.top
+            inputs, scale = self._features(x, resources), self._reports.top
+            n_data = self._reports.n_trials  # a trial reports at many levels: count trials
             y = _standardise_per_level(scores[keep], resources)
         else:
             x, scores = self.level_data(level)

@@ -183,16 +183,22 @@ def test_the_fidelity_gp_caps_its_training_set_and_keeps_the_best_at_the_model_l
 
 
 def test_the_fidelity_gp_refits_on_a_schedule_and_treats_pending_trials_as_liars():
+    """Refits are counted in trials that reported (a trial reports at every level): more
+    reports of known trials reuse the fit; refit_every new trials bring one refit."""
     searcher = GPSearcher(fidelity=True, refit_every=5)
     _two_fidelities(searcher)
     searcher.suggest(200)
     fits = searcher.n_fits
-    for trial_id in range(201, 204):  # no new report: the fit and the factor are reused
+    for trial_id in range(201, 206):  # no new report: the fit and the factor are reused
         searcher.suggest(trial_id)
-    assert searcher.n_fits == fits and len(searcher.pending_rows()) == 4
-    for trial_id in range(4, 10):  # 6 new reports >= refit_every: one refit
+    assert searcher.n_fits == fits and len(searcher.pending_rows()) == 6
+    for trial_id in range(4, 30):  # 26 more reports, all of known trials: no refit
         searcher.on_result(trial_id, 3, 0.5)
     searcher.suggest(300)
+    assert searcher.n_fits == fits
+    for trial_id in range(201, 206):  # 5 new trials report: one refit
+        searcher.on_result(trial_id, 1, 2.0)
+    searcher.suggest(301)
     assert searcher.n_fits == fits + 1
 
 
