@@ -239,7 +239,8 @@ def compare(
                     missing.add(contender)
                     continue
                 results[(name, n_workers, contender)] = outcomes
-                on_cell(f"{name} {n_workers} workers {contender}: done")
+                regrets = ", ".join(f"{r:.4g}" for r, _ in outcomes)
+                on_cell(f"{name} {n_workers} workers {contender}: regrets {regrets}")
     return results
 
 
