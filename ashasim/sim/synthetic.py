@@ -132,7 +132,8 @@ class MultiFidelityFunction(CostModel):
         if name not in BENCHMARKS:
             raise ValueError(f"name must be one of {sorted(BENCHMARKS)}, got {name!r}")
         self.name = name
-        self.max_epochs = check_int("max_epochs", max_epochs, minimum=1)
+        self.n_levels: int = check_int("max_epochs", max_epochs, minimum=1)
+        self.max_epochs = self.n_levels
         self.full_seconds = check_number("full_seconds", full_seconds, minimum=0, strict=True)
         self.noise = check_number("noise", noise, minimum=0)
         self.function, d, bounds, self.optimum, self.cost_of = BENCHMARKS[name]
@@ -153,19 +154,19 @@ class MultiFidelityFunction(CostModel):
     def value(self, config: Mapping[str, Any], level: int) -> float:
         """The noise-free metric of ``config`` at ``level``."""
         x = np.array([float(config[n]) for n in self.names])
-        return float(self.function(x, level / self.max_epochs))
+        return float(self.function(x, level / self.n_levels))
 
     def regret(self, config: Mapping[str, Any]) -> float:
         """The true function at the top fidelity minus its optimum (>= 0 up to rounding)."""
-        return self.value(config, self.max_epochs) - self.optimum
+        return self.value(config, self.n_levels) - self.optimum
 
     def seconds(self, level: int) -> float:
         """Level ``level``'s own time under this model's ``cost`` (see the module docstring)."""
         top = self.cost_of(1.0)
-        total = self.full_seconds * self.cost_of(level / self.max_epochs) / top
+        total = self.full_seconds * self.cost_of(level / self.n_levels) / top
         if self.cost == "restart" or level == 1:
             return total
-        return total - self.full_seconds * self.cost_of((level - 1) / self.max_epochs) / top
+        return total - self.full_seconds * self.cost_of((level - 1) / self.n_levels) / top
 
     def seconds_hint(self) -> float | None:
         return self.seconds(1)
