@@ -6,6 +6,9 @@ and one new result at the model level before every timed ``suggest`` (so the KDE
 level and the GP refactors; every ``refit_every``-th result also refits the GP's
 hyperparameters: the *mean* column includes those refits, the *median* column is a typical call).
 
+``gp-mf`` is ``GPSearcher(fidelity=True)``, whose observations are every report: they are spread
+over levels 1, 3 and 9 (one trial in three promoted, as in ASHA), so its training set mixes levels.
+
 The observations are built through the protocol (suggest, on_result, on_end) with the model
 switched off, so filling 10^4 of them does not time the model 10^4 times; random search's cost
 is the reference. Two spaces: the chapter's LeNet space (learning_rate loguniform(1e-2, 1),
@@ -59,15 +62,30 @@ def metric(config: dict) -> float:
     return value
 
 
-def measure(searcher: Searcher, config_space: dict, n_obs: int, calls: int) -> tuple:
-    """(median ms, mean ms) per suggest and mean µs per on_result, at n_obs observations."""
+def _levels(trial_id: int, ladder: bool) -> tuple[int, ...]:
+    """Levels a finished trial reports at: 1 alone, or (ladder) also 3 for one trial in three
+    and 9 for one in nine, as promotions in an ASHA run would."""
+    if not ladder:
+        return (1,)
+    return (1, 3, 9)[: 1 + (trial_id % 3 == 0) + (trial_id % 9 == 0)]
+
+
+def measure(
+    searcher: Searcher, config_space: dict, n_obs: int, calls: int, *, ladder: bool = False
+) -> tuple:
+    """(median ms, mean ms) per suggest and mean µs per on_result, at n_obs observations
+    (reports: with ``ladder``, spread over levels 1, 3 and 9, for the multi-fidelity GP, whose
+    training set is every report)."""
     searcher.configure(config_space, mode="min", rng=np.random.default_rng(0))
     model_off = hasattr(searcher, "_propose")
     if model_off:
         searcher._propose = lambda level, config: None  # fill with random proposals
-    trial_id = 0
-    for _ in range(n_obs):
-        searcher.on_result(trial_id, 1, metric(searcher.suggest(trial_id)))
+    trial_id = reports = 0
+    while reports < n_obs:
+        value = metric(searcher.suggest(trial_id))
+        for level in _levels(trial_id, ladder)[: n_obs - reports]:
+            searcher.on_result(trial_id, level, value / level)
+            reports += 1
         searcher.on_end(trial_id)
         trial_id += 1
     running = []
@@ -125,7 +143,12 @@ def main() -> None:
     parser.add_argument("--run-trials", type=int, default=10000, help="trials in the KDE run")
     parser.add_argument("--no-run", action="store_true", help="skip the 64-worker KDE run")
     args = parser.parse_args()
-    searchers = {"random": RandomSearcher, "kde": KDESearcher, "gp": GPSearcher}
+    searchers = {
+        "random": RandomSearcher,
+        "kde": KDESearcher,
+        "gp": GPSearcher,
+        "gp-mf": lambda: GPSearcher(fidelity=True),
+    }
     header = (
         f"{'space':<10} {'searcher':<7} {'observations':>12} "
         f"{'suggest median ms':>18} {'suggest mean ms':>16} {'on_result median us':>20}"
@@ -135,7 +158,9 @@ def main() -> None:
     for space_name, config_space in SPACES.items():
         for name, cls in searchers.items():
             for n_obs in args.observations:
-                median, mean, result = measure(cls(), config_space, n_obs, args.calls)
+                ladder = name == "gp-mf"
+                cell = measure(cls(), config_space, n_obs, args.calls, ladder=ladder)
+                median, mean, result = cell
                 print(
                     f"{space_name:<10} {name:<7} {n_obs:>12} "
                     f"{median:>18.3f} {mean:>16.3f} {result:>20.1f}"

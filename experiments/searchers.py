@@ -2,6 +2,10 @@
 
     python experiments/searchers.py [--seeds 20] [--workers 8 64] [--out experiments/figures]
     python experiments/searchers.py --redraw experiments/figures/searchers.json
+    python experiments/searchers.py synthetic [--benchmarks ...] [--workers 4 16] [--seeds 10]
+
+``synthetic`` compares ashasim's searchers with Syne Tune's BOHB and Optuna's TPE on the
+multi-fidelity synthetic benchmarks in simulated time (``experiments/searchers_synthetic.py``).
 
 Writes ``searchers.md`` (the table), ``searchers.png/.svg`` (median best-so-far with the
 interquartile band) and ``searchers.json`` (every run's steps, for --redraw) into --out. See
@@ -18,7 +22,35 @@ from ashasim.progress import Progress
 from ashasim.studies import searchers
 
 
+def synthetic(argv: list[str]) -> int:
+    """The ``synthetic`` comparison (see ``searchers_synthetic``): prints its Markdown table."""
+    from experiments import searchers_synthetic as study
+
+    parser = argparse.ArgumentParser(description=study.__doc__.splitlines()[0])
+    parser.add_argument("--benchmarks", nargs="+", default=["hartmann3", "hartmann6"])
+    parser.add_argument("--workers", type=int, nargs="+", default=[4, 16])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--budget", type=float, default=1500.0, help="simulated seconds")
+    parser.add_argument("--max-t", type=int, default=27)
+    parser.add_argument("--contenders", nargs="+", default=list(study.CONTENDERS))
+    args = parser.parse_args(argv)
+    results = study.compare(
+        args.benchmarks,
+        args.workers,
+        args.seeds,
+        args.budget,
+        args.max_t,
+        tuple(args.contenders),
+        on_cell=lambda line: print(line, file=sys.stderr),
+    )
+    print(study.format_table(results))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["synthetic"]:
+        return synthetic(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--workers", type=int, nargs="+", default=[8, 64])

@@ -3,7 +3,8 @@
 A run replays a built-in workload (``--workload``) or the user's own learning-curve table
 (``--table PATH`` with its column roles). With a table, ``--grace-period``, ``--max-t`` and
 ``--rung-levels`` are in the fidelity's own units (training-set sizes, fractions, epochs), its
-configs are drawn without replacement unless ``--searcher`` says otherwise, and the table's size
+configs are drawn without replacement unless ``--searcher random`` says otherwise (``kde`` and
+``gp`` model the table's config columns and propose each config once), and the table's size
 bounds the run. Everything is checked before the run directory is touched, a time budget that could
 start absurdly many trials is refused (``BudgetWarning``: give --max-trials), and a run that fails
 half-way leaves no journal behind, so the same command runs again without ``--force``.
@@ -181,8 +182,9 @@ def run(args: argparse.Namespace) -> int:
     with usage_errors(CostModelError, ImportError):
         costs = _workload(args)
         options = _ladder(args, costs)
-        if isinstance(costs, Tabular) and options.get("searcher") is None:
-            options["searcher"] = costs.searcher()  # each of the table's configs once
+        if isinstance(costs, Tabular) and options.get("searcher") in (None, "kde", "gp"):
+            # each of the table's configs once; a model sees its columns, not the row index
+            options["searcher"] = costs.searcher(options.get("searcher"))
         scheduler = make_scheduler(
             args.scheduler,
             costs.config_space or {},

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,7 @@ from ashasim.space import (
     Uniform,
 )
 
-__all__ = ["CAT", "INT", "REAL", "Encoding", "Param"]
+__all__ = ["CAT", "INT", "REAL", "Encoding", "Param", "table_space"]
 
 REAL, INT, CAT = 0, 1, 2
 SUPPORTED = (
@@ -254,3 +254,31 @@ class Encoding:
             yield {
                 name: values[name] if name in values else self.fixed[name] for name in self.names
             }
+
+
+def table_space(configs: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, Any]:
+    """A space whose encoding models a table's config columns, from the values they hold.
+
+    Numbers are numbers: a column of integers becomes ``randint`` over its range (ordinal), of
+    other numbers ``uniform``; positive ones spanning a factor of 100 or more are log-scaled
+    (``lograndint`` / ``loguniform``), as learning rates and widths are searched. Anything else
+    (strings, booleans, a mix) is a categorical over the distinct values, in order of appearance.
+    A column with a single value is a constant: the model ignores it.
+    """
+    space: dict[str, Any] = {}
+    for column in columns:
+        values = _distinct(tuple(config[column] for config in configs))
+        numeric = all(type(v) in (int, float) and math.isfinite(v) for v in values)
+        if len(values) == 1:
+            space[column] = values[0]
+        elif not numeric:
+            space[column] = Choice(tuple(values))
+        else:
+            lo, hi = min(values), max(values)
+            log = lo > 0 and hi >= 100 * lo
+            if all(type(v) is int for v in values):
+                space[column] = LogRandInt(lo, hi) if log and lo >= 1 else RandInt(lo, hi)
+            else:
+                real = LogUniform if log else Uniform
+                space[column] = real(float(lo), float(hi))
+    return space

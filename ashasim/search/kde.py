@@ -37,34 +37,29 @@ def bandwidths(
     """Per-coordinate bandwidths of a product kernel density on the rows of ``points``.
 
     Real and integer coordinates: the normal-reference rule h = 1.06 * sigma * m**(-1/(d+4)) for
-    m points in d dimensions (Scott's rule with Silverman's constant; statsmodels' default, which
-    BOHB used, so its defaults for ``bandwidth_factor`` and ``min_bandwidth`` carry over). It costs
-    O(m d), where cross-validated bandwidths would cost O(m^2 d) on every refit.
+    m points in d dimensions, sigma the population standard deviation (statsmodels'
+    ``normal_reference``, which BOHB's reference implementation uses). It costs O(m d), where
+    cross-validated bandwidths would cost O(m^2 d) on every refit.
 
     Categorical coordinates (Aitchison-Aitken kernel): lambda = G * m**(-1/(d+4)), where
     G = 1 - sum_k p_k^2 is the Gini-Simpson spread of the observed options (the categorical
     counterpart of a variance: 0 when all points agree, (c-1)/c when they are spread evenly), capped
-    at (c-1)/c, where the kernel is uniform. Both shrink with m at the same rate.
+    at (c-1)/c, where the kernel is uniform. Here ashasim departs from the reference code, which
+    feeds the option codes to the same normal-reference formula: a code's standard deviation
+    depends on the arbitrary order of the options, the Gini-Simpson spread does not.
 
-    Floors: every bandwidth is at least ``min_bandwidth`` (BOHB's), and at least 1/(m + 1), the
-    gap between m points spread evenly over [0, 1] (for a categorical: one observation's worth of
-    mass off the observed options). The second floor is hyperopt's "magic clip" (the TPE
-    implementation of Bergstra et al., 2011) and departs from BOHB: without it the good points'
-    spread, and so the bandwidth, collapses onto the first good cluster and the search stalls
-    there. On a 2-d quadratic bowl, 60 evaluations, the median regret over 20 seeds fell from
-    0.38 (worse than random search's 0.23) to 0.02 with it. It shrinks as points accumulate, so
-    the model still sharpens; at 10^3 good points ``min_bandwidth`` takes over again.
+    Floor: every bandwidth is at least ``min_bandwidth``, as in BOHB, and nothing more (an extra
+    floor of 1/(m + 1) kept proposals broad and lost to Syne Tune's BOHB at 16 workers).
     """
     m, d = points.shape
     shrink = max(m, 1) ** (-1.0 / (d + 4))
-    floor = max(min_bandwidth, 1.0 / (m + 1))
-    h = np.full(d, floor)
+    h = np.full(d, min_bandwidth)
     if len(cont) and m > 1:
-        h[cont] = np.maximum(1.06 * points[:, cont].std(axis=0, ddof=1) * shrink, floor)
+        h[cont] = np.maximum(1.06 * points[:, cont].std(axis=0) * shrink, min_bandwidth)
     for j, c in zip(cat, n_options, strict=True):
         counts = np.bincount(points[:, j].astype(np.intp), minlength=c) if m else np.zeros(c)
         spread = 1.0 - float(np.sum((counts / max(m, 1)) ** 2)) if m else (c - 1) / c
-        h[j] = min(max(spread * shrink, floor), (c - 1) / c)
+        h[j] = min(max(spread * shrink, min_bandwidth), (c - 1) / c)
     return h
 
 
@@ -100,23 +95,33 @@ def log_density(
 class KDESearcher(ModelSearcher):
     """BOHB's config generator (see the module docstring); BOHB = SyncHyperband + this searcher.
 
-    *min_points* (default d + 1, d = number of non-constant parameters): a level needs this many
-    results before a model is fitted on it; the model uses the highest such level, whose results
-    are the most faithful to the full budget. *top_fraction* (γ, 0.15): the share of results in the
-    good set. *num_samples* (64): candidates drawn from l per proposal. *bandwidth_factor* (3):
-    widens l's bandwidths (real and integer coordinates) for drawing candidates, so proposals also
-    land between the good points. *min_bandwidth* (1e-3): floor of every bandwidth.
-    *random_fraction* (1/3): share of model-time proposals drawn at random instead.
-    *max_points* (256): most points in each density (see below).
+    *min_points* (N, default d + 1, d = number of non-constant parameters): the fewest points in
+    each density (HpBandSter's ``min_points_in_model``). *top_fraction* (γ, 0.15): the share of
+    results in the good set. *num_samples* (64): candidates drawn from l per proposal.
+    *bandwidth_factor* (3): widens l's bandwidths (real and integer coordinates) for drawing
+    candidates, so proposals also land between the good points. *min_bandwidth* (1e-3): floor of
+    every bandwidth. *random_fraction* (1/3): share of model-time proposals drawn at random
+    instead. *max_points* (256): most points in each density (see below).
 
-    Split rule: of the n results at the level, n_good = max(ceil(γ n), d + 1), but at most n - 1
-    (and at least 1); n_bad = n - n_good. The floor d + 1 is BOHB's (a density in d dimensions
-    from fewer points is a spike); keeping one point bad leaves g informed. NaN/inf metrics rank
-    last, so they are bad.
+    Which level, and the split (BOHB's rule, Falkner et al. 2018, §4 and HpBandSter): of the n
+    results at a level, n_good = max(N, floor(γ n)) are good and the rest bad; a level can be
+    modelled once both sides hold at least N points (n >= 2N while γ n < N), and the model uses
+    the highest such level. Counting results alone would let a top level with 7 results (6 good,
+    1 bad) win over 150 results one rung below. NaN/inf metrics rank last, so they are bad.
 
     Pending trials (suggested, no result yet) join the bad set, and the chosen candidate is the
-    best one whose config is not pending: concurrent workers get different configs, and l/g
-    steers them away from each other. Failed trials are dropped (their earlier results stay).
+    best one whose config is not pending: concurrent workers get different configs. (The push
+    apart through g is weak: g's bandwidths are as wide as the bad points' spread, so once the
+    good set is tight, concurrent proposals still land close together; a 20-worker burst on a
+    1-d problem measured the same spread with and without it.) Failed trials are dropped
+    (their earlier results stay).
+
+    Where ashasim still differs from the reference implementation, and why: pending trials as
+    bad points (the reference knows nothing of running trials, so asynchronous workers would get
+    near-identical proposals); the Gini-Simpson bandwidth of categoricals (see
+    :func:`bandwidths`: independent of the options' order); the subsample below (a bounded cost
+    per proposal at 10^4 results); and, on a finite candidate set (a table), candidates are the
+    remaining configs scored by l/g rather than draws from l.
 
     Cost: with more than ``max_points`` results on a side, that side's density is built on
     ``max_points`` of them taken at evenly spaced ranks (a deterministic, stratified subsample
@@ -163,19 +168,26 @@ class KDESearcher(ModelSearcher):
         args = (enc.cont, enc.cat, enc.n_options)
         h_good = bandwidths(good, *args, min_bandwidth=self.min_bandwidth)
         h_bad = bandwidths(bad, *args, min_bandwidth=self.min_bandwidth)
-        candidates = enc.snap(self._draw(good, h_good))
+        pool = self.table_pool()
+        candidates = enc.snap(self._draw(good, h_good)) if pool is None else pool
         ratio = log_density(candidates, good, h_good, *args) - log_density(
             candidates, bad, h_bad, *args
         )
         return self.first_free(candidates, np.argsort(-ratio, kind="stable"))
 
+    def _n_good(self, n: int) -> int:
+        """BOHB's good-set size for n results: max(N, floor(γ n)), at most n."""
+        return min(max(self._min_points, math.floor(round(self.top_fraction * n, 9))), n)
+
+    def _level_ready(self, level: Level) -> bool:
+        """Both densities get at least N points (BOHB's rule for a level to be modelled)."""
+        return level.n - self._n_good(level.n) >= self._min_points
+
     def _good_and_bad(self, level: Level) -> tuple[np.ndarray, np.ndarray]:
         """The good and bad points of ``level`` (subsampled to max_points); cached per version."""
         if self._split is not None and self._split[:2] == (self.model_level, level.version):
             return self._split[2], self._split[3]
-        n, d = level.n, self.encoding.d
-        n_good = max(math.ceil(round(self.top_fraction * n, 9)), d + 1)
-        n_good = max(min(n_good, n - 1), 1)
+        n_good = self._n_good(level.n)
         ranked = level.ranked()  # ties: first arrival first
         good = self.level_rows(level, _spread(ranked[:n_good], self.max_points))
         bad = self.level_rows(level, _spread(ranked[n_good:], self.max_points))

@@ -3,6 +3,7 @@
 from ashasim.sim.costs import CostModel, CostModelError, Scripted
 from ashasim.sim.learning_curves import LearningCurves
 from ashasim.sim.simulation import BudgetWarning, run_simulation, simulate
+from ashasim.sim.synthetic import MultiFidelityFunction
 from ashasim.sim.tabular import Tabular
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "CostModel",
     "CostModelError",
     "LearningCurves",
+    "MultiFidelityFunction",
     "Scripted",
     "Tabular",
     "run_simulation",

@@ -1,4 +1,5 @@
-"""Cost models by name, for the command line: ``d2l``, ``synthetic``, ``story``, ``tabular:PATH``.
+"""Cost models by name, for the command line: ``d2l``, ``synthetic``, ``story``, ``mf-NAME``,
+``tabular:PATH``.
 
 The chapter's schematic story lives here too (``story_costs``): it is a cost model like the others,
 and ``ashasim.studies.chapter_story`` tells it with both schedulers.
@@ -10,6 +11,7 @@ from typing import Any
 
 from ashasim.sim.costs import CostModel, Scripted
 from ashasim.sim.learning_curves import LearningCurves
+from ashasim.sim.synthetic import BENCHMARKS, MultiFidelityFunction
 from ashasim.sim.tabular import Tabular
 from ashasim.space import uniform
 
@@ -22,7 +24,13 @@ __all__ = [
     "story_costs",
 ]
 
-WORKLOAD_NAMES = ("d2l", "synthetic", "story", "tabular:PATH")
+WORKLOAD_NAMES = (
+    "d2l",
+    "synthetic",
+    "story",
+    *(f"mf-{name}" for name in BENCHMARKS),
+    "tabular:PATH",
+)
 
 # The chapter's two-worker story (eta = 2, r_min = 1, r_max = 4): seconds per epoch of each
 # trial (Trial-2 is the straggler, Trial-3 slower than Trial-0) and the validation error after
@@ -56,6 +64,8 @@ def make_workload(spec: str, *, max_epochs: int, **model: Any) -> CostModel:
       learning_rate loguniform(1e-2, 1), batch_size randint(32, 256)).
     * ``synthetic``: the same curves with heavy-tailed epoch times and 20% stragglers.
     * ``story``: the chapter's schematic two-worker story (needs max_t <= 4).
+    * ``mf-branin``, ``mf-currin``, ``mf-hartmann3``, ``mf-hartmann6``: the multi-fidelity
+      functions of Kandasamy et al. 2017 with their cost model (``ashasim.sim.synthetic``).
     * ``tabular:PATH``: replay a CSV/JSON table of epochs, e.g. a recorded real run (any other
       table: ``Tabular`` with its column roles, or ``ashasim simulate --table``).
     """
@@ -72,6 +82,8 @@ def make_workload(spec: str, *, max_epochs: int, **model: Any) -> CostModel:
         )
     if spec == "story":
         return story_costs(**model)
+    if spec.startswith("mf-") and spec[3:] in BENCHMARKS:
+        return MultiFidelityFunction(spec[3:], max_epochs=max_epochs, **model)
     if spec.startswith("tabular:") and len(spec) > len("tabular:"):
         return Tabular(spec[len("tabular:") :], **model)
     raise ValueError(f"workload must be one of {', '.join(WORKLOAD_NAMES)}; got {spec!r}")

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from ashasim.checks import check_choice
-from ashasim.search import GridSearcher
+from ashasim.search import GridSearcher, Searcher, make_searcher
 from ashasim.sim._gc import cyclic_gc_paused
 from ashasim.sim.costs import CostModel, CostModelError, EpochFn
 from ashasim.sim.table_cells import config_cells, numbers
@@ -328,10 +328,18 @@ class Tabular(CostModel):
             levels.append(matches[0])
         return levels
 
-    def searcher(self) -> GridSearcher:
-        """A searcher over the table's configs: each once, in a seeded random order, with its
-        named values; the run ends cleanly when all are used."""
-        return GridSearcher(configs=self.named_configs)
+    def searcher(self, name: str | None = None, **options: Any) -> Searcher:
+        """A searcher over the table's configs, each once, with its named values; the run ends
+        cleanly when all are used. *name* None or "grid": in a seeded random order. "kde" or
+        "gp" (with that searcher's *options*): the model sees the config columns (numbers as
+        numbers, strings as categories) and scores the remaining configs with its acquisition
+        function, instead of an arbitrary row index."""
+        if name is None or name == "grid":
+            return GridSearcher(configs=self.named_configs, **options)
+        if name not in ("kde", "gp"):
+            raise ValueError(f"Tabular.searcher: name must be 'grid', 'kde' or 'gp', got {name!r}")
+        searcher = make_searcher(name, **options)
+        return searcher.over_table(self.named_configs, self.config_columns)  # type: ignore[no-any-return, attr-defined]
 
     def describe(self) -> dict[str, Any]:
         described = {

@@ -15,12 +15,22 @@ def bowl(config: dict) -> float:
     return (config["x"] - 1.0) ** 2 + (config["y"] + 2.0) ** 2
 
 
-def best_after(searcher: Searcher, seed: int, n: int = 60) -> float:
+BOWL6_SPACE = {f"x{i}": space.uniform(-5.0, 5.0) for i in range(6)}
+
+
+def bowl6(config: dict) -> float:
+    """A 6-d quadratic bowl with its minimum 0 at (1, ..., 1)."""
+    return sum((config[f"x{i}"] - 1.0) ** 2 for i in range(6))
+
+
+def best_after(
+    searcher: Searcher, seed: int, n: int = 60, *, config_space=BOWL_SPACE, objective=bowl
+) -> float:
     """Sequential search: suggest, report at one resource level, end; the best value seen."""
-    searcher.configure(BOWL_SPACE, mode="min", rng=np.random.default_rng(seed))
+    searcher.configure(config_space, mode="min", rng=np.random.default_rng(seed))
     best = np.inf
     for trial_id in range(n):
-        value = bowl(searcher.suggest(trial_id))
+        value = objective(searcher.suggest(trial_id))
         searcher.on_result(trial_id, 1, value)
         searcher.on_end(trial_id)
         best = min(best, value)

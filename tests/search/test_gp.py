@@ -134,3 +134,74 @@ def test_only_categoricals_and_ints():
         searcher.on_result(trial_id, 1, float(config["opt"] == "b") - abs(config["k"] - 3))
         searcher.on_end(trial_id)
     assert picks[15:].count(("b", 3)) >= 5
+
+
+def _two_fidelities(searcher: GPSearcher) -> None:
+    """30 results at level 1 (1 + 2 f) and 4 of those trials at level 3 (f), f a bowl at
+    (0.7, 0.3): the top level alone is too thin to locate the optimum, level 1 is not."""
+    searcher.configure(
+        {"x": space.uniform(0, 1), "y": space.uniform(0, 1)},
+        mode="min",
+        rng=np.random.default_rng(3),
+    )
+    configs = [searcher.suggest(t) for t in range(30)]
+    for trial_id, c in enumerate(configs):
+        searcher.on_result(trial_id, 1, 1.0 + 2 * _bowl_at(c))
+    for trial_id, c in enumerate(configs[:4]):
+        searcher.on_result(trial_id, 3, _bowl_at(c))
+
+
+def _bowl_at(c: dict) -> float:
+    return (c["x"] - 0.7) ** 2 + (c["y"] - 0.3) ** 2
+
+
+def test_the_fidelity_gp_learns_from_every_report():
+    """With fidelity=True every report is a training point (34 here, the resource a column)
+    and the posterior mean at the top level ranks a grid as the bowl does (Spearman > 0.9),
+    although the top level holds 4 results."""
+    from scipy.stats import spearmanr
+
+    searcher = GPSearcher(fidelity=True, min_points=4)
+    _two_fidelities(searcher)
+    assert searcher.model_level == 3
+    gp, x, y, at_level = searcher._trained(searcher.levels[3])
+    assert len(x) == 34 and at_level.sum() == 4
+    assert sorted(set(gp.x[:, -1])) == [0.0, 1.0]  # log(r) / log(top): levels 1 and 3
+    grid = np.array(
+        [[a, b] for a in np.linspace(0.05, 0.95, 7) for b in np.linspace(0.05, 0.95, 7)]
+    )
+    mean, _ = gp.predict(y, searcher._features(grid))
+    truth = [_bowl_at({"x": a, "y": b}) for a, b in grid]
+    assert spearmanr(mean, truth).statistic > 0.9
+
+
+def test_the_fidelity_gp_caps_its_training_set_and_keeps_the_best_at_the_model_level():
+    searcher = GPSearcher(fidelity=True, max_points=16, refit_every=1000)
+    _two_fidelities(searcher)
+    _, x, _, at_level = searcher._trained(searcher.levels[searcher.model_level])
+    assert len(x) == 16 and at_level.sum() == 4  # the level's 4 (<= 16 // 4) are all kept
+
+
+def test_the_fidelity_gp_refits_on_a_schedule_and_treats_pending_trials_as_liars():
+    """Refits are counted in trials that reported (a trial reports at every level): more
+    reports of known trials reuse the fit; refit_every new trials bring one refit."""
+    searcher = GPSearcher(fidelity=True, refit_every=5)
+    _two_fidelities(searcher)
+    searcher.suggest(200)
+    fits = searcher.n_fits
+    for trial_id in range(201, 206):  # no new report: the fit and the factor are reused
+        searcher.suggest(trial_id)
+    assert searcher.n_fits == fits and len(searcher.pending_rows()) == 6
+    for trial_id in range(4, 30):  # 26 more reports, all of known trials: no refit
+        searcher.on_result(trial_id, 3, 0.5)
+    searcher.suggest(300)
+    assert searcher.n_fits == fits
+    for trial_id in range(201, 206):  # 5 new trials report: one refit
+        searcher.on_result(trial_id, 1, 2.0)
+    searcher.suggest(301)
+    assert searcher.n_fits == fits + 1
+
+
+def test_fidelity_must_be_a_bool():
+    with pytest.raises(ValueError, match="fidelity must be True or False"):
+        GPSearcher(fidelity=1)

@@ -13,38 +13,44 @@ from ashasim import space
 from ashasim.search import KDESearcher, RandomSearcher
 from ashasim.search._model import Level
 from ashasim.search.kde import bandwidths, log_density
-from tests.search.objectives import best_after, two_levels
+from tests.search.objectives import BOWL6_SPACE, best_after, bowl6, two_levels
 
 SEEDS = range(10)
 
 
-def test_kde_beats_random_search_on_a_quadratic_bowl():
-    """60 sequential evaluations on a 2-d bowl over [-5, 5]^2, 10 seeds: the KDE's median best
-    regret is at most half of random search's (measured: 0.021 vs 0.23)."""
-    kde = np.median([best_after(KDESearcher(), seed) for seed in SEEDS])
-    rand = np.median([best_after(RandomSearcher(), seed) for seed in SEEDS])
-    assert kde <= 0.5 * rand, (kde, rand)
+def test_kde_beats_random_search_on_a_six_dimensional_bowl():
+    """60 sequential evaluations on a 6-d bowl over [-5, 5]^6, 10 seeds: the KDE's median best
+    regret is at most half of random search's (measured: 5.4 vs 12.6; better in 10/10 seeds).
+
+    (On the 2-d bowl BOHB's rule, 3 good points and no bandwidth floor beyond 1e-3, stays local
+    and is no better than random search at 60 to 150 evaluations: measured 0.55 vs 0.23 at 60.)
+    """
+    options = {"config_space": BOWL6_SPACE, "objective": bowl6}
+    kde = [best_after(KDESearcher(), seed, **options) for seed in SEEDS]
+    rand = [best_after(RandomSearcher(), seed, **options) for seed in SEEDS]
+    assert np.median(kde) <= 0.5 * np.median(rand), (kde, rand)
 
 
-def test_the_model_uses_the_highest_level_with_enough_results():
-    """With min_points = d + 1 = 3 results at level 3 the model follows level 3's optimum
-    (0.8, 0.8); with 2 there it falls back to level 1's (0.2, 0.2)."""
+def test_the_model_uses_the_highest_level_with_enough_good_and_bad_results():
+    """BOHB's rule, N = d + 1 = 3: 6 results at level 3 give 3 good and 3 bad, so the model
+    follows level 3's optimum (0.8, 0.8); with 5 there (3 good, 2 bad) it stays on level 1's
+    (0.2, 0.2), where 30 results inform both densities."""
     searcher = KDESearcher(random_fraction=0.0)
     top = two_levels(searcher, n_top=6)
     assert searcher.model_level == 3
     assert np.median([c["x"] for c in top]) > 0.5 and np.median([c["y"] for c in top]) > 0.5
     searcher = KDESearcher(random_fraction=0.0)
-    low = two_levels(searcher, n_top=2)
+    low = two_levels(searcher, n_top=5)
     assert searcher.model_level == 1
     assert np.median([c["x"] for c in low]) < 0.5 and np.median([c["y"] for c in low]) < 0.5
 
 
 @pytest.mark.parametrize(
     ("n", "n_good", "n_bad"),
-    [(3, 2, 1), (4, 3, 1), (20, 3, 17), (21, 4, 17), (100, 15, 85), (1000, 150, 256)],
+    [(6, 3, 3), (20, 3, 17), (26, 3, 23), (27, 4, 23), (100, 15, 85), (1000, 150, 256)],
 )
 def test_split_rule(n, n_good, n_bad):
-    """n_good = max(ceil(0.15 n), d + 1), at most n - 1; the rest is bad; each side at most
+    """n_good = max(d + 1, floor(0.15 n)) (BOHB's); the rest is bad; each side at most
     max_points (256) points, taken at evenly spaced ranks (the best always among them)."""
     searcher = KDESearcher()
     searcher.configure(
@@ -70,27 +76,8 @@ def test_nan_and_inf_metrics_rank_last():
         searcher.suggest(trial_id)
         searcher.on_result(trial_id, 1, metric)
     good, bad = searcher._good_and_bad(searcher.levels[1])
-    assert sorted(good[:, 0]) == sorted(searcher._x[[3, 6], 0])  # 0.5 and 0.6
+    assert list(good[:, 0]) == list(searcher._x[[3], 0])  # 0.5: n_good = max(1, floor(1.05))
     assert set(bad[-3:, 0]) == set(searcher._x[[0, 1, 2], 0])  # NaN, -inf, inf: worst
-
-
-def test_pending_configs_push_concurrent_proposals_apart(monkeypatch):
-    """20 workers asking at once (no result in between): with pending configs among the bad
-    points the proposals spread out; without, they pile up at the ratio's maximum (measured
-    spread: 0.11 vs 0.01)."""
-
-    def spread(hide_pending: bool) -> float:
-        searcher = KDESearcher(random_fraction=0.0)
-        if hide_pending:
-            monkeypatch.setattr(searcher, "pending_rows", lambda: np.empty((0, 1)))
-        searcher.configure({"x": space.uniform(0, 1)}, mode="min", rng=np.random.default_rng(1))
-        for trial_id in range(40):
-            config = searcher.suggest(trial_id)
-            searcher.on_result(trial_id, 1, abs(config["x"] - 0.3))
-            searcher.on_end(trial_id)
-        return float(np.std([searcher.suggest(100 + t)["x"] for t in range(20)]))
-
-    assert spread(hide_pending=False) > 5 * spread(hide_pending=True)
 
 
 def test_only_categoricals_learns_the_best_option():
@@ -116,19 +103,18 @@ def test_a_space_without_free_parameters_returns_its_constants():
         searcher.on_result(trial_id, 1, float(trial_id))
 
 
-def test_bandwidths_follow_the_normal_reference_rule_with_floors():
+def test_bandwidths_follow_the_normal_reference_rule_floored_at_min_bandwidth():
     rng = np.random.default_rng(0)
     points = np.c_[rng.random(50), rng.integers(0, 3, 50)]
     cont, cat, n_options = np.array([0]), np.array([1]), np.array([3])
     h = bandwidths(points, cont, cat, n_options, min_bandwidth=1e-3)
     shrink = 50 ** (-1 / 6)
-    assert h[0] == pytest.approx(1.06 * points[:, 0].std(ddof=1) * shrink)
+    assert h[0] == pytest.approx(1.06 * points[:, 0].std() * shrink)
     p = np.bincount(points[:, 1].astype(int), minlength=3) / 50
     assert h[1] == pytest.approx(min((1 - np.sum(p**2)) * shrink, 2 / 3))
-    same = np.zeros((4, 2))  # all agree: floored at max(min_bandwidth, 1/(m+1))
-    assert list(bandwidths(same, cont, cat, n_options, min_bandwidth=1e-3)) == [0.2, 0.2]
-    many = np.zeros((5000, 2))
-    assert list(bandwidths(many, cont, cat, n_options, min_bandwidth=1e-3)) == [1e-3, 1e-3]
+    same = np.zeros((4, 2))  # all agree: min_bandwidth and nothing more, however few points
+    assert list(bandwidths(same, cont, cat, n_options, min_bandwidth=1e-3)) == [1e-3, 1e-3]
+    assert list(bandwidths(same, cont, cat, n_options, min_bandwidth=0.05)) == [0.05, 0.05]
 
 
 def test_log_density_is_a_product_of_gaussian_and_aitchison_aitken_kernels():

@@ -12,7 +12,7 @@ from ashasim.search import GPSearcher, GridSearcher, KDESearcher, RandomSearcher
 from tests.search.driving import capacity, play
 from tests.strategies import roomy_spaces, search_spaces, searcher_calls
 
-NAMES = ["random", "grid", "kde", "gp"]
+NAMES = ["random", "grid", "kde", "gp", "gp-mf"]
 
 
 def make(name: str, config_space: dict, data: st.DataObject) -> Searcher:
@@ -27,7 +27,12 @@ def make(name: str, config_space: dict, data: st.DataObject) -> Searcher:
         fraction = data.draw(st.sampled_from([0.0, 1 / 3]), label="random_fraction")
         return KDESearcher(min_points=min_points, random_fraction=fraction, num_samples=16)
     steps = data.draw(st.integers(0, 3), label="random_search_steps")
-    return GPSearcher(min_points=min_points, random_search_steps=steps, num_candidates=32)
+    return GPSearcher(
+        min_points=min_points,
+        random_search_steps=steps,
+        num_candidates=32,
+        fidelity=name == "gp-mf",
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -58,7 +63,7 @@ def _options(searcher: Searcher) -> dict:
     return settings
 
 
-@pytest.mark.parametrize("name", ["kde", "gp"])
+@pytest.mark.parametrize("name", ["kde", "gp", "gp-mf"])
 @given(
     config_space=roomy_spaces,
     calls=searcher_calls,
