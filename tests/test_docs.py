@@ -38,6 +38,7 @@ def test_every_block_is_run_or_says_why(page):
         reason = block.no_run_reason
         assert reason is None or len(reason) > 10, f"{block.where}: no-run needs its reason"
         block.code_to_run()  # every small marker's text is in the block
+        assert all(path.exists() for path in block.files)  # files markers name repo paths
         if block.language == "python":
             ast.parse(block.code, block.where)  # also the ones not run
 
@@ -50,6 +51,8 @@ def test_markers_are_read():
     assert cluster and all(block.no_run_reason for block in cluster)
     (small,) = [block for block in blocks(DOCS / "guides" / "simulate.md") if block.substitutions()]
     assert "--max-time 120" in small.code_to_run() and "--max-time 1800" in small.code
+    (fixtures,) = [block for block in blocks(DOCS / "guides" / "import.md") if block.files]
+    assert fixtures.runs and fixtures.files == [ROOT / "tests" / "imports" / "fixtures"]
 
 
 @pytest.mark.parametrize("page", pages(), ids=page_name)
