@@ -81,7 +81,9 @@ class Block:
             if key == "files":
                 path = ROOT / value
                 if not value or not path.exists() or ROOT not in path.resolve().parents:
-                    raise ValueError(f"{self.where}: files marker {value!r} is not in the repository")
+                    raise ValueError(
+                        f"{self.where}: files marker {value!r} is not in the repository"
+                    )
                 found.append(path)
         return found
 
