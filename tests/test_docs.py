@@ -163,3 +163,18 @@ def test_the_compare_example_writes_its_tables(tmp_path_factory):
     table = (ran.directory / "compare" / "compare.md").read_text(encoding="utf-8")
     for contender in ("sync-sh:top-rung", "sync-sh:always", "asha"):
         assert f"| {contender} |" in table
+
+
+def test_the_api_reference_covers_every_top_level_name():
+    """Each name ``import ashasim`` offers is documented by a module the API page renders (one
+    whose ``__all__`` lists it), and the import and dashboard packages have their sections."""
+    import importlib
+
+    import ashasim
+
+    text = (DOCS / "reference" / "api.md").read_text(encoding="utf-8")
+    rendered = re.findall(r"^::: (\S+)$", text, re.M)
+    exported = {name for module in rendered for name in importlib.import_module(module).__all__}
+    missing = [name for name in ashasim.__all__ if name != "__version__" and name not in exported]
+    assert missing == []
+    assert {"ashasim.experiment", "ashasim.imports", "ashasim.dashboard"} <= set(rendered)
