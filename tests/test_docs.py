@@ -151,11 +151,14 @@ def test_bad_command_line_input_is_one_line_and_status_2(tmp_path_factory):
 def test_the_resume_example_continues_the_run(tmp_path_factory):
     page = DOCS / "guides" / "fault-tolerance.md"
     ran = run_page(page, tmp_path_factory)
-    printed = ran.output_of("Tuner.resume(").strip().splitlines()[-1]
+    printed = ran.output_of("Experiment.resume(").strip().splitlines()[-1]
     assert f"It prints `{printed}`" in page.read_text(encoding="utf-8")
     first, whole = ran.namespace["first"], ran.namespace["whole"]
     assert set(first.trial_ids) < set(whole.trial_ids)
     assert whole.results[: len(first.results)] == first.results  # kept, not trained again
+    retried = ran.output_of("worker_lost").strip()
+    assert f"It prints `{retried}`" in page.read_text(encoding="utf-8")
+    assert (ran.directory / "runs" / "faults" / "summary.json").is_file()
 
 
 def test_the_compare_example_writes_its_tables(tmp_path_factory):
