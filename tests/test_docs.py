@@ -181,3 +181,28 @@ def test_the_api_reference_covers_every_top_level_name():
     missing = [name for name in ashasim.__all__ if name != "__version__" and name not in exported]
     assert missing == []
     assert {"ashasim.experiment", "ashasim.imports", "ashasim.dashboard"} <= set(rendered)
+
+
+def test_the_framing_example_writes_the_same_files_on_both_clocks(tmp_path_factory):
+    ran = run_page(DOCS / "guides" / "experiment.md", tmp_path_factory)
+    printed = ran.output_of("asha_on_4_workers").splitlines()
+    assert [line.split(":")[0] for line in printed] == ["simulated", "real"]
+    assert all(" 32 trials, best " in line for line in printed)  # Stop(trials=32) on both
+    for clock in ("sim", "real"):
+        for name in ("journal.jsonl", "results.csv", "summary.json", "replay.csv"):
+            assert (ran.directory / "runs" / f"asha-{clock}" / name).is_file(), (clock, name)
+
+
+def test_the_import_example_reads_every_fixture_library(tmp_path_factory):
+    ran = run_page(DOCS / "guides" / "import.md", tmp_path_factory)
+    for name in ("ray-hyperband", "syne-tune", "optuna-rdb"):
+        for written in ("journal.jsonl", "replay.csv", "import.json", "gantt.png"):
+            assert (ran.directory / "runs" / name / written).is_file(), (name, written)
+    assert "sync-sh on replay.csv" in ran.output_of("--out runs/ray-hyperband-sync-sh")
+
+
+def test_the_dashboard_example_writes_one_offline_report(tmp_path_factory):
+    ran = run_page(DOCS / "guides" / "dashboard.md", tmp_path_factory)
+    page = (ran.directory / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!") and "runs/sync-sh" in page and "runs/asha" in page
+    assert '<script src="http' not in page  # Plotly inlined: it opens offline
