@@ -10,6 +10,9 @@ would paste them one after the other. HTML comments on the lines just above a bl
 - ``<!-- small: "OLD" -> "NEW" -->``: the tests run the block with OLD replaced by NEW (a shorter
   budget); OLD must occur in the block, and the text should say that the tests shrink it.
 - ``<!-- slow -->``: the block takes long; its page runs only in the slow set.
+- ``<!-- files: PATH -->``: the block reads PATH of the repository (fixtures, as a reader in a
+  checkout would); the tests copy it into the page's directory, at the same relative path,
+  before the block runs.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import contextlib
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -29,7 +33,7 @@ README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 RUNNABLE = {"python", "bash"}
 DATA = {"text"}
-MARKER = re.compile(r"^<!--\s*(no-run|small|slow)\s*:?\s*(.*?)\s*-->\s*$")
+MARKER = re.compile(r"^<!--\s*(no-run|small|slow|files)\s*:?\s*(.*?)\s*-->\s*$")
 FENCE = re.compile(r"^```(\w*)\s*$")
 LIST_LINE = re.compile(r"^(\s|[-*] |\d+\. )")
 
@@ -68,6 +72,20 @@ class Block:
     @property
     def slow(self) -> bool:
         return any(key == "slow" for key, _ in self.markers)
+
+    @property
+    def files(self) -> list[Path]:
+        """The repository paths the block reads (``files`` markers), each checked to exist."""
+        found = []
+        for key, value in self.markers:
+            if key == "files":
+                path = ROOT / value
+                if not value or not path.exists() or ROOT not in path.resolve().parents:
+                    raise ValueError(
+                        f"{self.where}: files marker {value!r} is not in the repository"
+                    )
+                found.append(path)
+        return found
 
     def substitutions(self) -> list[tuple[str, str]]:
         """The ``small`` markers' (OLD, NEW) pairs; a malformed one raises ValueError."""
@@ -158,6 +176,13 @@ def run_page(page: Path, directory_factory) -> Ran:
 
 
 def _run(block: Block, directory: Path, namespace: dict) -> str:
+    for source in block.files:
+        target = directory / source.relative_to(ROOT)
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
     environment = {**os.environ, "HOME": str(directory), "MPLBACKEND": "Agg"}
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
     environment["PYTHONPATH"] = os.pathsep.join(

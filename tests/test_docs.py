@@ -38,6 +38,7 @@ def test_every_block_is_run_or_says_why(page):
         reason = block.no_run_reason
         assert reason is None or len(reason) > 10, f"{block.where}: no-run needs its reason"
         block.code_to_run()  # every small marker's text is in the block
+        assert all(path.exists() for path in block.files)  # files markers name repo paths
         if block.language == "python":
             ast.parse(block.code, block.where)  # also the ones not run
 
@@ -50,6 +51,8 @@ def test_markers_are_read():
     assert cluster and all(block.no_run_reason for block in cluster)
     (small,) = [block for block in blocks(DOCS / "guides" / "simulate.md") if block.substitutions()]
     assert "--max-time 120" in small.code_to_run() and "--max-time 1800" in small.code
+    (fixtures,) = [block for block in blocks(DOCS / "guides" / "import.md") if block.files]
+    assert fixtures.runs and fixtures.files == [ROOT / "tests" / "imports" / "fixtures"]
 
 
 @pytest.mark.parametrize("page", pages(), ids=page_name)
@@ -148,11 +151,14 @@ def test_bad_command_line_input_is_one_line_and_status_2(tmp_path_factory):
 def test_the_resume_example_continues_the_run(tmp_path_factory):
     page = DOCS / "guides" / "fault-tolerance.md"
     ran = run_page(page, tmp_path_factory)
-    printed = ran.output_of("Tuner.resume(").strip().splitlines()[-1]
+    printed = ran.output_of("Experiment.resume(").strip().splitlines()[-1]
     assert f"It prints `{printed}`" in page.read_text(encoding="utf-8")
     first, whole = ran.namespace["first"], ran.namespace["whole"]
     assert set(first.trial_ids) < set(whole.trial_ids)
     assert whole.results[: len(first.results)] == first.results  # kept, not trained again
+    retried = ran.output_of("worker_lost").strip()
+    assert f"It prints `{retried}`" in page.read_text(encoding="utf-8")
+    assert (ran.directory / "runs" / "faults" / "summary.json").is_file()
 
 
 def test_the_compare_example_writes_its_tables(tmp_path_factory):
@@ -160,3 +166,43 @@ def test_the_compare_example_writes_its_tables(tmp_path_factory):
     table = (ran.directory / "compare" / "compare.md").read_text(encoding="utf-8")
     for contender in ("sync-sh:top-rung", "sync-sh:always", "asha"):
         assert f"| {contender} |" in table
+
+
+def test_the_api_reference_covers_every_top_level_name():
+    """Each name ``import ashasim`` offers is documented by a module the API page renders (one
+    whose ``__all__`` lists it), and the import and dashboard packages have their sections."""
+    import importlib
+
+    import ashasim
+
+    text = (DOCS / "reference" / "api.md").read_text(encoding="utf-8")
+    rendered = re.findall(r"^::: (\S+)$", text, re.M)
+    exported = {name for module in rendered for name in importlib.import_module(module).__all__}
+    missing = [name for name in ashasim.__all__ if name != "__version__" and name not in exported]
+    assert missing == []
+    assert {"ashasim.experiment", "ashasim.imports", "ashasim.dashboard"} <= set(rendered)
+
+
+def test_the_framing_example_writes_the_same_files_on_both_clocks(tmp_path_factory):
+    ran = run_page(DOCS / "guides" / "experiment.md", tmp_path_factory)
+    printed = ran.output_of("asha_on_4_workers").splitlines()
+    assert [line.split(":")[0] for line in printed] == ["simulated", "real"]
+    assert all(" 32 trials, best " in line for line in printed)  # Stop(trials=32) on both
+    for clock in ("sim", "real"):
+        for name in ("journal.jsonl", "results.csv", "summary.json", "replay.csv"):
+            assert (ran.directory / "runs" / f"asha-{clock}" / name).is_file(), (clock, name)
+
+
+def test_the_import_example_reads_every_fixture_library(tmp_path_factory):
+    ran = run_page(DOCS / "guides" / "import.md", tmp_path_factory)
+    for name in ("ray-hyperband", "syne-tune", "optuna-rdb"):
+        for written in ("journal.jsonl", "replay.csv", "import.json", "gantt.png"):
+            assert (ran.directory / "runs" / name / written).is_file(), (name, written)
+    assert "sync-sh on replay.csv" in ran.output_of("--out runs/ray-hyperband-sync-sh")
+
+
+def test_the_dashboard_example_writes_one_offline_report(tmp_path_factory):
+    ran = run_page(DOCS / "guides" / "dashboard.md", tmp_path_factory)
+    page = (ran.directory / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!") and "runs/sync-sh" in page and "runs/asha" in page
+    assert '<script src="http' not in page  # Plotly inlined: it opens offline

@@ -1,4 +1,4 @@
-"""``ashasim plot DIR`` (redraw a run's figures) and ``ashasim reproduce`` (every README figure)."""
+"""``ashasim plot DIR`` (redraw a run's figures) and ``ashasim reproduce`` (every study figure)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ calls; on a cluster it must be a file system every node mounts at the same absol
 a cluster file system). A URI (``s3://bucket/prefix``, ``gs://...``, ``memory://...``: any
 protocol fsspec knows, ``pip install fsspec`` plus the protocol's package, e.g. ``s3fs``) needs
 no shared disk at all: every worker writes and reads the object store directly, and the driver
-never carries a checkpoint (it stays as light as the capacity plan in README assumes).
+never carries a checkpoint (it stays as light as the capacity plan in docs/guides/cluster.md
+assumes).
 ``file://`` URIs are plain paths.
 
 Every write is atomic: on a file system a temporary file then a rename, so a crash mid-save

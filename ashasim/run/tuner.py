@@ -71,7 +71,7 @@ class Tuner:
     ``NoWorkersError``, its journal intact for a resume (None: wait for ever). Workers slow to
     start are shown on the progress line after ``ashasim.run.executor.WAIT_NOTICE`` seconds.
     *durable*: fsync the journal after every event, so that a crash of the machine (not only of
-    the driver) loses nothing the driver acted on; README "Tune for real" gives the cost.
+    the driver) loses nothing the driver acted on; docs/guides/fault-tolerance.md gives the cost.
     *outputs*: write results.csv, summary.json and replay.csv when the run ends (figures are the
     CLI's: ``ashasim.outputs.write_figures``). *name*: the run's name (default: scheduler and
     time), the directory name under ``runs/``.

@@ -3,8 +3,7 @@
 Counter-based randomness (a hash of the noise seed, trial and epoch) makes a trial's curve the
 same however the scheduler interleaves it with others, and costs no random generator per trial:
 the simulator calls the epoch function once per simulated epoch. The defaults are calibrated to a
-real run on an H100 (README, "How the cost models were calibrated";
-``experiments/calibrate_lenet.py``).
+real run on an H100 (docs/background/calibration.md; ``experiments/calibrate_lenet.py``).
 """
 
 from __future__ import annotations
@@ -57,7 +56,7 @@ class LearningCurves(CostModel):
     time_jitter`` (power-law tails: the odd very slow epoch); with probability
     ``straggler_prob`` a trial is a straggler whose epochs take ``straggler_factor`` times longer.
     The metric noise is logistic with standard deviation ``metric_noise``. The defaults are
-    calibrated to a real run on an H100 (README, "How the cost models were calibrated").
+    calibrated to a real run on an H100 (docs/background/calibration.md).
     ``cost="restart"`` (no checkpoints: every job retrains from scratch) makes level k cost its k
     epochs, each with the jitter it has under ``"resume"``.
 

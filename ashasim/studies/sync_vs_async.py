@@ -37,7 +37,7 @@ from ashasim.studies.compare import (
 __all__ = ["CONTENDERS", "DEFAULT_WORKERS", "HEADLINE_WORKERS", "headline_table", "run", "write"]
 
 DEFAULT_WORKERS = (2, 4, 8, 16, 32, 64, 128, 256)
-HEADLINE_WORKERS = (8, 128)  # the README's table: a small and a large cluster
+HEADLINE_WORKERS = (8, 128)  # docs/studies/sync-vs-async.md's table: a small and a large cluster
 LADDER: dict[str, Any] = {"max_t": 10, "grace_period": 2, "reduction_factor": 2}
 CONTENDERS = (
     "sync-sh:none",
@@ -77,9 +77,9 @@ def run(
 def headline_table(
     summaries: Sequence[Summary], *, target: float, workers: Sequence[int] = HEADLINE_WORKERS
 ) -> str:
-    """The README's table: per setting, cluster size and contender, idle fraction, time to the
-    target, time to the first trial at r_max, the median promotion wait and the share of ASHA's
-    promotions SH would not have made (mean ± std over seeds)."""
+    """The table of docs/studies/sync-vs-async.md: per setting, cluster size and contender, idle
+    fraction, time to the target, time to the first trial at r_max, the median promotion wait and
+    the share of ASHA's promotions SH would not have made (mean ± std over seeds)."""
 
     def pm(pair: tuple[float | None, float | None], fmt: str) -> str:
         mean, std = pair

@@ -3,8 +3,8 @@
 Every argument of Ray Tune's ``tune.run`` is here in one of three ways: taken by ``tune.run``
 with Ray's meaning; in ``REFUSED_ARGUMENTS`` (refused at the call, with the reason and what to
 use instead, whenever it is given a value other than Ray's default); or unknown to Ray Tune as
-well, which Python's own ``TypeError`` reports. README's "Coming from Ray Tune" lists the same
-refusals (a test compares the two).
+well, which Python's own ``TypeError`` reports. The guide docs/guides/coming-from-ray-tune.md
+lists the same refusals (a test compares the two).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The Ray Tune names and module paths the façade refuses, each with its reason and what to use
-instead (README, "Coming from Ray Tune", lists the same; a test compares the two).
+instead (docs/guides/coming-from-ray-tune.md lists the same; a test compares the two).
 
 A refused name raises ImportError, so that ``from ashasim.tune import X`` (or ``from
 ashasim.tune.schedulers import X``) shows the reason; a refused module path
