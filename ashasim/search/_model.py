@@ -148,7 +148,7 @@ class ModelSearcher(Searcher):
 
     # -- the protocol ---------------------------------------------------------------------------
 
-    def suggest(self, trial_id: int) -> dict[str, Any] | None:  # type: ignore[override]
+    def suggest(self, trial_id: int) -> dict[str, Any] | None:
         self._require_configured()
         if isinstance(trial_id, bool) or not isinstance(trial_id, (int, np.integer)):
             raise ValueError(f"trial_id must be an integer, got {trial_id!r}")

@@ -339,7 +339,7 @@ class Tabular(CostModel):
         if name not in ("kde", "gp"):
             raise ValueError(f"Tabular.searcher: name must be 'grid', 'kde' or 'gp', got {name!r}")
         searcher = make_searcher(name, **options)
-        return searcher.over_table(self.named_configs, self.config_columns)  # type: ignore[no-any-return, attr-defined]
+        return searcher.over_table(self.named_configs, self.config_columns)  # type: ignore[attr-defined]
 
     def describe(self) -> dict[str, Any]:
         described = {
