@@ -69,6 +69,12 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--processes", type=positive_int, help="parallel runs (default: CPUs)")
     parser.add_argument("--out", type=Path, default=Path("runs/compare"))
+    parser.add_argument(
+        "--journals",
+        action="store_true",
+        help="also journal every run under OUT/runs/<setting>/<contender>_w<N>_s<seed>/, to draw "
+        "it (ashasim plot) or watch it (ashasim dashboard OUT/runs)",
+    )
     add_ladder(parser)
     parser.set_defaults(handler=run)
 
@@ -130,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
             target=args.target,
             processes=args.processes,
             on_result=tick,
+            journals=args.out / "runs" if args.journals else None,
             **options,
         )
     progress.close()

@@ -25,6 +25,7 @@ import math
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from ashasim.core import OVERLAPS, SCHEDULER_NAMES, make_scheduler, rung_levels
@@ -142,6 +143,16 @@ class _Task:
     max_time: float
     target: float | None
     options: Mapping[str, Any]
+    journal: Path | None = None
+
+
+def journal_dir(root: Path, setting: str, scheduler: str, n_workers: int, seed: int) -> Path:
+    """Where ``compare(journals=root)`` journals one run:
+    ``root/<setting>/<contender>_w<N>_s<seed>``, each part one path component (spaces and the
+    contender's ``:`` become ``-`` and ``_``), so ``ashasim plot`` and ``ashasim dashboard`` find
+    every run under *root*."""
+    name = f"{scheduler.replace(':', '_')}_w{n_workers}_s{seed}"
+    return root / setting.replace(" ", "-").replace("/", "-") / name
 
 
 def _quantile(values: Sequence[float], q: float) -> float | None:
@@ -160,9 +171,10 @@ def run_one(task: _Task) -> RunResult:
         levels = rung_levels(options["grace_period"], options["max_t"], options["reduction_factor"])
         options["n0"] = max(options["reduction_factor"] ** (len(levels) - 1), task.n_workers)
     scheduler = make_scheduler(name, space, seed=task.seed, **options)
-    trace = Experiment(scheduler, task.n_workers, stop=Stop(time=task.max_time)).simulate(
-        task.workload, seed=task.seed
+    experiment = Experiment(
+        scheduler, task.n_workers, stop=Stop(time=task.max_time), directory=task.journal
     )
+    trace = experiment.simulate(task.workload, seed=task.seed)
     best = trace.best
     waits = measures.promotion_waits(trace)
     wrong, promotions = measures.wrong_promotions(trace)
@@ -197,6 +209,7 @@ def compare(
     target: float | None = None,
     processes: int | None = None,
     on_result: Callable[[RunResult], None] | None = None,
+    journals: Path | None = None,
     **options: Any,
 ) -> list[RunResult]:
     """Every (setting, contender, workers, seed) run, in that order.
@@ -204,14 +217,29 @@ def compare(
     *schedulers*: contenders (see the module docstring). *options* are scheduler options
     (max_t, grace_period, reduction_factor, overlap, resume, n0, mode, ...); a contender's own
     overlap wins. *processes*: pool size (None: one per CPU; 1: run in this process).
+    *journals*: also journal every run, with its results, under this folder (``journal_dir``).
     """
     for spec in schedulers:
         parse_contender(spec)  # a bad name fails before any run
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise ValueError("seeds must name at least one seed")
+
+    def journal(setting: str, name: str, n: int, seed: int) -> Path | None:
+        return None if journals is None else journal_dir(journals, setting, name, n, seed)
+
     tasks = [
-        _Task(setting, workload, name, n, seed, max_time, target, options)
+        _Task(
+            setting,
+            workload,
+            name,
+            n,
+            seed,
+            max_time,
+            target,
+            options,
+            journal(setting, name, n, seed),
+        )
         for setting, workload in settings.items()
         for name in schedulers
         for n in workers
