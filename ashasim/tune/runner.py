@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ashasim.checks import check_number
+from ashasim.checks import check_name, check_number
 from ashasim.driver import RunError
 from ashasim.events import JobEnded, JobStarted, load_experiment
 from ashasim.run.tuner import STATE_FILE, AllTrialsFailedError, StoppingCriterion, Tuner
@@ -87,6 +87,8 @@ def run(
     """
     refuse_arguments(ray_options)
     check_arguments(run_or_experiment, scheduler, progress_reporter, backend, resume, verbose)
+    if name is not None:  # a folder under storage_path: never a path that leaves it
+        check_name("name", name)
     check_failures(max_failures, fail_fast)
     time_budget_s = _seconds(time_budget_s)
     hooks = check_callbacks(callbacks)
