@@ -51,6 +51,7 @@ from ashasim.run.settings import (
     save_settings,
     why_taken,
 )
+from ashasim.run.signature import check_signature
 from ashasim.run.storage import probe_clean
 from ashasim.run.worker import dumps_objective
 
@@ -317,6 +318,7 @@ def _check_new(
         raise ValueError(f"frame must be an ashasim Frame or Experiment, got {frame!r}")
     if not callable(objective):
         raise ValueError(f"objective must be a function of the config, got {objective!r}")
+    check_signature(objective, frame.scheduler.config_space)  # before the first job
     if frame.scheduler.n_trials:
         raise ValueError(
             "scheduler has been used already; give the run a fresh one (a run directory "
