@@ -98,12 +98,6 @@ class Frame:
     def __post_init__(self) -> None:
         check_scheduler(self.scheduler)
         check_workers("n_workers", self.n_workers)
-        if self.scheduler.metric == self.scheduler.resource_attr:
-            raise ValueError(
-                f"metric {self.scheduler.metric!r} is the resource (what a report counts "
-                f"progress in), not a result to rank trials by: name the metric the objective "
-                f"reports"
-            )
         _check_type("stop", self.stop, Stop, "Stop(time=..., trials=...)")
         _check_type("faults", self.faults, Faults, "Faults(max_failures=..., max_retries=...)")
         check_flag("durable", self.durable)

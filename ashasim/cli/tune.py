@@ -201,6 +201,11 @@ def _experiment(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         metric=args.metric,
         **{**scheduler_options(args), "max_t": max_t},
     )
+    if scheduler.metric == scheduler.resource_attr:
+        raise ValueError(
+            f"--metric {args.metric} is the resource (what a report counts progress in), not a "
+            f"result to rank trials by: name the metric the objective reports"
+        )
     timeout = (
         {} if args.placement_timeout is None else {"placement_timeout": args.placement_timeout}
     )

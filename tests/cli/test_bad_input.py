@@ -139,7 +139,7 @@ CASES: list[tuple[str, list[str], Callable[[Path], None], int, str]] = [
         [*TUNE, "--metric", "epoch"],
         no_change,
         2,
-        "--metric (metric) 'epoch' is the resource",
+        "--metric epoch is the resource (what a report counts progress in)",
     ),
     ("data-with-objective", [*TUNE, "--data", "."], no_change, 2, "--data goes with the built-in"),
     ("subset-with-objective", [*TUNE, "--subset", "9"], no_change, 2, "--subset goes with the"),
