@@ -25,6 +25,7 @@ __all__ = [
     "JournalError",
     "JournalWriter",
     "bounded_error",
+    "read_header",
     "read_journal",
     "sync_directory",
 ]
@@ -145,6 +146,18 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Eve
                 raise ValueError(f"{path}: a second header in the journal")
             events.append(event)
     return header, events
+
+
+def read_header(path: str | os.PathLike[str], limit: int = 1 << 20) -> dict[str, Any] | None:
+    """The journal's header line alone (at most *limit* bytes read), or None when the file's
+    first line is not a header: a cheap look before anything else of a run is read."""
+    with open(path, "rb") as stream:
+        line = stream.readline(limit)
+    try:
+        header = decode(line.decode("utf-8"))
+    except (*_UNREADABLE, UnicodeDecodeError):
+        return None
+    return header if isinstance(header, dict) else None
 
 
 def _why(error: BaseException) -> str:

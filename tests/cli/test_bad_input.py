@@ -68,6 +68,14 @@ def flip_a_bit_of_the_settings(folder: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def flip_a_bit_of_a_saved_name(folder: Path) -> None:
+    """A flip that leaves a pickle that loads, with a misspelt attribute (n_wobkers)."""
+    path = folder / "run" / "tuner.pkl"
+    data = path.read_bytes()
+    at = data.index(b"n_workers") + 3
+    path.write_bytes(data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :])
+
+
 def lock_file_as_a_directory(folder: Path) -> None:
     (folder / "run" / "driver.lock").unlink(missing_ok=True)
     (folder / "run" / "driver.lock").mkdir()
@@ -202,12 +210,14 @@ CASES: list[tuple[str, list[str], Callable[[Path], None], int, str]] = [
         "journal.jsonl:",  # the line's number, then:
     ),
     ("resume-bit-flip", resume(), flip_a_bit_of_the_settings, 2, "tuner.pkl is damaged"),
+    ("resume-bit-flip-in-a-name", resume(), flip_a_bit_of_a_saved_name, 2, "tuner.pkl is damaged"),
     ("resume-lock-is-a-directory", resume(), lock_file_as_a_directory, 1, "cannot lock"),
 ]
 # what else the one line of these says
 ALSO = {
     "resume-nested-json": "not a journal event (nested too deeply)",
     "resume-bit-flip": "the run's saved settings cannot be read",
+    "resume-bit-flip-in-a-name": "its bytes are not those the journal was started with",
 }
 
 
