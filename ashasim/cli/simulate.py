@@ -41,9 +41,7 @@ def register(commands: Any) -> None:
         "simulate", help="replay cost-modeled trials on N simulated workers"
     )
     parser.add_argument("--scheduler", choices=SCHEDULER_NAMES, default="asha")
-    parser.add_argument(
-        "--workers", type=worker_count, default=4, help=f"1..{MAX_WORKERS} (default 4)"
-    )
+    parser.add_argument("--workers", type=worker_count, default=4, help=f"1..{MAX_WORKERS}")
     parser.add_argument(
         "--workload",
         default="d2l",

@@ -319,11 +319,7 @@ def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]
         )
     if args.space is None:
         raise ValueError("--objective needs --space SPACE.json (its search space)")
-    for flag, value in (("--data", args.data), ("--subset", args.subset)):
-        if value is not None:  # the built-in workload's: your objective would never see it
-            raise ValueError(f"{flag} goes with the built-in workload, not with --objective")
-    if args.workload is not None:
-        raise ValueError("--workload and --objective are two choices of what to tune: give one")
+    _refuse_builtin_flags(args)
     module_name, _, function = args.objective.partition(":")
     if not module_name or not function:
         raise ValueError(f"--objective must look like module:function, got {args.objective!r}")
@@ -354,6 +350,15 @@ def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]
             )
         max_t = constant  # the space fixes the epochs the objective trains for
     return objective, space, max_t
+
+
+def _refuse_builtin_flags(args: argparse.Namespace) -> None:
+    """The built-in workload's flags with --objective: your objective would never see them."""
+    for flag, value in (("--data", args.data), ("--subset", args.subset)):
+        if value is not None:
+            raise ValueError(f"{flag} goes with the built-in workload, not with --objective")
+    if args.workload is not None:
+        raise ValueError("--workload and --objective are two choices of what to tune: give one")
 
 
 def _read_space(path: Path) -> dict[str, Any]:

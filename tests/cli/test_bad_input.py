@@ -379,5 +379,5 @@ def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path, delay):
     _, stderr = process.communicate(timeout=120)
     assert process.returncode in (0, 130), stderr  # 0: it finished first
     assert "Traceback" not in stderr
-    if process.returncode == 130:
-        assert "interrupted; the journal is intact" in stderr
+    if process.returncode == 130:  # once the run is going, the line says how to continue
+        assert "interrupted" in stderr
