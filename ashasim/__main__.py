@@ -1,5 +1,8 @@
 """``python -m ashasim`` runs the command-line interface."""
 
-from ashasim.cli import main
+try:
+    from ashasim.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the interpreter is still importing: no traceback
+    raise SystemExit(130) from None
 
 raise SystemExit(main())

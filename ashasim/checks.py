@@ -15,16 +15,19 @@ from typing import Any, TypeGuard
 import numpy as np
 
 __all__ = [
+    "MAX_WORKERS",
     "MODES",
     "check_choice",
     "check_flag",
     "check_fraction",
     "check_int",
+    "check_name",
     "check_number",
     "check_optional_int",
     "check_report",
     "check_rung_levels",
     "check_text",
+    "check_workers",
     "is_int",
     "is_real",
 ]
@@ -32,6 +35,10 @@ __all__ = [
 
 #: what a run optimizes: the metric's minimum or its maximum
 MODES = ("min", "max")
+
+#: the most workers a run may have: more would exhaust the machine before the first job (each
+#: worker has a slot, a process or an actor), and no cluster this is meant for has more
+MAX_WORKERS = 10_000
 
 
 def is_int(value: Any) -> TypeGuard[int | np.integer]:
@@ -125,6 +132,28 @@ def check_text(name: str, value: Any) -> str:
     """A non-empty string."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def check_workers(name: str, value: Any) -> int:
+    """A worker count: an integer in 1..``MAX_WORKERS``."""
+    if not is_int(value) or not 1 <= value <= MAX_WORKERS:
+        raise ValueError(f"{name} must be an integer in 1..{MAX_WORKERS}, got {value!r}")
+    return int(value)
+
+
+def check_name(name: str, value: Any) -> str:
+    """A run's name: one path component (it becomes a directory under ``runs/`` or a storage
+    path), so that no name can put a run outside them (``../x``, ``/tmp/x``, ``a/b``)."""
+    separators = {"/", "\\", "\0"}
+    if (
+        not isinstance(value, str)
+        or value in ("", ".", "..")
+        or any(character in value for character in separators)
+    ):
+        raise ValueError(
+            f"{name} must be a single folder name (no '/', '\\', not '.' or '..'), got {value!r}"
+        )
     return value
 
 

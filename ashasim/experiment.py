@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ashasim.checks import check_name
 from ashasim.frame import Faults, Frame, Stop
 from ashasim.run.configs import BackendConfig, Checkpoints, Fake, Local, Ray
 
@@ -73,6 +74,8 @@ class Experiment(Frame):
         *print_every*, *progress*: how the run shows itself (see ``ashasim.Tuner``)."""
         from ashasim.run.real_run import Display, RealRun
 
+        if name is not None:
+            check_name("name", name)
         run = RealRun.new(
             self,
             objective,

@@ -21,12 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ashasim.checks import check_flag, check_int, check_number, check_optional_int
+from ashasim.checks import (
+    check_flag,
+    check_int,
+    check_number,
+    check_optional_int,
+    check_workers,
+)
 from ashasim.core.jobs import Scheduler
 from ashasim.driver import check_scheduler, run_header
 from ashasim.events import JOURNAL, Trace
 
-__all__ = ["Faults", "Frame", "Stop"]
+__all__ = ["Faults", "Frame", "Stop", "check_directory"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,7 @@ class Frame:
 
     def __post_init__(self) -> None:
         check_scheduler(self.scheduler)
-        check_int("n_workers", self.n_workers, minimum=1)
+        check_workers("n_workers", self.n_workers)
         _check_type("stop", self.stop, Stop, "Stop(time=..., trials=...)")
         _check_type("faults", self.faults, Faults, "Faults(max_failures=..., max_retries=...)")
         check_flag("durable", self.durable)
@@ -100,6 +106,7 @@ class Frame:
             if not isinstance(self.directory, (str, os.PathLike)) or not str(self.directory):
                 raise ValueError(f"directory must be a path or None, got {self.directory!r}")
             object.__setattr__(self, "directory", Path(self.directory))
+            check_directory("directory", self.directory)
         unbounded = self.stop.time is None and self.stop.trials is None
         if unbounded and self.scheduler.max_trials is None:
             raise ValueError(
@@ -146,6 +153,17 @@ class Frame:
             "durable": self.durable,
             "outputs": self.outputs,
         }
+
+
+def check_directory(name: str, directory: Path) -> None:
+    """A run directory that can be one: not an existing file, not below one (``mkdir`` would
+    fail only once the run starts, with a traceback)."""
+    for place in (directory, *directory.parents):
+        if place.exists() or place.is_symlink():
+            if not place.is_dir():
+                what = "is" if place == directory else f"is below {place}, which is"
+                raise ValueError(f"{name} {directory} {what} a file, not a directory")
+            return
 
 
 def _check_type(name: str, value: Any, kind: type, example: str) -> None:

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 
 from ashasim import __version__
 from ashasim.cli import compare, dashboard, import_run, plot, simulate, tune
-from ashasim.cli.common import UsageError
+from ashasim.cli.common import Parser, UsageError
 
 __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ashasim",
         description="Simulate and run synchronous SH, ASHA and Hyperband on N workers.",
     )
@@ -30,6 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C while starting up, before a command runs
+        print("\nashasim: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from ashasim.driver import RunError
 
     parser = build_parser()

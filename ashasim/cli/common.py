@@ -9,11 +9,13 @@ that is a bug.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ashasim.checks import MAX_WORKERS
 from ashasim.core.defaults import GRACE_PERIOD, OVERLAP, OVERLAPS, REDUCTION_FACTOR
 from ashasim.core.factory import SCHEDULER_NAMES
 from ashasim.search import SEARCHER_NAMES
@@ -21,8 +23,11 @@ from ashasim.search import SEARCHER_NAMES
 __all__ = [
     "FLAGS",
     "SCHEDULER_NAMES",
+    "Parser",
     "UsageError",
     "add_ladder",
+    "make_directory",
+    "non_empty_path",
     "non_negative_float",
     "non_negative_int",
     "positive_float",
@@ -30,11 +35,20 @@ __all__ = [
     "prepare_out",
     "scheduler_options",
     "usage_errors",
+    "worker_count",
 ]
 
 
 class UsageError(Exception):
     """Bad input from the command line: reported in one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad flag told in one line (argparse prints the whole usage first, which
+    for ``tune`` is a screenful above the line that says what is wrong)."""
+
+    def error(self, message: str) -> Any:  # argparse's hook; never returns
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 # library parameter -> the flag that sets it, so errors name what the user typed
@@ -52,6 +66,7 @@ FLAGS = {
     "mtbf": "--worker-mtbf",
     "downtime": "--worker-downtime",
     "max_retries": "--max-retries",
+    "metric": "--metric",
 }
 
 
@@ -71,20 +86,25 @@ def usage_errors(*extra: type[BaseException]) -> Iterator[None]:
         raise UsageError(message) from error
 
 
-def _number(cast: type, minimum: float, *, strict: bool = False) -> Any:
-    """An argparse type: ``cast(text)`` >= minimum (> minimum and finite when ``strict``)."""
+def _number(
+    cast: type, minimum: float, *, strict: bool = False, maximum: float | None = None
+) -> Any:
+    """An argparse type: ``cast(text)`` >= minimum (> minimum and finite when ``strict``), and
+    <= maximum when one is given."""
     relation = ">" if strict else ">="
     kind = "an integer" if cast is int else "a finite number"
+    wanted = f"{kind} {relation} {minimum:g}"
+    if maximum is not None:
+        wanted = f"{kind} in {minimum:g}..{maximum:g}"
 
     def parse(text: str) -> Any:
         try:
             value = cast(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected {kind} {relation} {minimum:g}, got {text!r}"
-            ) from None
-        if not (value > minimum if strict else value >= minimum) or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"expected {kind} {relation} {minimum:g}, got {text}")
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+        too_big = value == float("inf") or (maximum is not None and value > maximum)
+        if not (value > minimum if strict else value >= minimum) or too_big:
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text}")
         return value
 
     return parse
@@ -94,6 +114,34 @@ positive_int = _number(int, 1)
 non_negative_int = _number(int, 0)
 positive_float = _number(float, 0, strict=True)
 non_negative_float = _number(float, 0)
+#: workers of one run: more would exhaust the machine before the first job
+worker_count = _number(int, 1, maximum=MAX_WORKERS)
+
+
+def non_empty_path(text: str) -> Path:
+    """An argparse type: a path, not the empty string (which ``Path`` reads as ``.``, the working
+    directory, where a run would then write its files)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return Path(text)
+
+
+def make_directory(directory: Path, flag: str) -> bool:
+    """Create *directory* (and its parents) for *flag*, or a usage error in one line (a file in
+    the way, a read-only or virtual file system such as /proc). True when it was created."""
+    from ashasim.frame import check_directory
+
+    with usage_errors():
+        check_directory(flag, directory)
+    if directory.is_dir():
+        return False
+    try:
+        directory.mkdir(parents=True)
+    except OSError as error:
+        raise UsageError(
+            f"{flag} {directory}: cannot create it ({error.strerror or error})"
+        ) from None
+    return True
 
 
 def add_ladder(parser: argparse.ArgumentParser) -> None:
@@ -151,7 +199,7 @@ def prepare_out(out: Path, *, force: bool) -> Path:
             f"{out} already holds a run ({JOURNAL}); pass --force to overwrite it or choose "
             f"another --out"
         )
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    make_directory(out, "--out")
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: cannot write there (permission denied)")
     return out

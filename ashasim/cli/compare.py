@@ -6,13 +6,17 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ashasim.checks import MAX_WORKERS
 from ashasim.cli.common import (
     SCHEDULER_NAMES,
     add_ladder,
+    make_directory,
+    non_empty_path,
     positive_float,
     positive_int,
     scheduler_options,
     usage_errors,
+    worker_count,
 )
 
 __all__ = ["register"]
@@ -30,7 +34,13 @@ def register(commands: Any) -> None:
         help=f"from {', '.join(SCHEDULER_NAMES)}; the synchronous ones may name their overlap "
         "policy, e.g. sync-sh:none sync-sh:top-rung sync-sh:always",
     )
-    parser.add_argument("--workers", nargs="+", type=positive_int, default=[2, 8, 32])
+    parser.add_argument(
+        "--workers",
+        nargs="+",
+        type=worker_count,
+        default=[2, 8, 32],
+        help=f"worker counts, each 1..{MAX_WORKERS} (default 2 8 32)",
+    )
     parser.add_argument("--seeds", type=positive_int, default=5, help="seeds per cell")
     parser.add_argument("--max-time", type=positive_float, default=1800.0)
     parser.add_argument("--target", type=float, default=0.15, help="metric to reach")
@@ -68,7 +78,7 @@ def register(commands: Any) -> None:
         help="node loss: retry a lost worker's trial up to N times before it fails (default 0)",
     )
     parser.add_argument("--processes", type=positive_int, help="parallel runs (default: CPUs)")
-    parser.add_argument("--out", type=Path, default=Path("runs/compare"))
+    parser.add_argument("--out", type=non_empty_path, default=Path("runs/compare"))
     parser.add_argument(
         "--journals",
         action="store_true",
@@ -118,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
                 raise ValueError(f"--schedulers: {error}") from None
             for costs in settings.values():
                 make_scheduler(name, costs.config_space or {}, **{**options, **policy})
+    make_directory(args.out, "--out")  # before the runs: a bad --out is not found after an hour
     total = len(settings) * len(args.schedulers) * len(args.workers) * args.seeds
     progress = Progress("compare")
     done = [0]
@@ -146,7 +157,6 @@ def run(args: argparse.Namespace) -> int:
         + "\n\nWhat synchronisation costs:\n\n"
         + format_costs_table(summaries)
     )
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare.md").write_text(table + "\n", encoding="utf-8")
     save(
         idle_comparison(as_rows(summaries), title="Idle fraction (mean ± std over seeds)"),

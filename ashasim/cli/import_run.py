@@ -7,10 +7,9 @@ The journal, results, Gantt chart, curves, measures and ``replay.csv`` of the im
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from ashasim.cli.common import prepare_out, usage_errors
+from ashasim.cli.common import non_empty_path, prepare_out, usage_errors
 
 __all__ = ["register"]
 
@@ -23,7 +22,9 @@ def register(commands: Any) -> None:
         "Optuna storage (sqlite:///study.db, another database URL, or a journal file).",
     )
     parser.add_argument("source", metavar="PATH_OR_URL")
-    parser.add_argument("--out", type=Path, required=True, help="the run directory to write")
+    parser.add_argument(
+        "--out", type=non_empty_path, required=True, help="the run directory to write"
+    )
     parser.add_argument("--force", action="store_true", help="overwrite an existing run")
     parser.add_argument("--metric", help="the metric to import (default: the run's own)")
     parser.add_argument(

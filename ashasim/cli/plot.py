@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ashasim.cli.common import positive_int, usage_errors
+from ashasim.cli.common import make_directory, non_empty_path, positive_int, usage_errors
 
 __all__ = ["REPRODUCE_SEEDS", "REPRODUCE_WORKERS", "register"]
 
@@ -23,7 +23,7 @@ def register(commands: Any) -> None:
     reproduce = commands.add_parser(
         "reproduce", help="make every figure and table of the sync-vs-async story"
     )
-    reproduce.add_argument("--out", type=Path, default=Path("figures"))
+    reproduce.add_argument("--out", type=non_empty_path, default=Path("figures"))
     reproduce.add_argument(
         "--quick", action="store_true", help="fewer seeds and worker counts (for smoke tests)"
     )
@@ -55,7 +55,7 @@ def run_reproduce(args: argparse.Namespace) -> int:
     )
 
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    make_directory(out, "--out")
     chapter_story.write(out)
     print(f"chapter story: {out}/gantt_sync.png, {out}/gantt_async.png")
     lenet_curves.write(out)

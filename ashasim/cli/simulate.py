@@ -18,10 +18,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ashasim.checks import MAX_WORKERS
 from ashasim.cli.common import (
     SCHEDULER_NAMES,
     UsageError,
     add_ladder,
+    non_empty_path,
     non_negative_float,
     non_negative_int,
     positive_float,
@@ -29,6 +31,7 @@ from ashasim.cli.common import (
     prepare_out,
     scheduler_options,
     usage_errors,
+    worker_count,
 )
 
 __all__ = ["register"]
@@ -39,7 +42,7 @@ def register(commands: Any) -> None:
         "simulate", help="replay cost-modeled trials on N simulated workers"
     )
     parser.add_argument("--scheduler", choices=SCHEDULER_NAMES, default="asha")
-    parser.add_argument("--workers", type=positive_int, default=4)
+    parser.add_argument("--workers", type=worker_count, default=4, help=f"1..{MAX_WORKERS}")
     parser.add_argument(
         "--workload",
         default="d2l",
@@ -51,7 +54,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--max-trials", type=positive_int)
     parser.add_argument("--max-time", type=positive_float, help="simulated seconds")
     parser.add_argument("--seed", type=non_negative_int, default=0)
-    parser.add_argument("--out", type=Path, help="run directory (default: runs/<scheduler>)")
+    parser.add_argument(
+        "--out", type=non_empty_path, help="run directory (default: runs/<scheduler>)"
+    )
     parser.add_argument("--force", action="store_true", help="overwrite an existing run")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     add_ladder(parser)

@@ -7,43 +7,98 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ashasim.checks import MAX_WORKERS
 from ashasim.cli.common import (
     SCHEDULER_NAMES,
     UsageError,
     add_ladder,
+    make_directory,
+    non_empty_path,
     non_negative_int,
     positive_float,
     positive_int,
     scheduler_options,
     usage_errors,
+    worker_count,
 )
+from ashasim.core.defaults import GRACE_PERIOD, OVERLAP, REDUCTION_FACTOR
+from ashasim.events.journal import MAX_ERROR_CHARS
 
 __all__ = ["register"]
 
 DEFAULT_MAX_T = 10
+MAX_SPACE_BYTES = 1024 * 1024  # a search space is a few lines; /dev/zero is not one
+
+# What a new run takes when a flag is not given. The flags default to None, so that a resume can
+# tell a flag given (refused: the resumed run keeps its saved value) from one left out.
+NEW_RUN_DEFAULTS: dict[str, Any] = {
+    "metric": "validation_error",
+    "scheduler": "asha",
+    "workers": 2,
+    "devices": "auto",
+    "backend": "local",
+    "seed": 0,
+    "max_retries": 0,
+    "eta": REDUCTION_FACTOR,
+    "grace_period": GRACE_PERIOD,
+    "overlap": OVERLAP,
+    "mode": "min",
+}
+# flags a resume cannot change (the saved run has them), besides those of NEW_RUN_DEFAULTS that
+# it can (max_retries), and --out (the run directory is the one resumed)
+FIXED_ON_RESUME = (
+    *(name for name in NEW_RUN_DEFAULTS if name != "max_retries"),
+    "workload",
+    "objective",
+    "space",
+    "subset",
+    "data",
+    "workers_per_device",
+    "max_t",
+    "retrain",
+    "searcher",
+    "out",
+)
+LIMITS = (
+    f"Limits: at most {MAX_WORKERS} workers; a --space file of at most {MAX_SPACE_BYTES // 2**20} "
+    f"MiB; a failed job's error message is journaled up to {MAX_ERROR_CHARS // 1024} KiB (its "
+    "middle cut out, marked). With --resume only the stop (--max-wallclock, --max-trials), the "
+    "fault handling (--trial-timeout, --max-retries, --retry-on-error), --durable and where the "
+    "workers are (--ray-address, --placement-timeout) may change."
+)
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("tune", help="tune real models on this machine's GPUs or CPU")
+    parser = commands.add_parser(
+        "tune", help="tune real models on this machine's GPUs or CPU", epilog=LIMITS
+    )
     what = parser.add_argument_group("what to tune")
     what.add_argument(
         "--workload",
         choices=("fashion-mnist",),
-        default="fashion-mnist",
         help="built-in: LeNet on FashionMNIST, the chapter's experiment (default)",
     )
     what.add_argument("--objective", metavar="MODULE:FUNCTION", help="your objective instead")
-    what.add_argument("--space", type=Path, metavar="SPACE.json", help="its search space")
-    what.add_argument("--metric", default="validation_error", help="the reported metric")
+    what.add_argument(
+        "--space",
+        type=non_empty_path,
+        metavar="SPACE.json",
+        help=f"its search space (JSON, at most {MAX_SPACE_BYTES // 2**20} MiB)",
+    )
+    what.add_argument(
+        "--metric", help="the reported metric (default validation_error); not the resource (epoch)"
+    )
     what.add_argument("--subset", type=positive_int, help="fashion-mnist: train on N images")
-    what.add_argument("--data", type=Path, help="fashion-mnist: directory of the IDX files")
-    parser.add_argument("--scheduler", choices=SCHEDULER_NAMES, default="asha")
-    parser.add_argument("--workers", type=positive_int, default=2)
+    what.add_argument(
+        "--data", type=non_empty_path, help="fashion-mnist: directory of the IDX files"
+    )
+    parser.add_argument("--scheduler", choices=SCHEDULER_NAMES, help="default asha")
+    parser.add_argument("--workers", type=worker_count, help=f"1..{MAX_WORKERS} (default 2)")
     parser.add_argument("--max-wallclock", type=positive_float, help="seconds (default: none)")
     parser.add_argument("--max-trials", type=positive_int)
-    parser.add_argument("--devices", default="auto", help="auto, cpu, or cuda:0,cuda:1,...")
+    parser.add_argument("--devices", help="auto (default), cpu, or cuda:0,cuda:1,...")
     parser.add_argument("--workers-per-device", type=positive_int)
-    parser.add_argument("--backend", choices=("local", "ray"), default="local")
+    parser.add_argument("--backend", choices=("local", "ray"), help="default local")
     parser.add_argument(
         "--ray-address",
         help="ray backend: auto, host:port or ray://host:port (with --resume: the cluster to "
@@ -52,7 +107,6 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--max-retries",
         type=non_negative_int,
-        default=0,
         metavar="N",
         help="retry a trial whose worker died (node lost, OOM kill) up to N times (default 0)",
     )
@@ -67,9 +121,11 @@ def register(commands: Any) -> None:
         metavar="SECONDS",
         help="stop (resumable) when no worker can be started for this long (default 600)",
     )
-    parser.add_argument("--seed", type=non_negative_int, default=0)
-    parser.add_argument("--out", type=Path, help="run directory (default: runs/<name>)")
-    parser.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR")
+    parser.add_argument("--seed", type=non_negative_int, help="default 0")
+    parser.add_argument("--out", type=non_empty_path, help="run directory (default: runs/<name>)")
+    parser.add_argument(
+        "--resume", type=non_empty_path, metavar="DIR", help="continue the run in DIR"
+    )
     parser.add_argument(
         "--trial-timeout",
         type=positive_float,
@@ -84,7 +140,8 @@ def register(commands: Any) -> None:
     parser.add_argument("--quiet", action="store_true")
     add_ladder(parser)
     # None: not given (the space's max_epochs, else 10); a --max-t the space contradicts is an error
-    parser.set_defaults(handler=run, max_t=None)
+    parser.set_defaults(handler=run, max_t=None, **dict.fromkeys(NEW_RUN_DEFAULTS))
+    # --workload None: the built-in one when no --objective is given
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,15 +151,24 @@ def run(args: argparse.Namespace) -> int:
         out = args.resume
         trace = _interruptible(lambda: _resume(args), out)
     else:
+        for name, default in NEW_RUN_DEFAULTS.items():
+            if getattr(args, name) is None:
+                setattr(args, name, default)
         with usage_errors():
             experiment, objective, backend = _experiment(args)
         out = experiment.directory
+        created = make_directory(out, "--out")  # every check passed: the first thing written
         print(
             f"ashasim tune: {args.scheduler} on {args.workers} worker(s), run directory {out}",
             file=sys.stderr,
         )
         run = lambda: experiment.run(objective, backend=backend, quiet=args.quiet)  # noqa: E731
-        trace = _interruptible(run, out)
+        try:
+            trace = _interruptible(run, out)
+        except UsageError:  # refused before the run began: leave no empty directory behind
+            if created and not any(out.iterdir()):
+                out.rmdir()
+            raise
     write_figures(trace, out, title=out.name)
     print(format_summary(trace.summary(), header=f"ashasim tune: {out}"))
     print(
@@ -122,8 +188,11 @@ def _experiment(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """The run the command line frames: (experiment, objective, backend config)."""
     from ashasim.core import make_scheduler
     from ashasim.experiment import Experiment, Faults, Local, Ray
+    from ashasim.frame import check_directory
     from ashasim.run.real_run import DEFAULT_ROOT, default_name
 
+    if args.out is not None:
+        check_directory("--out", args.out)
     objective, space, max_t = _tune_objective(args)
     scheduler = make_scheduler(
         args.scheduler,
@@ -132,6 +201,11 @@ def _experiment(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         metric=args.metric,
         **{**scheduler_options(args), "max_t": max_t},
     )
+    if scheduler.metric == scheduler.resource_attr:
+        raise ValueError(
+            f"--metric {args.metric} is the resource (what a report counts progress in), not a "
+            f"result to rank trials by: name the metric the objective reports"
+        )
     timeout = (
         {} if args.placement_timeout is None else {"placement_timeout": args.placement_timeout}
     )
@@ -165,13 +239,26 @@ def _resume(args: argparse.Namespace) -> Any:
     from ashasim.experiment import Experiment
     from ashasim.run.settings import STATE_FILE
 
+    given = [name for name in FIXED_ON_RESUME if getattr(args, name) not in (None, False)]
+    if given:
+        flag = "--" + given[0].replace("_", "-")
+        raise UsageError(
+            f"{flag} cannot change on resume: the run in {args.resume} keeps its saved "
+            f"settings (see ashasim tune --help for what a resume may change)"
+        )
     if not (args.resume / STATE_FILE).exists():
         raise UsageError(f"--resume {args.resume} holds no resumable run (no {STATE_FILE})")
     changes: dict[str, Any] = {}
     if args.max_wallclock is not None or args.max_trials is not None:
         changes["stop"] = _stop(args)
-    if args.trial_timeout is not None:
-        changes["faults"] = {"trial_timeout": args.trial_timeout}
+    faults = {
+        "trial_timeout": args.trial_timeout,
+        "max_retries": args.max_retries,
+        "retry_on_error": args.retry_on_error or None,
+    }
+    faults = {key: value for key, value in faults.items() if value is not None}
+    if faults:
+        changes["faults"] = faults
     if args.durable:
         changes["durable"] = True
     backend = {"address": args.ray_address, "placement_timeout": args.placement_timeout}
@@ -184,13 +271,14 @@ def _resume(args: argparse.Namespace) -> Any:
 def _interruptible(run: Any, out: Path) -> Any:
     """Run; a refused resume or a busy directory is a usage error (exit 2, nothing written);
     Ctrl-C (exit 130) and SIGTERM (exit 143) say how to continue."""
+    from ashasim.events.journal import JournalError
     from ashasim.run import ResumeError, RunDirectoryBusyError, Terminated
     from ashasim.run.executor import NoWorkersError
     from ashasim.run.ray_backend import ClusterUnreachableError
 
     try:
         return run()
-    except (ResumeError, RunDirectoryBusyError, ClusterUnreachableError) as error:
+    except (ResumeError, RunDirectoryBusyError, ClusterUnreachableError, JournalError) as error:
         raise UsageError(str(error)) from None
     except NoWorkersError as error:
         raise NoWorkersError(
@@ -210,6 +298,7 @@ def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]
     import functools
     import importlib
 
+    from ashasim.run.signature import check_signature
     from ashasim.space import Domain
 
     if args.objective is None:
@@ -217,6 +306,10 @@ def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]
 
         if args.space is not None:
             raise ValueError("--space goes with --objective (the built-in workload has its own)")
+        if args.metric != NEW_RUN_DEFAULTS["metric"]:
+            raise ValueError(
+                f"--metric {args.metric}: the built-in workload reports validation_error only"
+            )
         max_t = args.max_t or DEFAULT_MAX_T
         space = chapter_space(max_epochs=max_t)
         return (
@@ -226,6 +319,7 @@ def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]
         )
     if args.space is None:
         raise ValueError("--objective needs --space SPACE.json (its search space)")
+    _refuse_builtin_flags(args)
     module_name, _, function = args.objective.partition(":")
     if not module_name or not function:
         raise ValueError(f"--objective must look like module:function, got {args.objective!r}")
@@ -242,6 +336,10 @@ def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]
     objective = getattr(module, function, None)
     if not callable(objective):
         raise ValueError(f"--objective: {module_name} has no function {function!r}")
+    try:
+        check_signature(objective, space)
+    except ValueError as error:
+        raise ValueError(f"--objective {args.objective}: {error} (--space {args.space})") from None
     max_t = args.max_t or DEFAULT_MAX_T
     constant = space.get("max_epochs")
     if isinstance(constant, int) and not isinstance(constant, Domain):
@@ -254,6 +352,15 @@ def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]
     return objective, space, max_t
 
 
+def _refuse_builtin_flags(args: argparse.Namespace) -> None:
+    """The built-in workload's flags with --objective: your objective would never see them."""
+    for flag, value in (("--data", args.data), ("--subset", args.subset)):
+        if value is not None:
+            raise ValueError(f"{flag} goes with the built-in workload, not with --objective")
+    if args.workload is not None:
+        raise ValueError("--workload and --objective are two choices of what to tune: give one")
+
+
 def _read_space(path: Path) -> dict[str, Any]:
     """The search space in ``path`` (JSON), or a ValueError in one line."""
     import json
@@ -263,15 +370,24 @@ def _read_space(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise ValueError(f"--space {path} is a directory; give the JSON file of the space")
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as stream:  # bounded: /dev/zero or a huge file is refused
+            data = stream.read(MAX_SPACE_BYTES + 1)
     except FileNotFoundError:
         raise ValueError(f"--space {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"--space {path}: cannot read it ({error})") from None
+    except OSError as error:
+        raise ValueError(f"--space {path}: cannot read it ({error.strerror or error})") from None
+    if len(data) > MAX_SPACE_BYTES:
+        raise ValueError(
+            f"--space {path}: larger than {MAX_SPACE_BYTES // 2**20} MiB; a search space is a "
+            f"small JSON object"
+        )
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"--space {path}: not JSON ({error})") from None
+        data = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"--space {path}: not UTF-8 text") from None
+    except (json.JSONDecodeError, RecursionError) as error:
+        why = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise ValueError(f"--space {path}: not JSON ({why})") from None
     if not isinstance(data, dict):
         raise ValueError(f"--space {path}: must hold a JSON object of parameter -> domain")
     return space_from_json(data)

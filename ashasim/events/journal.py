@@ -17,11 +17,29 @@ import warnings
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ashasim.events.records import Event, decode, encode, json_default
+from ashasim.events.records import Event, JobEnded, decode, encode, json_default
 
-__all__ = ["JOURNAL", "JournalWriter", "read_journal", "sync_directory"]
+__all__ = [
+    "JOURNAL",
+    "MAX_ERROR_CHARS",
+    "JournalError",
+    "JournalWriter",
+    "bounded_error",
+    "read_header",
+    "read_journal",
+    "sync_directory",
+]
 
 JOURNAL = "journal.jsonl"
+
+#: the most characters of a failed job's error message a journal line keeps: an objective that
+#: raises with a 20 MB message (a whole tensor printed) would otherwise make a 20 MB line, which
+#: every reader of the journal then holds in memory
+MAX_ERROR_CHARS = 64 * 1024
+
+# what a line's decoder cannot read: json's recursion on deeply nested arrays (``[[[[...]]]]``)
+# is a RecursionError, not a ValueError
+_UNREADABLE = (ValueError, TypeError, KeyError, RecursionError)
 
 
 class JournalWriter:
@@ -48,7 +66,10 @@ class JournalWriter:
             _drop_torn_tail(self.path)
         # Unbuffered binary: one write() system call per event, half the cost of a text write
         # plus flush.
-        self._file: BinaryIO | None = open(self.path, "ab" if append else "wb", buffering=0)  # noqa: SIM115
+        try:
+            self._file: BinaryIO | None = open(self.path, "ab" if append else "wb", buffering=0)  # noqa: SIM115
+        except OSError as error:  # read-only file or folder, a directory in its place
+            raise JournalError(f"cannot write the journal {self.path}: {error.strerror}") from None
         if not append:
             line = json.dumps({"event": "experiment", **header}, default=json_default)
             self._file.write((line + "\n").encode())
@@ -58,6 +79,8 @@ class JournalWriter:
 
     def write(self, event: Event) -> None:
         assert self._file is not None, "the journal is closed"
+        if type(event) is JobEnded and event.error and len(event.error) > MAX_ERROR_CHARS:
+            event = event._replace(error=bounded_error(event.error))
         self._file.write((encode(event) + "\n").encode())
         if self.durable:
             os.fsync(self._file.fileno())
@@ -66,6 +89,21 @@ class JournalWriter:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+class JournalError(OSError):
+    """The journal cannot be opened for writing; its message is one line naming the file."""
+
+
+def bounded_error(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """*text* cut to about *limit* characters: its start (where the exception's type and the
+    first lines are) and its end (where a traceback's last line is), with a marker in between
+    saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    cut = len(text) - 2 * keep
+    return f"{text[:keep]}\n[... {cut} characters cut from this message ...]\n{text[-keep:]}"
 
 
 def read_journal(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Event]]:
@@ -83,8 +121,8 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Eve
         raise ValueError(f"{path}: empty journal (no header line)")
     try:
         header = decode(lines[0])
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"{path}:1: not a journal header ({error})") from None
+    except _UNREADABLE as error:
+        raise ValueError(f"{path}:1: not a journal header ({_why(error)})") from None
     if not isinstance(header, dict):
         raise ValueError(f"{path}: first line must be the experiment header")
     events: list[Event] = []
@@ -93,21 +131,39 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Eve
             continue
         try:
             event = decode(line)
-        except (ValueError, TypeError, KeyError) as error:
-            raise ValueError(f"{path}:{number}: not a journal event ({error})") from None
+        except _UNREADABLE as error:
+            raise ValueError(f"{path}:{number}: not a journal event ({_why(error)})") from None
         if isinstance(event, dict):
             raise ValueError(f"{path}:{number}: a second header in the journal")
         events.append(event)
     if torn.strip():
         try:
             event = decode(torn)
-        except (ValueError, TypeError, KeyError):
+        except _UNREADABLE:
             warnings.warn(f"{path}: dropping a torn last line (a crash mid-write)", stacklevel=2)
         else:
             if isinstance(event, dict):
                 raise ValueError(f"{path}: a second header in the journal")
             events.append(event)
     return header, events
+
+
+def read_header(path: str | os.PathLike[str], limit: int = 1 << 20) -> dict[str, Any] | None:
+    """The journal's header line alone (at most *limit* bytes read), or None when the file's
+    first line is not a header: a cheap look before anything else of a run is read."""
+    with open(path, "rb") as stream:
+        line = stream.readline(limit)
+    try:
+        header = decode(line.decode("utf-8"))
+    except (*_UNREADABLE, UnicodeDecodeError):
+        return None
+    return header if isinstance(header, dict) else None
+
+
+def _why(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error)
 
 
 def _text(path: Path, number: int, raw: bytes) -> str:

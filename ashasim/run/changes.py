@@ -32,6 +32,7 @@ def changed(settings: RunSettings, changes: Mapping[str, Any], directory: Path) 
     for key in FRAME_CHANGES:
         if key in changes:
             updates[key] = _updated(key, getattr(frame, key), changes[key], directory)
+    _check_budget(frame.scheduler.max_trials, updates.get("stop"), directory)
     backend = _updated("backend", settings.backend, changes.get("backend", {}), directory)
     if type(backend) is not type(settings.backend):
         raise ResumeError(
@@ -43,6 +44,17 @@ def changed(settings: RunSettings, changes: Mapping[str, Any], directory: Path) 
         what = "would never end" if "never ends" in str(error) else "is not a valid run"
         raise ResumeError(f"the resumed run {what}: {error}") from None
     return dataclasses.replace(settings, frame=frame, backend=backend)
+
+
+def _check_budget(saved: int | None, stop: Stop | None, directory: Path) -> None:
+    """A trial budget can be lowered on resume, not raised: the saved scheduler has it (the
+    budget is part of the run's decisions, and the journal must replay on the same ones)."""
+    if stop is not None and stop.trials is not None and saved is not None and stop.trials > saved:
+        raise ResumeError(
+            f"stop: the run in {directory} has a budget of {saved} trials, which a resume "
+            f"cannot raise (asked for {stop.trials}); give it more time instead, or start a new "
+            f"run"
+        )
 
 
 def check_changes(changes: Mapping[str, Any]) -> None:

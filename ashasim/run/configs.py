@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ashasim.checks import check_flag, check_int, check_number, check_optional_int
+from ashasim.checks import check_flag, check_number, check_optional_int, check_workers
 from ashasim.run.backend import Backend, WorkerSlot, check_devices, plan_slots
 from ashasim.run.storage import is_uri
 
@@ -66,6 +66,7 @@ class Local:
         _check_placement_timeout(self.placement_timeout)
 
     def slots(self, n_workers: int) -> list[WorkerSlot]:
+        check_workers("n_workers", n_workers)
         return plan_slots(n_workers, self.devices, self.workers_per_device)
 
     def build(self, slots: Sequence[WorkerSlot], resource_attr: str) -> Backend:
@@ -104,7 +105,7 @@ class Ray:
             )
 
     def slots(self, n_workers: int) -> list[WorkerSlot]:
-        check_int("n_workers", n_workers, minimum=1)
+        check_workers("n_workers", n_workers)
         return [WorkerSlot(index, "ray", None) for index in range(n_workers)]
 
     def build(self, slots: Sequence[WorkerSlot], resource_attr: str) -> Backend:
@@ -144,7 +145,7 @@ class Fake:
         _check_placement_timeout(self.placement_timeout)
 
     def slots(self, n_workers: int) -> list[WorkerSlot]:
-        check_int("n_workers", n_workers, minimum=1)
+        check_workers("n_workers", n_workers)
         return [WorkerSlot(index, "fake", None) for index in range(n_workers)]
 
     def build(self, slots: Sequence[WorkerSlot], resource_attr: str) -> Backend:

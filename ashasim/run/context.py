@@ -7,12 +7,14 @@ those helpers fall back to standalone behaviour, so an objective can be run as a
 
 from __future__ import annotations
 
+import os
+import sys
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["Channel", "JobContext", "JobSpec", "StopTrial", "current_job"]
+__all__ = ["Channel", "JobContext", "JobSpec", "StopTrial", "current_job", "refuse_forked_child"]
 
 
 class StopTrial(BaseException):
@@ -53,8 +55,12 @@ class JobSpec:
 
 @dataclass
 class JobContext:
+    """The job a worker runs, its line to the driver, and the worker's own process id: a process
+    the objective forks inherits the context, but not the right to use the line."""
+
     job: JobSpec
     channel: Channel
+    pid: int = field(default_factory=os.getpid)
 
     @property
     def checkpoint_dir(self) -> Path | None:
@@ -73,6 +79,21 @@ def current_job() -> JobSpec | None:
 
 def current_context() -> JobContext | None:
     return _CURRENT.get()
+
+
+def refuse_forked_child(context: JobContext | None) -> None:
+    """A process the objective forked shares its worker's line to the driver: a report from it
+    would interleave with the worker's own and fail healthy trials. It is refused, and the child
+    ends at once, so that no exception reaches the worker loop it inherited (which would report
+    the trial failed on that same line)."""
+    if context is not None and context.pid != os.getpid():
+        sys.stderr.write(
+            f"ashasim: report() from process {os.getpid()}, which the objective forked from its "
+            f"worker (process {context.pid}), is refused: only the worker's process reports; "
+            f"this process ends\n"
+        )
+        sys.stderr.flush()
+        os._exit(70)  # EX_SOFTWARE; not sys.exit, which would unwind into the inherited worker
 
 
 def set_context(context: JobContext | None) -> Any:

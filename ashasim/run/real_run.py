@@ -29,6 +29,7 @@ import cloudpickle
 from ashasim.core.jobs import Job
 from ashasim.driver import Driver, RunError
 from ashasim.events import JOURNAL, JobEnded, Trace
+from ashasim.events.journal import read_header
 from ashasim.frame import Frame
 from ashasim.progress import Progress
 from ashasim.run import checkpoint
@@ -51,6 +52,7 @@ from ashasim.run.settings import (
     save_settings,
     why_taken,
 )
+from ashasim.run.signature import check_signature
 from ashasim.run.storage import probe_clean
 from ashasim.run.worker import dumps_objective
 
@@ -248,14 +250,18 @@ class RealRun:
         calls replayed on the saved scheduler."""
         directory = self.directory
         settings, digest = load_settings(directory)
-        settings = changed(settings, self.changes, directory)
         try:
-            RealRun.__init__(self, settings, digest, self.display)
-        except ValueError as error:  # e.g. its GPUs are not on this machine
-            raise ResumeError(f"cannot run the saved settings here: {error}") from None
-        header, events = read_run_journal(directory, settings, digest)
-        restore_objective(settings)
-        point = catch_up(self.frame.scheduler, events, self.frame.n_workers)
+            settings = changed(settings, self.changes, directory)
+            try:
+                RealRun.__init__(self, settings, digest, self.display)
+            except ValueError as error:  # e.g. its GPUs are not on this machine
+                raise ResumeError(f"cannot run the saved settings here: {error}") from None
+            header, events = read_run_journal(directory, settings, digest)
+            restore_objective(settings)
+            point = catch_up(self.frame.scheduler, events, self.frame.n_workers)
+        except (AttributeError, TypeError, KeyError, IndexError):
+            _refuse_damaged_settings(directory, digest)
+            raise
         self.frame.limit_trials()  # a new stop's budget, after the catch-up (never undoes one)
         return point, header, events
 
@@ -317,6 +323,7 @@ def _check_new(
         raise ValueError(f"frame must be an ashasim Frame or Experiment, got {frame!r}")
     if not callable(objective):
         raise ValueError(f"objective must be a function of the config, got {objective!r}")
+    check_signature(objective, frame.scheduler.config_space)  # before the first job
     if frame.scheduler.n_trials:
         raise ValueError(
             "scheduler has been used already; give the run a fresh one (a run directory "
@@ -327,6 +334,21 @@ def _check_new(
     if not isinstance(checkpoints, Checkpoints):
         raise ValueError(f"checkpoints must be Checkpoints(...), got {checkpoints!r}")
     backend.slots(frame.n_workers)  # n_workers fits the devices
+
+
+def _refuse_damaged_settings(directory: Path, digest: str) -> None:
+    """ResumeError, in one line, when the saved settings' bytes are not those the journal was
+    started with: a bit flip may leave a pickle that still loads, into objects with misspelt
+    attributes that fail as a bug would."""
+    try:
+        expected = (read_header(directory / JOURNAL) or {}).get("settings_sha256")
+    except OSError:
+        return
+    if expected is not None and expected != digest:
+        raise ResumeError(
+            f"{directory / STATE_FILE} is damaged: its bytes are not those the journal was "
+            f"started with (settings_sha256); nothing was changed"
+        ) from None
 
 
 def default_name(scheduler: Any) -> str:

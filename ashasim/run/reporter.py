@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ashasim.run import checkpoint
-from ashasim.run.context import StopTrial, current_context
+from ashasim.run.context import StopTrial, current_context, refuse_forked_child
 from ashasim.run.messages import CONTINUE, Report
 
 __all__ = ["Reporter", "StopTrial"]
@@ -40,6 +40,7 @@ class Reporter:
         self.history: list[dict[str, Any]] = []
 
     def __call__(self, **values: Any) -> None:
+        refuse_forked_child(current_context())
         if not values:
             raise ValueError("report() needs keyword arguments, e.g. report(epoch=1, error=0.3)")
         values = {name: _plain(value) for name, value in values.items()}

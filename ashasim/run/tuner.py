@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ashasim.checks import check_choice, check_number
+from ashasim.checks import check_choice, check_name, check_number, check_workers
 from ashasim.core.jobs import Scheduler
 from ashasim.driver import check_scheduler
 from ashasim.events import Trace
-from ashasim.frame import Faults, Frame
+from ashasim.frame import Faults, Frame, check_directory
 from ashasim.progress import Progress
 from ashasim.run.configs import DEFAULT_PLACEMENT_TIMEOUT, Checkpoints, Fake, Local, Ray
 from ashasim.run.real_run import AllTrialsFailedError, Display, RealRun
@@ -119,6 +119,11 @@ class Tuner:
         stop = StoppingCriterion() if stop is None else stop
         if not isinstance(stop, StoppingCriterion):
             raise ValueError(f"stop must be a StoppingCriterion, got {stop!r}")
+        check_workers("n_workers", n_workers)  # before the slots are planned for them
+        if experiment_dir:
+            check_directory("experiment_dir", Path(experiment_dir))
+        if name is not None:
+            check_name("name", name)
         config = backend_config(
             backend, devices, workers_per_device, ray_address, placement_timeout, backend_options
         )

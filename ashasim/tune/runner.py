@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ashasim.checks import check_name
 from ashasim.driver import RunError
 from ashasim.events import JobEnded, JobStarted, load_experiment
 from ashasim.run.tuner import STATE_FILE, AllTrialsFailedError, StoppingCriterion, Tuner
@@ -98,6 +99,8 @@ def run(
     check_arguments(
         run_or_experiment, scheduler, progress_reporter, backend, resume, verbose, (metric, mode)
     )
+    if name is not None:  # a folder under storage_path: never a path that leaves it
+        check_name("name", name)
     failures = check_failures(max_failures, fail_fast)
     time_budget_s = time_budget_seconds(time_budget_s)
     hooks = check_callbacks(callbacks)

@@ -155,7 +155,7 @@ def test_compare_takes_overlap_policies_and_a_drop_probability(tmp_path):
             ["simulate", "--grace-period", "10", "--max-time", "5"],
             "--grace-period (grace_period) must be < max_t",
         ),
-        (["simulate", "--workers", "0"], "argument --workers: expected an integer >= 1"),
+        (["simulate", "--workers", "0"], "argument --workers: expected an integer in 1..10000"),
         (["simulate", "--max-time", "-3"], "argument --max-time: expected a finite number > 0"),
         (["simulate", "--scheduler", "hyperopt"], "argument --scheduler: invalid choice"),
         (["simulate", "--searcher", "tpe"], "argument --searcher: invalid choice"),

@@ -300,7 +300,7 @@ def test_resume_refuses_a_directory_without_a_run(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"n_workers": 0}, "n_workers must be an integer >= 1"),
+        ({"n_workers": 0}, "n_workers must be an integer in 1..10000"),
         ({"devices": "tpu"}, "devices must be 'auto', 'cpu' or a list"),
         ({"devices": ["cuda:x"]}, "neither 'cpu' nor 'cuda:<index>'"),
         (

@@ -205,7 +205,7 @@ def test_the_cycle_collector_is_paused_only_while_the_clock_runs():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"n_workers": 0}, "n_workers must be an integer >= 1"),
+        ({"n_workers": 0}, "n_workers must be an integer in 1..10000"),
         ({"max_time": -1.0}, "max_time must be a finite number > 0"),
         ({"max_time": math.inf}, "max_time must be a finite number > 0"),
         ({"seed": -2}, "seed must be an integer >= 0"),
