@@ -7,11 +7,12 @@ once for every clock:
 
 * **dispatch**: free workers get jobs in worker-index order (``dispatch``), each job journaled as
   ``JobStarted``; jobs a resumed run must finish first (``requeue``) go before new suggestions;
-* **reports**: each report goes to the scheduler and is journaled with its decision. The report
-  at a job's milestone ends the job whatever the scheduler says, so it is *held* and given to the
-  scheduler only when the worker has let go of the trial (``end_job``, ``lose_worker`` or
-  ``cancel``): a scheduler may promote a paused trial at once, and a trial must never run in two
-  places;
+* **reports**: each report goes to the scheduler and is journaled with its decision before the
+  clock answers the worker. The report at a job's milestone ends the job whatever the scheduler
+  says, so it is *held* (its worker waits for no answer) and given to the scheduler and the
+  journal once the worker has let go of the trial (``end_job``, ``lose_worker``, ``cancel``): a
+  scheduler may promote a paused trial at once, and a trial must never run in two places. A
+  report after the job was told to end (``told_to_end``) is the objective's error;
 * **faults**: a report the scheduler refuses, an objective that returns early or raises, a worker
   that dies or runs past its time limit: the job ends ``failed``. The scheduler hears of it
   (``scheduler.fail``) when the job's end is journaled, not when the driver decides (a bad report
@@ -241,7 +242,10 @@ class Driver:
         promoted trial from scratch, and the scheduler already has those results.
         """
         active = self.jobs[worker]
-        if active is None or active.ending is not None:
+        if active is None:
+            return False
+        if active.ending is not None:
+            self._ignored_stop(active, values.get(self.resource_attr))
             return False
         try:
             resource, metric = check_report(values, self.resource_attr, self.metric_name)
@@ -251,6 +255,26 @@ class Driver:
         if resource <= active.job.resume_from:
             return True
         return self.report(worker, now, resource, metric) is not _STOP
+
+    def told_to_end(self, worker: int) -> bool:
+        """The job ``worker`` runs was told to end: a report now means it ignored the stop."""
+        active = self.jobs[worker]
+        return active is not None and active.ending is not None
+
+    def _ignored_stop(self, active: _Active, resource: Any) -> None:
+        """The objective caught ``StopTrial`` (a bare ``except:``) and reported again: the job
+        fails, its held milestone report dropped (the scheduler could resume the trial while it
+        still runs here); a trial the scheduler stopped stays stopped, with the error."""
+        if active.ending == "failed" or active.error is not None:  # the first error stands
+            return
+        active.error = (
+            f"the objective ignored a stop: it reported {self.resource_attr}={resource!r} after "
+            f"its job was told to end (does a bare `except:` or `except BaseException:` swallow "
+            f"StopTrial? let it propagate)"
+        )
+        if active.ending != "stopped":
+            active.held = None
+            self._fail(active, active.error)
 
     def _settle(self, worker: int, active: _Active, now: float) -> None:
         """The worker has let go of the trial: the held milestone report reaches the scheduler."""

@@ -17,8 +17,10 @@ and the next report files it as ``resource_<r>.pt``. ``load()`` returns the newe
 below the job's ``resume_from``, the point the scheduler knows the trial reached. So a checkpoint
 that got ahead of the journal (the driver crashed between the save and the journaling of the
 report) is never used, and a synchronous SH that retrains promoted trials (``resume=False``,
-``resume_from`` = 0) really starts them afresh. Once the driver has acknowledged a report, older
-checkpoints of the trial are deleted: at most the acknowledged one and a staged one remain.
+``resume_from`` = 0) really starts them afresh. Once the driver has answered a report CONTINUE
+(after journaling it), older checkpoints of the trial are deleted: the acknowledged one, newer
+ones and a staged one remain. Nothing is deleted on a STOP or at a milestone, whose report may not
+be journaled yet: a paused trial keeps the checkpoint a promotion resumes from.
 
 Checkpoints live in ``<checkpoint_storage>/trial_<id>/``: by default
 ``<experiment_dir>/checkpoints``, or a URI such as ``s3://bucket/run`` (``ashasim.run.storage``),
@@ -142,8 +144,9 @@ def file_staged(resource: int, values: dict[str, Any] | None = None) -> bool:
 
 
 def prune(acknowledged: int) -> None:
-    """Called by the Reporter once the driver journaled the report at ``acknowledged``: keep the
-    newest checkpoint at or below it (future jobs resume from there or later) and newer ones."""
+    """Called by the Reporter once the driver journaled the report at ``acknowledged`` (it
+    answered CONTINUE): keep the newest checkpoint at or below it (future jobs resume from there
+    or later) and newer ones."""
     store = _store()
     if store is None:
         return

@@ -6,12 +6,13 @@ driver hands out, keeps the clock (the backend's), stops at the time budget, and
 that die. Ctrl-C, SIGTERM, or any error, ends every running job in the journal (``cancelled``, so
 a resume continues them) before it propagates.
 
-Time limit per job (*trial_timeout*): a job that runs longer than that since it started is ended
-``failed`` with a reason naming the limit, and its worker, stuck in the objective, is stopped and
-replaced (the only way to get a hung objective back). On a resume, a job the interruption had cut
-after it had already run past the limit (*ran*: run time per trial, from the journal) is not
-handed to a worker again: it fails at once with that reason, so a hung trial cannot hang the run
-a second time.
+Time limit per job (*trial_timeout*), counted from the worker's ``Started`` (sent as it calls
+the objective: start-up, imports and transit are not the job's): a job past it fails with a
+reason naming the limit, and its worker, stuck in the objective, is replaced (the only way to
+get a hung objective back). A resumed job the interruption cut after it had run past the limit
+(*ran*) fails at once, so a hung trial cannot hang the run twice. A driver killed outright
+journals nothing as it dies, so the loop notes the run time about once a second (*alive*, a
+heartbeat): a resume charges the cut jobs with the time they ran until the crash.
 
 No silent waits: a worker that was started but has not said ``Ready`` (Ray cannot place its
 actor: no node has room, the cluster lost its nodes, a node it landed on is dying) is shown on the
@@ -47,6 +48,7 @@ from ashasim.run.messages import (
     Report,
     Returned,
     RunJob,
+    Started,
     Stopped,
 )
 from ashasim.run.preflight import NoWorkersError, fatal_error, probed_error
@@ -65,6 +67,7 @@ __all__ = [
 MAX_RESTARTS = 5  # a worker that dies more often in a row, reporting nothing between, is fatal
 POLL = 0.5  # seconds between looks at the clock while nothing arrives
 WAIT_NOTICE = 10.0  # seconds a worker may take to start before the progress line says so
+BEAT = 1.0  # seconds of run time between two heartbeats
 
 
 class Execution:
@@ -75,6 +78,8 @@ class Execution:
     *deadline*: the time budget in run time (None: none).
     *trial_timeout*: seconds a job may run (None: no limit). *ran*: trial -> seconds its job had
     run when an earlier execution was interrupted (jobs this one continues first).
+    *alive*: called with the run time about every ``BEAT`` seconds while the loop runs (the
+    heartbeat a resume reads after a crash).
     """
 
     def __init__(
@@ -93,6 +98,7 @@ class Execution:
         placement_timeout: float | None = None,
         probe: tuple[str, str] | None = None,
         ready: Sequence[int] = (),
+        alive: Callable[[float], None] | None = None,
     ) -> None:
         self.driver = driver
         self.backend = backend
@@ -115,6 +121,8 @@ class Execution:
         self.probe = probe
         self.ready = list(ready)  # workers started and checked already (``preflight``)
         self.saved: dict[int, list[int]] = {}  # trial -> resources it filed a checkpoint for
+        self.alive = alive
+        self.next_beat = 0.0
 
     def now(self) -> float:
         """Run time: seconds since the experiment began (across resumes)."""
@@ -155,6 +163,9 @@ class Execution:
             if deadline is not None and now >= deadline:
                 self.stop_all(deadline, "the time budget ran out")
                 return
+            if self.alive is not None and now >= self.next_beat:
+                self.alive(now)
+                self.next_beat = now + BEAT
             if self.job_deadlines:
                 self.enforce_time_limits(now)
             if backend.quiescent():
@@ -184,8 +195,6 @@ class Execution:
             )
             self.driver.add_worker(worker)  # the worker never saw the job
             return
-        if limit is not None:
-            self.job_deadlines[worker] = now + limit
         spec = self.spec(job)
         saved = [r for r in self.saved.get(job.trial_id, ()) if r <= job.resume_from]
         if saved:  # the worker must find it (a checkpoint location that is not shared: an error)
@@ -200,15 +209,19 @@ class Execution:
             del self.job_deadlines[worker]
             if self.driver.jobs[worker] is None:
                 continue
-            self.backend.kill(worker)
-            self.driver.lose_worker(
+            self.replace_worker(
                 worker,
                 now,
                 f"the job ran past its time limit (trial_timeout={self.trial_timeout:g} s); "
                 f"its worker was stopped and replaced",
-                retry=False,
             )
-            self.start_worker(worker)
+
+    def replace_worker(self, worker: int, now: float, why: str) -> None:
+        """Stop a worker stuck in (or misusing) its objective, fail its job, start a new one."""
+        self.job_deadlines.pop(worker, None)
+        self.backend.kill(worker)
+        self.driver.lose_worker(worker, now, why, retry=False)
+        self.start_worker(worker)
 
     def start_worker(self, worker: int) -> None:
         """(Re)start a worker; until it says Ready it counts as starting."""
@@ -237,12 +250,20 @@ class Execution:
     def handle(self, worker: int, message: Any) -> None:
         driver, kind, now = self.driver, type(message), self.now()
         if kind is Report:
-            go_on = driver.report_values(worker, now, message.values)
+            ignored = driver.told_to_end(worker)
+            go_on = driver.report_values(worker, now, message.values)  # journaled, then answered
+            if ignored:  # the objective swallowed its stop: the job failed, the worker must go
+                self.replace_worker(worker, now, "the objective ignored a stop")
+                return
             self.restarts[worker] = 0  # progress: a worker whose jobs report is not broken
-            self.backend.send(worker, CONTINUE if go_on else STOP)
+            if not message.final:  # at its milestone the worker has let go, waiting for nothing
+                self.backend.send(worker, CONTINUE if go_on else STOP)
             if message.saved:
                 resource = message.values.get(driver.resource_attr)
                 self.saved.setdefault(message.trial_id, []).append(resource)
+        elif kind is Started:
+            if self.trial_timeout is not None and driver.jobs[worker] is not None:
+                self.job_deadlines[worker] = now + self.trial_timeout
         elif kind is Stopped:
             self.job_done(worker, now)
         elif kind is Returned:

@@ -65,6 +65,9 @@ class _Worker:
         self.parked = threading.Semaphore(0)
         self.resumed_at = 0.0
         self.answering: int | None = None  # order of the report a reply answers, if it is one
+        # (time, order) of a final report (the job's milestone: no answer comes), which the
+        # worker's next message follows at once, as it would follow the reply
+        self.follows: tuple[float, int] | None = None
         self.job: Any = None  # the JobSpec it runs, for the epoch costs
         self.alive = True
         self.thread: threading.Thread | None = None
@@ -173,7 +176,9 @@ class FakeBackend(Backend):
     def _produced(self, worker: _Worker, message: Any) -> bool:
         """A message from a worker's thread: stamp it with its virtual time and queue it. True
         when the worker dies in the epoch the message reports (``Died`` is queued instead)."""
-        at = worker.resumed_at
+        at, answering = worker.resumed_at, worker.answering
+        if worker.follows is not None:
+            (at, answering), worker.follows = worker.follows, None
         if type(message) is Report:
             epoch = message.values.get(self.resource_attr)
             if worker.job is not None and isinstance(epoch, int) and not isinstance(epoch, bool):
@@ -184,10 +189,12 @@ class FakeBackend(Backend):
                     heapq.heappush(self._pending, entry)
                     return True
             entry = (at, next(self._order), 0, worker.index, message)
+            if message.final:
+                worker.follows = entry[:2]
         elif self.unwind_seconds and type(message) in _JOB_ENDS:
             entry = (at + self.unwind_seconds, next(self._order), 0, worker.index, message)
-        elif worker.answering is not None:
-            entry = (at, worker.answering, 1, worker.index, message)
+        elif answering is not None:
+            entry = (at, answering, 1, worker.index, message)
         else:
             entry = (at, next(self._order), 0, worker.index, message)
         heapq.heappush(self._pending, entry)

@@ -7,9 +7,12 @@ handles one vocabulary::
                        Probe(location, token)         check the checkpoint location (start-up)
     worker -> driver   Ready()                        loaded the objective, waiting for jobs
                        Fatal(error, where, summary)   could not load the objective
-                       Report(trial_id, values, saved)
+                       Started(trial_id)              the objective of the job starts now
+                       Report(trial_id, values, saved, final)
                                                       one report (saved: a checkpoint was filed
-                                                      for it); blocks for CONTINUE or STOP
+                                                      for it); blocks for CONTINUE or STOP,
+                                                      unless final (the job's milestone: the
+                                                      job ends, no answer is sent)
                        Probed(error, name)            answer to Probe: the checkpoint location
                                                       seen as the driver sees it (error None)
                        Returned(trial_id)             the objective returned by itself
@@ -39,6 +42,7 @@ __all__ = [
     "Report",
     "Returned",
     "RunJob",
+    "Started",
     "Stopped",
 ]
 
@@ -74,10 +78,15 @@ class Probed(NamedTuple):
     name: str  # what the worker wrote, for the driver to read back
 
 
+class Started(NamedTuple):
+    trial_id: int
+
+
 class Report(NamedTuple):
     trial_id: int
     values: dict[str, Any]
     saved: bool = False  # a checkpoint was filed for this report's resource
+    final: bool = False  # at the job's milestone: the worker lets go at once, waits for no answer
 
 
 class Returned(NamedTuple):

@@ -18,6 +18,13 @@ the same path, or an object store URI; every worker checks it at start-up. Not R
 store: a checkpoint must outlive the driver (a resume after a crash reloads paused trials), and
 object-store objects die with the driver that owns them.
 
+When the driver dies: SIGTERM ends the run as on the local backend (running jobs cancelled in
+the journal, exit status 143; Ray's own handler, which exits 15, is not kept). A driver that
+started a local Ray instance (no address) has a watcher (``ashasim.run.ray_janitor``) end that
+instance's processes if it dies without stopping them (SIGKILL, OOM kill). A driver that joined a
+running cluster started no Ray process: the cluster's processes stay (they are the cluster's),
+and Ray ends the dead driver's actors itself (they are not detached: they share its fate).
+
 What travels: the objective by value with its own modules (``ashasim.run.worker``); packages it
 imports, and ashasim itself, must be installed on every node.
 """
@@ -25,8 +32,12 @@ imports, and ashasim itself, must be installed on every node.
 from __future__ import annotations
 
 import math
+import os
 import queue
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -116,6 +127,45 @@ def _same_cluster(ray: Any, address: str | None) -> bool:
     return address.removeprefix("ray://") == current
 
 
+def _init(ray: Any, address: str | None) -> None:
+    """``ray.init``, keeping the driver's SIGTERM handling (Ray's own exits with status 15 from
+    wherever the driver is, often inside Ray's native code, which then dumps its stack), and
+    watching over the Ray processes a local instance starts (``ashasim.run.ray_janitor``)."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main else None
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    except ConnectionError as error:
+        raise ClusterUnreachableError(f"cannot connect to Ray at {address}: {error}") from None
+    finally:
+        if main and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    _start_janitor(os.path.dirname(os.path.abspath(ray.__file__)))
+
+
+_JANITOR: list[subprocess.Popen] = []  # this process's one watcher, once Ray was started here
+
+
+def _start_janitor(ray_dir: str) -> None:
+    """Start the watcher that ends this driver's Ray processes if it dies without stopping them
+    (Linux; elsewhere Ray's own clean-up is all there is). It holds the only other end of its
+    stdin, so it sees the driver's death however it comes; it runs in a session of its own, so
+    a Ctrl-C to the terminal does not end it first. With a cluster's address the driver started
+    no Ray process, and the watcher finds none to end."""
+    if _JANITOR or not sys.platform.startswith("linux"):
+        return
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ray_janitor.py")
+    _JANITOR.append(
+        subprocess.Popen(
+            [sys.executable, "-I", script, str(os.getpid()), ray_dir],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    )
+
+
 class RayBackend(Backend):
     """Workers as Ray actors (``pip install 'ashasim[ray]'``)."""
 
@@ -138,12 +188,7 @@ class RayBackend(Backend):
         if ray.is_initialized() and not _same_cluster(ray, ray_address):
             ray.shutdown()  # this process was connected to another (e.g. the dead) cluster
         if not ray.is_initialized():
-            try:
-                ray.init(address=ray_address, include_dashboard=False, log_to_driver=False)
-            except ConnectionError as error:
-                raise ClusterUnreachableError(
-                    f"cannot connect to Ray at {ray_address}: {error}"
-                ) from None
+            _init(ray, ray_address)
         gpus = ray.cluster_resources().get("GPU", 0)
         if gpus and use_gpus:
             per_device = workers_per_device or math.ceil(len(slots) / gpus)

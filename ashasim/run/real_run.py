@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import hashlib
+import math
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -59,6 +60,7 @@ from ashasim.run.worker import dumps_objective
 __all__ = ["DEFAULT_ROOT", "AllTrialsFailedError", "Display", "RealRun"]
 
 DEFAULT_ROOT = Path("runs")  # where a run without a directory goes: runs/<name>
+HEARTBEAT = "heartbeat"  # the run time the driver last knew itself alive (``Execution``'s alive)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -237,6 +239,7 @@ class RealRun:
                 placement_timeout=settings.backend.placement_timeout,
                 probe=probe,
                 ready=ready,
+                alive=self._beat,
             ).run()
         finally:
             trace.close()
@@ -275,12 +278,33 @@ class RealRun:
             save_settings(self.directory, self.saved)  # type: ignore[arg-type]
             return Trace(self._header(), journal=journal, durable=durable), 0.0
         trace = Trace(header, journal=journal, append=True, events=events, durable=durable)
-        offset = events[-1].t if events else 0.0
-        # Jobs the journal never saw end were cut by the crash: end them where it stopped.
+        last = events[-1].t if events else 0.0
+        offset = max(last, self._last_beat())  # a crash comes after the journal's last line
+        # Jobs the journal never saw end were cut by the crash: end them where it stopped, and
+        # charge them (the time limit) with the time they ran until then.
         for worker, trial_id, reached, reason in point.open_jobs:
+            if trial_id in point.ran:  # it was running: requeued, charged until the crash
+                point.ran[trial_id] += offset - last
             why = "the driver stopped before this job ended"
             trace.record(JobEnded(offset, worker, trial_id, reached, reason, why))
         return trace, offset
+
+    def _beat(self, now: float) -> None:
+        """Note that the run was alive at run time *now* (written aside, then renamed, so a
+        crash leaves the previous heartbeat or this one, never half of one)."""
+        path = self.directory / HEARTBEAT
+        staged = path.with_name(HEARTBEAT + ".new")
+        staged.write_text(f"{now!r}\n")
+        staged.replace(path)
+
+    def _last_beat(self) -> float:
+        """The run time of the last heartbeat; 0 when there is none or it cannot be read (a
+        hint only: the journal's last line is then where the crash is taken to be)."""
+        try:
+            value = float((self.directory / HEARTBEAT).read_text())
+        except (OSError, ValueError):
+            return 0.0
+        return value if math.isfinite(value) and value > 0 else 0.0
 
     def _header(self) -> dict[str, Any]:
         settings = self.settings

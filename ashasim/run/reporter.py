@@ -5,10 +5,18 @@
         ...
         report(epoch=epoch, validation_error=error)
 
-Under a tuner each call goes to the driver, which asks the scheduler and answers CONTINUE or
-STOP; when the job must end (STOP, or the job's milestone reached) the call raises ``StopTrial``,
-which unwinds the objective. Called outside a tuner, a report is kept in ``history`` and the
-objective simply goes on.
+Under a tuner each call goes to the driver, which journals it, asks the scheduler and answers
+CONTINUE or STOP; when the job must end the call raises ``StopTrial``, which unwinds the
+objective. The report at the job's milestone ends the job whatever the scheduler says, so it
+waits for no answer: the driver holds it until the worker has let go of the trial, and journals
+it then (no answer can reach the worker before its report is journaled). Called outside a tuner,
+a report is kept in ``history`` and the objective simply goes on.
+
+Older checkpoints of the trial are pruned only after a CONTINUE: that answer comes after the
+driver journaled the report, so the scheduler will resume the trial from there or later. A STOP
+may answer a report that was never journaled (a refused report, or one made after the job was
+told to stop), so nothing is pruned on it: the trial's checkpoint at its last journaled report,
+which a promotion resumes from, must stay.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from typing import Any
 
 from ashasim.run import checkpoint
 from ashasim.run.context import StopTrial, current_context, refuse_forked_child
-from ashasim.run.messages import CONTINUE, Report
+from ashasim.run.messages import CONTINUE, STOP, Report
 
 __all__ = ["Reporter", "StopTrial"]
 
@@ -48,12 +56,16 @@ class Reporter:
         if context is None:
             self.history.append(values)
             return
-        resource = values.get(context.job.resource_attr)
+        job = context.job
+        resource = values.get(job.resource_attr)
         filed = isinstance(resource, int) and not isinstance(resource, bool)
         saved = filed and checkpoint.file_staged(resource, values)  # the state saved before
-        context.channel.send(Report(context.job.trial_id, values, saved))
+        final = filed and resource >= job.milestone
+        context.channel.send(Report(job.trial_id, values, saved, final))
+        if final:  # the job ends here in any case: let go of the trial, no answer comes
+            raise StopTrial(STOP)
         reply = context.channel.recv()
-        if filed:
-            checkpoint.prune(resource)  # the driver has journaled it: older states can go
         if reply != CONTINUE:
             raise StopTrial(reply)
+        if filed:
+            checkpoint.prune(resource)  # the driver has journaled it: older states can go

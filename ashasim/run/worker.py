@@ -15,7 +15,17 @@ import traceback
 from typing import Any
 
 from ashasim.run.context import Channel, JobContext, JobSpec, StopTrial, reset_context, set_context
-from ashasim.run.messages import Exit, Failed, Fatal, Probe, Probed, Ready, Returned, Stopped
+from ashasim.run.messages import (
+    Exit,
+    Failed,
+    Fatal,
+    Probe,
+    Probed,
+    Ready,
+    Returned,
+    Started,
+    Stopped,
+)
 from ashasim.run.storage import probe_answer, where_am_i
 
 __all__ = ["dumps_objective", "loads_objective", "run_job", "serve", "setup_threads"]
@@ -100,6 +110,7 @@ def run_job(objective: Any, job: JobSpec, channel: Channel) -> Returned | Stoppe
     """Call the objective for one job; the outcome message for the driver."""
     token = set_context(JobContext(job, channel))
     try:
+        channel.send(Started(job.trial_id))  # the job's time limit counts from here
         objective(**job.config)
     except StopTrial:
         return Stopped(job.trial_id)

@@ -10,7 +10,7 @@ from ashasim.run import Reporter, RunError, StoppingCriterion, Tuner, current_jo
 from ashasim.run.backend import WorkerSlot
 from ashasim.run.context import JobSpec
 from ashasim.run.fake import FakeBackend
-from ashasim.run.messages import Died, Ready, Report, RunJob, Stopped
+from ashasim.run.messages import Died, Ready, Report, RunJob, Started, Stopped
 from ashasim.run.worker import dumps_objective
 from ashasim.space import uniform
 from tests.invariants import check_trace
@@ -89,6 +89,7 @@ def test_a_killed_worker_dies_mid_epoch_and_says_so():
     assert backend.wait(1.0) == [(0, Ready())]
     spec = JobSpec(0, {"x": 0.5, "max_epochs": 4}, 0, 4, None)
     backend.send(0, RunJob(spec))
+    assert backend.wait(1.0) == [(0, Started(0))]  # the objective starts at this instant
     assert backend.quiescent()  # its report comes at t = 2, not at this instant
     [(worker, report)] = backend.wait(10.0)
     assert (worker, type(report), backend.clock()) == (0, Report, 2.0)
