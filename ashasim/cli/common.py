@@ -75,7 +75,7 @@ def usage_errors(*extra: type[BaseException]) -> Iterator[None]:
     """Turn the library's input errors into usage errors (one line, exit 2, no traceback)."""
     try:
         yield
-    except (ValueError, KeyError, FileNotFoundError, *extra) as error:
+    except (ValueError, KeyError, FileNotFoundError, *extra) as error:  # type: ignore[misc]
         if isinstance(error, OSError) and error.strerror:  # not its errno alone
             message = f"{error.filename}: {error.strerror}" if error.filename else error.strerror
         else:

@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from ashasim.core import make_scheduler
     from ashasim.plot import idle_comparison, save
     from ashasim.progress import Progress
-    from ashasim.sim import CostModelError
+    from ashasim.sim import CostModel, CostModelError
     from ashasim.sim.catalog import make_workload
     from ashasim.studies.compare import (
         as_rows,
@@ -116,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
             )
         elif args.worker_downtime or args.max_retries:
             raise ValueError("--worker-downtime and --max-retries go with --worker-mtbf")
+        settings: dict[str, CostModel]
         if args.workload == "variance":
             settings = dict(variance_settings(args.max_t, **model))
         else:

@@ -128,8 +128,9 @@ def plan_slots(
     (None: as many as needed). CPU workers share the cores evenly for their math threads."""
     check_int("n_workers", n_workers, minimum=1)
     names = check_devices(devices)
-    if check_optional_int("workers_per_device", workers_per_device, minimum=1) is not None:
-        capacity = workers_per_device * len(names)
+    per_device = check_optional_int("workers_per_device", workers_per_device, minimum=1)
+    if per_device is not None:
+        capacity = per_device * len(names)
         if n_workers > capacity:
             raise ValueError(
                 f"n_workers={n_workers} does not fit on {len(names)} device(s) {names} with "

@@ -43,7 +43,7 @@ def _check_placement_timeout(value: float | None) -> None:
 def _devices(devices: str | Sequence[str]) -> str | tuple[str, ...]:
     """``devices`` checked, as a hashable value ("auto", "cpu" or a tuple of names)."""
     if devices in ("auto", "cpu"):
-        return devices  # type: ignore[return-value]
+        return devices
     return tuple(check_devices(devices))
 
 

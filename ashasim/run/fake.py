@@ -33,6 +33,7 @@ seconds is an objective that hangs (its report never comes; only a time limit en
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import queue
@@ -49,6 +50,9 @@ __all__ = ["FakeBackend"]
 
 EpochSeconds = Callable[[int, dict, int], float]
 _JOB_ENDS = (Stopped, Returned, Failed)
+
+# a message due at (time, order of sending, tie rank, worker index, the message)
+_Pending = tuple[float, int, int, int, Any]
 
 
 class _Killed(BaseException):
@@ -185,10 +189,22 @@ class FakeBackend(Backend):
                 config = worker.job.config
                 at += self._epoch_seconds(message.trial_id, config, epoch)
                 if self.dies is not None and self.dies(message.trial_id, config, epoch):
-                    entry = (at, next(self._order), 0, worker.index, Died("killed"))
-                    heapq.heappush(self._pending, entry)
+                    death: tuple[float, int, int, int, Any] = (
+                        at,
+                        next(self._order),
+                        0,
+                        worker.index,
+                        Died("killed"),
+                    )
+                    heapq.heappush(self._pending, death)
                     return True
-            entry = (at, next(self._order), 0, worker.index, message)
+            entry: tuple[float, int, int, int, Any] = (
+                at,
+                next(self._order),
+                0,
+                worker.index,
+                message,
+            )
             if message.final:
                 worker.follows = entry[:2]
         elif self.unwind_seconds and type(message) in _JOB_ENDS:
@@ -243,7 +259,7 @@ class FakeBackend(Backend):
         for index in list(self._workers):
             worker = self._workers.pop(index)
             if worker.alive:
-                self._resume(worker, lambda worker=worker: worker.inbox.put(Exit()))
+                self._resume(worker, functools.partial(worker.inbox.put, Exit()))
             if worker.thread is not None:
                 worker.thread.join()
         self._pending.clear()

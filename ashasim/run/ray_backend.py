@@ -208,7 +208,7 @@ class RayBackend(Backend):
             name=None,
         ).remote(objective, slot.threads)
         self._actors[slot.index] = actor
-        self._pending[actor.next_messages.remote(self.POLL)] = slot.index
+        self._pending[actor.next_messages.remote(self.POLL)] = slot.index  # type: ignore[union-attr]
 
     def send(self, index: int, message: Any) -> None:
         actor = self._actors.get(index)

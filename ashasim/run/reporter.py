@@ -58,14 +58,14 @@ class Reporter:
             return
         job = context.job
         resource = values.get(job.resource_attr)
-        filed = isinstance(resource, int) and not isinstance(resource, bool)
-        saved = filed and checkpoint.file_staged(resource, values)  # the state saved before
-        final = filed and resource >= job.milestone
+        filed = resource if isinstance(resource, int) and not isinstance(resource, bool) else None
+        saved = filed is not None and checkpoint.file_staged(filed, values)  # saved just before
+        final = filed is not None and filed >= job.milestone
         context.channel.send(Report(job.trial_id, values, saved, final))
         if final:  # the job ends here in any case: let go of the trial, no answer comes
             raise StopTrial(STOP)
         reply = context.channel.recv()
         if reply != CONTINUE:
             raise StopTrial(reply)
-        if filed:
-            checkpoint.prune(resource)  # the driver has journaled it: older states can go
+        if filed is not None:
+            checkpoint.prune(filed)  # the driver has journaled it: older states can go
