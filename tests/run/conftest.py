@@ -24,7 +24,7 @@ def every_journal_replays(request: pytest.FixtureRequest, tmp_path):
     yield
     if request.node.get_closest_marker("damaged_journals") is not None:
         return
-    for state in sorted(tmp_path.rglob("tuner.pkl")):
+    for state in sorted(tmp_path.rglob("settings.json")):
         replay_run_directory(state.parent)
 
 
@@ -45,6 +45,7 @@ def fake_tuner(tmp_path):
             backend="fake",
             experiment_dir=tmp_path / "run" if directory is None else directory,
             **options,
+            allow_pickle=True,
         )
 
     return make
