@@ -73,7 +73,10 @@ def encode(value: Any) -> Any:
     if isinstance(value, Path):
         return {"path": str(value)}
     if isinstance(value, Domain):
-        return {"domain": value.to_json()}
+        try:
+            return {"domain": value.to_json()}
+        except ValueError as error:  # sample_from: a Python function
+            raise NoJSONFormError(str(error)) from None
     if type(value) is functools.partial:
         return {
             "partial": encode(value.func),

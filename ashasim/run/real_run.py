@@ -341,9 +341,9 @@ def check_run_directory(directory: str | Path) -> Path:
         raise ResumeError(f"experiment_dir must be a run directory, got {directory!r}")
     directory = Path(directory)
     if not directory.exists():
-        raise ResumeError(f"{directory}: no such directory; nothing to resume")
+        raise ResumeError(f"{directory} holds no resumable run (no such directory)")
     if not directory.is_dir():
-        raise ResumeError(f"{directory} is a file, not a run directory; nothing to resume")
+        raise ResumeError(f"{directory} holds no resumable run (it is a file, not a directory)")
     if not (directory / STATE_FILE).is_file() and not (directory / LEGACY_STATE_FILE).is_file():
         raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})")
     return directory

@@ -116,9 +116,11 @@ def as_data(name: str, value: Any, directory: Path) -> Any:
         ) from None
     if encode(rebuilt) != data:
         raise NoJSONFormError(f"{name} rebuilds differently from its data")
-    if name == "frame" and not _same_scheduler(value.scheduler, rebuilt.scheduler):
+    if isinstance(value, Frame):
+        value, rebuilt = value.scheduler, rebuilt.scheduler
+    if name in ("frame", "scheduler") and not _same_scheduler(value, rebuilt):
         raise NoJSONFormError(
-            f"scheduler {type(value.scheduler).__name__} rebuilt from its arguments behaves "
+            f"scheduler {type(value).__name__} rebuilt from its arguments behaves "
             f"differently (state that is not a constructor argument)"
         )
     return data
