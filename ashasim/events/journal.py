@@ -48,7 +48,10 @@ class JournalWriter:
             _drop_torn_tail(self.path)
         # Unbuffered binary: one write() system call per event, half the cost of a text write
         # plus flush.
-        self._file: BinaryIO | None = open(self.path, "ab" if append else "wb", buffering=0)  # noqa: SIM115
+        # O_NOFOLLOW: a journal.jsonl planted as a link cannot make the run write elsewhere.
+        mode = os.O_APPEND if append else os.O_TRUNC
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | mode | os.O_NOFOLLOW, 0o666)
+        self._file: BinaryIO | None = os.fdopen(descriptor, "ab" if append else "wb", buffering=0)
         if not append:
             line = json.dumps({"event": "experiment", **header}, default=json_default)
             self._file.write((line + "\n").encode())
@@ -138,5 +141,8 @@ def _drop_torn_tail(path: Path) -> None:
     data = path.read_bytes()
     end = data.rfind(b"\n") + 1
     if end < len(data):
-        with open(path, "r+b") as handle:
-            handle.truncate(end)
+        descriptor = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+        try:
+            os.ftruncate(descriptor, end)
+        finally:
+            os.close(descriptor)

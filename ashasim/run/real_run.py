@@ -346,6 +346,11 @@ def check_run_directory(directory: str | Path) -> Path:
         raise ResumeError(f"{directory} holds no resumable run (it is a file, not a directory)")
     if not (directory / STATE_FILE).is_file() and not (directory / LEGACY_STATE_FILE).is_file():
         raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})")
+    if (directory / JOURNAL).is_symlink():
+        raise ResumeError(
+            f"{directory / JOURNAL} is a symbolic link; a run writes its journal only inside "
+            f"its directory (copy the file there instead)"
+        )
     return directory
 
 

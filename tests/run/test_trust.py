@@ -16,8 +16,8 @@ import pytest
 from ashasim.core import make_scheduler
 from ashasim.events import JOURNAL
 from ashasim.run import ResumeError, StoppingCriterion, Tuner
-from ashasim.run.settings import BY_VALUE_FILE, LEGACY_STATE_FILE, STATE_FILE
 from ashasim.run.codec import decode
+from ashasim.run.settings import BY_VALUE_FILE, LEGACY_STATE_FILE, STATE_FILE
 from ashasim.run.settings_files import as_data, load_settings
 from ashasim.space import uniform
 from tests.run import objectives
@@ -170,7 +170,7 @@ def edit_settings(directory, change):
 
 @pytest.mark.damaged_journals
 @pytest.mark.parametrize(
-    "reference, message",
+    ("reference", "message"),
     [
         ({"name": "os:system", "folder": None}, "names no folder"),
         ({"name": "os:system", "folder": os.path.dirname(os.__file__)}, "a library folder"),
@@ -182,7 +182,10 @@ def test_settings_that_name_code_outside_the_run_s_own_are_refused(tmp_path, ref
     directory = tmp_path / "run"
     marker = tmp_path / "marker"
     (directory / "payload.py").write_text(f"open({str(marker)!r}, 'w')\ndef run(**k): pass\n")
-    reference = {**reference, "folder": (reference["folder"] or "").replace("{run}", str(directory))}
+    reference = {
+        **reference,
+        "folder": (reference["folder"] or "").replace("{run}", str(directory)),
+    }
     reference["folder"] = reference["folder"] or None
 
     def point_elsewhere(document):
@@ -217,3 +220,36 @@ def test_resuming_a_missing_directory_or_a_file_is_one_line(tmp_path):
         with pytest.raises(ResumeError, match=why) as refused:
             Tuner.resume(path, quiet=True)
         assert "\n" not in str(refused.value)
+
+
+def test_result_files_that_are_links_are_replaced_not_written_through(tmp_path):
+    full = fake_run(tmp_path / "full").run()
+    crashed = cut(tmp_path / "full", tmp_path / "cut", 9)
+    outside = tmp_path / "outside"
+    outside.write_text("precious\n")
+    names = ("results.csv", "summary.json", "replay.csv")
+    for name in names:
+        (crashed / name).unlink(missing_ok=True)
+        (crashed / name).symlink_to(outside)
+    resumed = Tuner.resume(crashed, quiet=True, outputs=True)
+    assert reports(resumed) == reports(full)
+    assert outside.read_text() == "precious\n"
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in names:
+        assert not (crashed / name).is_symlink() and (crashed / name).stat().st_size > 0
+        assert (crashed / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+    assert not [path for path in crashed.iterdir() if path.name.endswith(".tmp")]
+
+
+@pytest.mark.damaged_journals
+def test_a_journal_that_is_a_link_is_refused_in_one_line(tmp_path):
+    fake_run(tmp_path / "full").run()
+    crashed = cut(tmp_path / "full", tmp_path / "cut", 9)
+    outside = tmp_path / "outside.jsonl"
+    (crashed / JOURNAL).rename(outside)
+    (crashed / JOURNAL).symlink_to(outside)
+    before = outside.read_bytes()
+    with pytest.raises(ResumeError, match="is a symbolic link"):
+        Tuner.resume(crashed, quiet=True)
+    assert outside.read_bytes() == before
