@@ -186,6 +186,8 @@ class RecordsArguments:
     directory can save it as the constructor call that rebuilds it (``ashasim.run.codec``)
     rather than as a pickle; schedulers and searchers derive from it."""
 
+    _init_arguments: tuple[tuple[Any, ...], dict[str, Any]]
+
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         instance = super().__new__(cls)
         instance._init_arguments = (args, dict(kwargs))

@@ -184,7 +184,7 @@ def _parameters(kind: type) -> list[inspect.Parameter]:
     for owner in kind.__mro__:
         if "__init__" not in vars(owner) or owner is object:
             continue
-        parameters = list(inspect.signature(owner.__init__).parameters.values())[1:]
+        parameters = list(inspect.signature(vars(owner)["__init__"]).parameters.values())[1:]
         for parameter in parameters:
             if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
                 found.setdefault(parameter.name, parameter)
