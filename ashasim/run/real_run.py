@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import functools
 import json
 import sys
 from collections.abc import Callable, Mapping
@@ -44,6 +43,7 @@ from ashasim.run.settings import (
     STATE_FILE,
     RunSettings,
     identity,
+    objective_name,
     read_run_journal,
     why_taken,
 )
@@ -72,6 +72,7 @@ class RealRun:
 
     changes: Mapping[str, Any] = MappingProxyType({})  # a resume's, applied under the lock
     allow_pickle = False  # a resume's switch: read what the run kept by value
+    objective: Callable[..., Any] | None = None  # a resume's objective, given again
 
     def __init__(self, settings: RunSettings, digest: str, display: Display) -> None:
         self.settings = settings
@@ -146,13 +147,18 @@ class RealRun:
         display: Display | None = None,
         *,
         allow_pickle: bool = False,
+        objective: Callable[..., Any] | None = None,
     ) -> RealRun:
         """The run in *directory* with *changes* to its frame (``stop``, ``faults``, ``durable``,
         ``outputs``) or its ``backend``; checked, nothing read but the directory's files.
         The catch-up with the journal happens in ``run``, under the directory's lock.
         *allow_pickle*: read settings the run kept by value, or a ``tuner.pkl`` of the previous
-        format (unpickling runs code: only for directories you trust)."""
+        format (unpickling runs code: only for directories you trust). *objective*: the run's
+        objective given again (as Ray Tune's ``tune.run(..., resume=True)`` takes it), used
+        instead of the saved one, which then need not have been kept; it must have its name."""
         check_changes(changes)
+        if objective is not None and not callable(objective):
+            raise ValueError(f"objective must be a function of the config, got {objective!r}")
         check_flag("allow_pickle", allow_pickle)
         directory = check_run_directory(directory)
         if not (directory / JOURNAL).is_file():
@@ -169,6 +175,7 @@ class RealRun:
         )
         run.changes = dict(changes)  # applied once the lock is held (``_load``)
         run.allow_pickle = allow_pickle
+        run.objective = objective
         return run
 
     # -- running --------------------------------------------------------------------------------
@@ -253,7 +260,7 @@ class RealRun:
         the changes, the journal, that both belong to one run, the objective, and the journal's
         calls replayed on the saved scheduler."""
         directory = self.directory
-        settings, digest = load_settings(directory, self.allow_pickle)
+        settings, digest = load_settings(directory, self.allow_pickle, self.objective)
         settings = changed(settings, self.changes, directory)
         try:
             RealRun.__init__(self, settings, digest, self.display)
@@ -352,15 +359,6 @@ def check_run_directory(directory: str | Path) -> Path:
             f"its directory (copy the file there instead)"
         )
     return directory
-
-
-def objective_name(objective: Any) -> str:
-    """``module:qualname`` of the function an objective calls (through ``functools.partial``)."""
-    while isinstance(objective, functools.partial):
-        objective = objective.func
-    module = getattr(objective, "__module__", None) or "?"
-    name = getattr(objective, "__qualname__", None) or type(objective).__qualname__
-    return f"{module}:{name}"
 
 
 def default_name(scheduler: Any) -> str:

@@ -10,6 +10,7 @@ another run.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ __all__ = [
     "StoppingCriterion",
     "check_identity",
     "identity",
+    "objective_name",
     "read_run_journal",
     "why_taken",
 ]
@@ -112,6 +114,15 @@ class RunSettings:
     @property
     def n_workers(self) -> int:
         return self.frame.n_workers
+
+
+def objective_name(objective: Any) -> str:
+    """``module:qualname`` of the function an objective calls (through ``functools.partial``)."""
+    while isinstance(objective, functools.partial):
+        objective = objective.func
+    module = getattr(objective, "__module__", None) or "?"
+    name = getattr(objective, "__qualname__", None) or type(objective).__qualname__
+    return f"{module}:{name}"
 
 
 def why_taken(directory: Path) -> str | None:

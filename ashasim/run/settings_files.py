@@ -41,7 +41,13 @@ from ashasim.run.codec import (
     import_from_folder,
 )
 from ashasim.run.resume import ResumeError
-from ashasim.run.settings import BY_VALUE_FILE, LEGACY_STATE_FILE, STATE_FILE, RunSettings
+from ashasim.run.settings import (
+    BY_VALUE_FILE,
+    LEGACY_STATE_FILE,
+    STATE_FILE,
+    RunSettings,
+    objective_name,
+)
 from ashasim.run.worker import dumps_objective
 
 __all__ = ["FORMAT", "SavedSettings", "load_settings", "save_settings", "settings_files"]
@@ -185,19 +191,23 @@ def _write_atomically(target: Path, data: bytes) -> None:
     os.replace(temporary, target)
 
 
-def load_settings(directory: Path, allow_pickle: bool = False) -> tuple[RunSettings, str]:
+def load_settings(
+    directory: Path, allow_pickle: bool = False, objective: Any = None
+) -> tuple[RunSettings, str]:
     """The saved settings and the SHA-256 of their file, rebuilt without unpickling anything
     unless *allow_pickle*; ResumeError, in one line, when they are missing, damaged, name code
-    they may not, or need the switch."""
+    they may not, or need the switch. *objective*, given again by the caller, replaces the
+    saved one (which then need not have been kept), if it has the saved one's name."""
     directory = Path(directory)
     path = directory / STATE_FILE
     if not path.exists() and (directory / LEGACY_STATE_FILE).exists():
         return _load_legacy(directory, allow_pickle)
     document = _document(directory, path)
-    unsaved = document.get("unsaved") or {}
+    given = {} if objective is None else {"function": _given(document, objective)}
+    unsaved = {k: v for k, v in (document.get("unsaved") or {}).items() if k not in given}
     if unsaved:
         raise ResumeError(_unsaved_line(directory, document.get("objective_name", "?"), unsaved))
-    values = _by_value(directory, document, allow_pickle)
+    values = {**_by_value(directory, document, allow_pickle, skip=set(given)), **given}
     try:
         for name in VALUES:
             if name not in values:
@@ -232,11 +242,21 @@ def _document(directory: Path, path: Path) -> dict[str, Any]:
     return document
 
 
-def _by_value(directory: Path, document: dict[str, Any], allow_pickle: bool) -> dict[str, Any]:
-    """The settings kept by value: read only with *allow_pickle*, and only when the pickle is
-    the one ``settings.json`` records."""
+def _given(document: dict[str, Any], objective: Any) -> Any:
+    """The objective a resume was given, if it is the run's (by name)."""
+    saved, name = document.get("objective_name"), objective_name(objective)
+    if saved != name:
+        raise ResumeError(f"the run's objective is {saved}, not {name}")
+    return objective
+
+
+def _by_value(
+    directory: Path, document: dict[str, Any], allow_pickle: bool, skip: set[str]
+) -> dict[str, Any]:
+    """The settings kept by value (but those in *skip*): read only with *allow_pickle*, and
+    only when the pickle is the one ``settings.json`` records."""
     record = document.get("by_value")
-    if not record:
+    if not record or not set(record.get("fields", [])) - skip:
         return {}
     fields = record.get("fields", [])
     what = ", ".join(
@@ -263,7 +283,7 @@ def _by_value(directory: Path, document: dict[str, Any], allow_pickle: bool) -> 
         ) from None
     if not isinstance(values, dict) or sorted(values) != sorted(fields):
         raise ResumeError(f"{path} does not hold {what}")
-    return values
+    return {name: value for name, value in values.items() if name not in skip}
 
 
 def _settings(path: Path, document: dict[str, Any], values: dict[str, Any]) -> RunSettings:

@@ -178,6 +178,7 @@ class Tuner:
         ray_address: str | None = None,
         placement_timeout: float | None = KEEP,
         allow_pickle: bool = False,
+        objective: Callable[..., Any] | None = None,
     ) -> Trace:
         """Continue a stopped or crashed run from its journal; returns the whole run's Trace.
 
@@ -193,7 +194,9 @@ class Tuner:
         with ``RunDirectoryBusyError`` when another driver holds the directory. *progress* as
         in ``Tuner``. *allow_pickle*: read what the run kept by value, or a ``tuner.pkl`` of
         the previous format; unpickling runs code, so allow it only for directories you trust
-        (without it, such a directory is refused in one line that says so).
+        (without it, such a directory is refused in one line that says so). *objective*: the
+        run's objective given again, used instead of the saved one (which then need not have
+        been kept: a notebook's objective); it must have the saved one's name.
         """
         changes = _resume_changes(stop, trial_timeout, durable, ray_address, placement_timeout)
         run = RealRun.resume(
@@ -201,6 +204,7 @@ class Tuner:
             {**changes, "outputs": outputs},
             Display(quiet, None, progress),
             allow_pickle=allow_pickle,
+            objective=objective,
         )
         return run.run()
 

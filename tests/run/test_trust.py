@@ -253,3 +253,16 @@ def test_a_journal_that_is_a_link_is_refused_in_one_line(tmp_path):
     with pytest.raises(ResumeError, match="is a symbolic link"):
         Tuner.resume(crashed, quiet=True)
     assert outside.read_bytes() == before
+
+
+def test_an_objective_given_again_replaces_the_saved_one_if_it_is_the_run_s(tmp_path):
+    def objective(x, max_epochs):  # a closure: not kept without the switch
+        objectives.quadratic(x, max_epochs)
+
+    with pytest.warns(UserWarning, match="cannot be resumed"):
+        full = fake_run(tmp_path / "full", objective).run()
+    crashed = cut(tmp_path / "full", tmp_path / "cut", 9)
+    with pytest.raises(ResumeError, match="the run's objective is .*objective, not .*quadratic"):
+        Tuner.resume(crashed, quiet=True, objective=objectives.quadratic)
+    resumed = Tuner.resume(crashed, quiet=True, outputs=False, objective=objective)
+    assert reports(resumed) == reports(full)
