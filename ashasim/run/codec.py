@@ -37,6 +37,7 @@ from ashasim.space import Domain, space_from_json
 
 __all__ = [
     "NoJSONFormError",
+    "ShadowedModuleError",
     "UntrustedCodeError",
     "decode",
     "encode",
@@ -47,6 +48,11 @@ __all__ = [
 
 class NoJSONFormError(ValueError):
     """A value the settings cannot say as data (it can travel by value, with ``allow_pickle``)."""
+
+
+class ShadowedModuleError(ImportError):
+    """The module of the recorded name is found elsewhere first (a file named like a standard
+    module beside the objective)."""
 
 
 class UntrustedCodeError(ValueError):
@@ -264,14 +270,14 @@ def _trusted_folder(name: str, folder: Any, run_directory: Path) -> Path:
             f"{name} is not the run's own code (it names {path}, a library folder)"
         )
     if not path.is_dir():
-        raise ValueError(f"{name} came from {path}, which is no longer there")
+        raise ImportError(f"{name} came from {path}, which is no longer there")
     return path
 
 
 def import_from_folder(module_name: str, folder: Path, *, strict: bool = True) -> types.ModuleType:
     """*module_name* as found in *folder*, which goes at the end of ``sys.path`` (never ahead of
-    the standard library or installed packages); ValueError, naming the file, when another
-    module of that name is found first (e.g. a ``concurrent.py`` beside the objective). Not
+    the standard library or installed packages); ShadowedModuleError, naming the file, when
+    another module of that name is found first (e.g. a ``concurrent.py`` beside the objective). Not
     *strict*: a module found elsewhere is fine when *folder* holds none of that name (an
     installed package named on the command line)."""
     if str(folder) not in sys.path:
@@ -285,7 +291,7 @@ def import_from_folder(module_name: str, folder: Path, *, strict: bool = True) -
         mine = clash if clash.exists() else folder / top
         if not strict and not mine.exists():
             return module
-        raise ValueError(
+        raise ShadowedModuleError(
             f"{mine} is shadowed by {file or 'a built-in module'} of the same name; rename "
             f"{mine.name} (a module named like a standard-library or installed one)"
         )

@@ -51,7 +51,7 @@ from ashasim.run.settings_files import SavedSettings, load_settings, save_settin
 from ashasim.run.storage import probe_clean
 from ashasim.run.worker import dumps_objective
 
-__all__ = ["DEFAULT_ROOT", "AllTrialsFailedError", "Display", "RealRun"]
+__all__ = ["DEFAULT_ROOT", "AllTrialsFailedError", "DirectoryTakenError", "Display", "RealRun"]
 
 DEFAULT_ROOT = Path("runs")  # where a run without a directory goes: runs/<name>
 
@@ -110,7 +110,7 @@ class RealRun:
         frame = frame.replace(directory=frame.directory or DEFAULT_ROOT / name)
         taken = why_taken(frame.directory)  # type: ignore[arg-type]
         if taken:
-            raise ValueError(f"experiment_dir {taken}")
+            raise DirectoryTakenError(f"experiment_dir {taken}")
         try:
             shipped = dumps_objective(objective, ship=backend.remote)
         except Exception as error:
@@ -364,6 +364,12 @@ def check_run_directory(directory: str | Path) -> Path:
 def default_name(scheduler: Any) -> str:
     stamp = _dt.datetime.now().strftime("%Y-%m-%d-%H-%M-%S-%f")[:-3]
     return f"{type(scheduler).__name__.lower()}-{stamp}"
+
+
+class DirectoryTakenError(RunDirectoryBusyError, ValueError):
+    """A new run's directory already holds a run: a bad argument to ``Tuner``/``Experiment``
+    (ValueError), and, for the command line, a busy directory (another driver may have just
+    made it: exit 2, like losing the lock)."""
 
 
 class AllTrialsFailedError(RunError):

@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import hashlib
 import json
 import os
 import pickle
+import sys
+import types
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +94,7 @@ def settings_files(settings: RunSettings) -> SavedSettings:
     document = {
         "format": FORMAT,
         **{name: getattr(settings, name) for name in PLAIN},
+        "objective_file": _objective_file(settings.function),
         "values": data,
         "by_value": None
         if by_value is None
@@ -100,6 +104,16 @@ def settings_files(settings: RunSettings) -> SavedSettings:
     if unsaved:
         warnings.warn(_unsaved_line(directory, settings.objective_name, unsaved), stacklevel=4)
     return SavedSettings(json.dumps(document, indent=1).encode(), by_value)
+
+
+def _objective_file(objective: Any) -> str | None:
+    """The file of the objective's module, for the message when it cannot be loaded again."""
+    while isinstance(objective, functools.partial):
+        objective = objective.func
+    if not isinstance(objective, (types.FunctionType, type)):
+        objective = getattr(objective, "fn", type(objective))  # e.g. a façade's trainable
+    module = sys.modules.get(getattr(objective, "__module__", "") or "")
+    return getattr(module, "__file__", None)
 
 
 def _value(settings: RunSettings, name: str) -> Any:
@@ -215,9 +229,12 @@ def load_settings(
     except UntrustedCodeError as error:
         raise ResumeError(f"{path}: {error}; nothing was run") from None
     except ImportError as error:
+        file = document.get("objective_file")
+        where = f" (it came from {file})" if file else ""
         raise ResumeError(
-            f"cannot load the objective {document.get('objective_name', '?')}: "
-            f"{type(error).__name__}: {first_line(error)}; put its folder back where it was"
+            f"cannot load the objective {document.get('objective_name', '?')}{where}: "
+            f"{type(error).__name__}: {first_line(error)}; put its folder on PYTHONPATH or "
+            f"resume from the directory the run was started in"
         ) from None
     except Exception as error:
         raise ResumeError(f"{path} is damaged ({first_line(error)})") from None
