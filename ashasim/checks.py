@@ -17,6 +17,7 @@ import numpy as np
 __all__ = [
     "MAX_WORKERS",
     "MODES",
+    "RecordsArguments",
     "check_choice",
     "check_flag",
     "check_fraction",
@@ -207,3 +208,16 @@ def check_report(values: Mapping[str, Any], resource_attr: str, metric: str) -> 
 
 def _show(values: Mapping[str, Any]) -> str:
     return ", ".join(f"{key}={value!r}" for key, value in values.items())
+
+
+class RecordsArguments:
+    """Keeps the arguments an instance was constructed with (``_init_arguments``), so that a run
+    directory can save it as the constructor call that rebuilds it (``ashasim.run.codec``)
+    rather than as a pickle; schedulers and searchers derive from it."""
+
+    _init_arguments: tuple[tuple[Any, ...], dict[str, Any]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        instance = super().__new__(cls)
+        instance._init_arguments = (args, dict(kwargs))
+        return instance

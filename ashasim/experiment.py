@@ -66,12 +66,15 @@ class Experiment(Frame):
         quiet: bool = False,
         print_every: float | None = None,
         progress: Progress | None = None,
+        allow_pickle: bool = False,
     ) -> Trace:
         """Run *objective* (a function of the config's keys that reports through
         ``ashasim.Reporter``) for real on *backend* (default ``Local()``: worker processes on
         every visible GPU, else the CPU), its checkpoints where *checkpoints* says. *name*: the
         run's name (the directory is ``runs/<name>`` when the experiment has none). *quiet*,
-        *print_every*, *progress*: how the run shows itself (see ``ashasim.Tuner``)."""
+        *print_every*, *progress*: how the run shows itself (see ``ashasim.Tuner``).
+        *allow_pickle*: keep by value what has no JSON form (an objective defined in a
+        notebook), so that the run can be resumed with the same switch."""
         from ashasim.run.real_run import Display, RealRun
 
         if name is not None:
@@ -83,6 +86,7 @@ class Experiment(Frame):
             checkpoints=checkpoints,
             name=name,
             display=Display(quiet, print_every, progress),
+            allow_pickle=allow_pickle,
         )
         return run.run()
 
@@ -93,13 +97,17 @@ class Experiment(Frame):
         *,
         quiet: bool = False,
         progress: Progress | None = None,
+        allow_pickle: bool = False,
         **changes: Any,
     ) -> Trace:
         """Continue the real run in *directory* from its journal, with *changes* to its saved
         experiment: ``stop``, ``faults``, ``durable``, ``outputs`` or ``backend`` (the same kind
         of backend: e.g. ``Ray(address="ray://new-head:10001")``). ``faults`` and ``backend``
         may also be a dict of the fields to change (``faults={"trial_timeout": 60}``). Refuses
-        in one line (``ResumeError``), touching nothing, when the directory is not a run's."""
+        in one line (``ResumeError``), touching nothing, when the directory is not a run's.
+        *allow_pickle*: read what the run kept by value, or a ``tuner.pkl`` of the previous
+        format (unpickling runs code: only for a directory you trust)."""
         from ashasim.run.real_run import Display, RealRun
 
-        return RealRun.resume(directory, changes, Display(quiet=quiet, progress=progress)).run()
+        display = Display(quiet=quiet, progress=progress)
+        return RealRun.resume(directory, changes, display, allow_pickle=allow_pickle).run()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +33,36 @@ __all__ = [
 def write_results(trace: Trace, out: Path) -> list[Path]:
     """Write results.csv (one row per report) and summary.json."""
     out.mkdir(parents=True, exist_ok=True)
-    written = [trace.to_csv(out / "results.csv")]
-    summary = out / "summary.json"
-    summary.write_text(json.dumps(trace.summary(), indent=1) + "\n", encoding="utf-8")
-    written.append(summary)
-    return written
+    summary = json.dumps(trace.summary(), indent=1) + "\n"
+    return [
+        replace_file(out / "results.csv", trace.to_csv),
+        replace_file(out / "summary.json", lambda path: path.write_text(summary, "utf-8")),
+    ]
+
+
+def replace_file(target: Path, write: Callable[[Path], Any]) -> Path:
+    """*write* a new file in place of *target*: into a fresh temporary file beside it, then
+    renamed over it. A *target* that is a symbolic link is replaced, never written through (a
+    run directory shared with others cannot be made to overwrite a file outside it). The file
+    gets the permissions the user's umask gives a new file."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)  # a stale one (or a link planted there): gone, not followed
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    os.close(os.open(temporary, flags, 0o666))  # new, ours, with the umask's permissions
+    try:
+        write(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return target
 
 
 def write_run_outputs(trace: Trace, out: Path) -> list[Path]:
     """What a finished run leaves beside its journal, whichever clock ran it: results.csv,
     summary.json and replay.csv (the run as a table the simulator can replay)."""
-    return [*write_results(trace, out), export_tabular(trace, out / "replay.csv")]
+    replay = replace_file(out / "replay.csv", lambda path: export_tabular(trace, path))
+    return [*write_results(trace, out), replay]
 
 
 def write_figures(trace: Trace, out: Path, *, title: str | None = None) -> list[Path]:

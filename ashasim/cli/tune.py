@@ -137,6 +137,12 @@ def register(commands: Any) -> None:
         action="store_true",
         help="fsync the journal after every event (survives a machine crash)",
     )
+    parser.add_argument(
+        "--trust-run-dir",
+        action="store_true",
+        help="allow pickled code: with --resume, read settings the run kept by value or a "
+        "tuner.pkl of an older ashasim (unpickling runs code: only for directories you trust)",
+    )
     parser.add_argument("--quiet", action="store_true")
     add_ladder(parser)
     # None: not given (the space's max_epochs, else 10); a --max-t the space contradicts is an error
@@ -162,7 +168,9 @@ def run(args: argparse.Namespace) -> int:
             f"ashasim tune: {args.scheduler} on {args.workers} worker(s), run directory {out}",
             file=sys.stderr,
         )
-        run = lambda: experiment.run(objective, backend=backend, quiet=args.quiet)  # noqa: E731
+        run = lambda: experiment.run(  # noqa: E731
+            objective, backend=backend, quiet=args.quiet, allow_pickle=args.trust_run_dir
+        )
         try:
             trace = _interruptible(run, out)
         except UsageError:  # refused before the run began: leave no empty directory behind
@@ -237,7 +245,6 @@ def _experiment(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 def _resume(args: argparse.Namespace) -> Any:
     """``--resume DIR`` with the flags given as changes to the saved run."""
     from ashasim.experiment import Experiment
-    from ashasim.run.settings import STATE_FILE
 
     given = [name for name in FIXED_ON_RESUME if getattr(args, name) not in (None, False)]
     if given:
@@ -246,8 +253,6 @@ def _resume(args: argparse.Namespace) -> Any:
             f"{flag} cannot change on resume: the run in {args.resume} keeps its saved "
             f"settings (see ashasim tune --help for what a resume may change)"
         )
-    if not (args.resume / STATE_FILE).exists():
-        raise UsageError(f"--resume {args.resume} holds no resumable run (no {STATE_FILE})")
     changes: dict[str, Any] = {}
     if args.max_wallclock is not None or args.max_trials is not None:
         changes["stop"] = _stop(args)
@@ -265,7 +270,9 @@ def _resume(args: argparse.Namespace) -> Any:
     backend = {key: value for key, value in backend.items() if value is not None}
     if backend:
         changes["backend"] = backend
-    return Experiment.resume(args.resume, quiet=args.quiet, **changes)
+    return Experiment.resume(
+        args.resume, quiet=args.quiet, allow_pickle=args.trust_run_dir, **changes
+    )
 
 
 def _interruptible(run: Any, out: Path) -> Any:
@@ -296,8 +303,8 @@ def _interruptible(run: Any, out: Path) -> Any:
 def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]:
     """(objective, space, max_t) from the command line."""
     import functools
-    import importlib
 
+    from ashasim.run.codec import import_from_folder
     from ashasim.run.signature import check_signature
     from ashasim.space import Domain
 
@@ -324,9 +331,8 @@ def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]
     if not module_name or not function:
         raise ValueError(f"--objective must look like module:function, got {args.objective!r}")
     space = _read_space(args.space)  # before the import: a bad path is the cheaper error
-    sys.path.insert(0, str(Path.cwd()))
-    try:
-        module = importlib.import_module(module_name)
+    try:  # from the working directory, which goes after the standard library on sys.path
+        module = import_from_folder(module_name, Path.cwd().resolve(), strict=False)
     except ImportError as error:
         raise ValueError(f"--objective: cannot import {module_name!r} ({error})") from None
     except Exception as error:

@@ -22,6 +22,7 @@ import numpy as np
 
 from ashasim.checks import (
     MODES,
+    RecordsArguments,
     check_choice,
     check_int,
     check_optional_int,
@@ -68,7 +69,7 @@ class SchedulerTrial:
     next_rung: int = 0
 
 
-class SchedulerBase:
+class SchedulerBase(RecordsArguments):
     """Shared machinery of all schedulers; see the module docstring."""
 
     def __init__(

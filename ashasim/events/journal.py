@@ -66,10 +66,13 @@ class JournalWriter:
             _drop_torn_tail(self.path)
         # Unbuffered binary: one write() system call per event, half the cost of a text write
         # plus flush.
+        # O_NOFOLLOW: a journal.jsonl planted as a link cannot make the run write elsewhere.
+        mode = os.O_APPEND if append else os.O_TRUNC
         try:
-            self._file: BinaryIO | None = open(self.path, "ab" if append else "wb", buffering=0)  # noqa: SIM115
-        except OSError as error:  # read-only file or folder, a directory in its place
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | mode | os.O_NOFOLLOW, 0o666)
+        except OSError as error:  # read-only file or folder, a directory or a link in its place
             raise JournalError(f"cannot write the journal {self.path}: {error.strerror}") from None
+        self._file: BinaryIO | None = os.fdopen(descriptor, "ab" if append else "wb", buffering=0)
         if not append:
             line = json.dumps({"event": "experiment", **header}, default=json_default)
             self._file.write((line + "\n").encode())
@@ -194,5 +197,8 @@ def _drop_torn_tail(path: Path) -> None:
     data = path.read_bytes()
     end = data.rfind(b"\n") + 1
     if end < len(data):
-        with open(path, "r+b") as handle:
-            handle.truncate(end)
+        descriptor = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+        try:
+            os.ftruncate(descriptor, end)
+        finally:
+            os.close(descriptor)

@@ -20,6 +20,8 @@ process sentinel and reported as ``Died(exit code)``.
 Workers never outlive their driver: on Linux each asks the kernel to SIGKILL it when the driver
 dies (``prctl(PR_SET_PDEATHSIG)``), elsewhere a watchdog thread ends it once its parent is gone;
 either way also when the driver itself was SIGKILLed, and a worker stuck in the objective goes too.
+Nor do the processes an objective starts: each worker leads its own process group, killed
+whole when the worker ends and swept after each job (``ashasim.run.groups``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from ashasim.run.backend import Backend, WorkerSlot
+from ashasim.run.groups import end_job_processes, lead_own_group
 from ashasim.run.messages import Died, Exit
 from ashasim.run.worker import serve
 
@@ -101,7 +104,8 @@ def _worker_main(
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since its birth
     die_with(driver)
-    serve(connection, objective, threads)
+    lead_own_group()  # what the objective starts dies with the worker (ashasim.run.groups)
+    serve(connection, objective, threads, after_job=end_job_processes)
 
 
 def die_with(driver: int) -> None:
@@ -128,6 +132,14 @@ def _watch_parent(driver: int) -> None:  # pragma: no cover - other platforms
     while os.getppid() == driver:
         time.sleep(0.5)
     os._exit(1)
+
+
+def _kill_group(leader: int | None) -> None:
+    """The worker's process group, whatever is left of it (its guard kills it too; this does
+    not wait for that)."""
+    if leader is not None and hasattr(os, "killpg"):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(leader, signal.SIGKILL)
 
 
 class LocalBackend(Backend):
@@ -220,6 +232,7 @@ class LocalBackend(Backend):
             if process.is_alive():
                 process.kill()
                 process.join(timeout=2.0)
+        _kill_group(process.pid)
         self._forget(index)
 
     def close(self) -> None:

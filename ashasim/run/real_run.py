@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import hashlib
+import json
 import math
 import sys
 from collections.abc import Callable, Mapping
@@ -25,12 +25,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import cloudpickle
-
+from ashasim.checks import check_flag
 from ashasim.core.jobs import Job
 from ashasim.driver import Driver, RunError
 from ashasim.events import JOURNAL, JobEnded, Trace
-from ashasim.events.journal import read_header
 from ashasim.frame import Frame
 from ashasim.progress import Progress
 from ashasim.run import checkpoint
@@ -42,22 +40,20 @@ from ashasim.run.lock import RunDirectoryBusyError, RunLock
 from ashasim.run.preflight import check_first_worker
 from ashasim.run.resume import ResumeError, ResumePoint, catch_up
 from ashasim.run.settings import (
+    LEGACY_STATE_FILE,
     STATE_FILE,
     RunSettings,
     identity,
-    load_settings,
     objective_name,
-    objective_origin,
     read_run_journal,
-    restore_objective,
-    save_settings,
     why_taken,
 )
+from ashasim.run.settings_files import SavedSettings, load_settings, save_settings, settings_files
 from ashasim.run.signature import check_signature
 from ashasim.run.storage import probe_clean
 from ashasim.run.worker import dumps_objective
 
-__all__ = ["DEFAULT_ROOT", "AllTrialsFailedError", "Display", "RealRun"]
+__all__ = ["DEFAULT_ROOT", "AllTrialsFailedError", "DirectoryTakenError", "Display", "RealRun"]
 
 DEFAULT_ROOT = Path("runs")  # where a run without a directory goes: runs/<name>
 HEARTBEAT = "heartbeat"  # the run time the driver last knew itself alive (``Execution``'s alive)
@@ -78,6 +74,8 @@ class RealRun:
     """A run directory's settings, ready to run (``run``); see the module docstring."""
 
     changes: Mapping[str, Any] = MappingProxyType({})  # a resume's, applied under the lock
+    allow_pickle = False  # a resume's switch: read what the run kept by value
+    objective: Callable[..., Any] | None = None  # a resume's objective, given again
 
     def __init__(self, settings: RunSettings, digest: str, display: Display) -> None:
         self.settings = settings
@@ -87,7 +85,7 @@ class RealRun:
         self.display = display
         self.slots = settings.backend.slots(settings.frame.n_workers)
         self.checkpoint_root = settings.checkpoints.root(self.directory)
-        self.saved: bytes | None = None  # the settings to write (a new run only)
+        self.saved: SavedSettings | None = None  # the settings to write (a new run only)
         self.trace: Trace | None = None
 
     @classmethod
@@ -101,18 +99,21 @@ class RealRun:
         name: str | None = None,
         display: Display | None = None,
         return_ends_trial: bool = False,
+        allow_pickle: bool = False,
     ) -> RealRun:
-        """Check what a new real run needs beyond its frame; write nothing."""
+        """Check what a new real run needs beyond its frame; write nothing. *allow_pickle*:
+        keep by value (pickled) what has no JSON form, such as an objective defined in a
+        notebook (``ashasim.run.settings_files``)."""
         backend = Local() if backend is None else backend
         checkpoints = Checkpoints() if checkpoints is None else checkpoints
         _check_new(frame, objective, backend, checkpoints)
+        check_flag("allow_pickle", allow_pickle)
         scheduler = frame.scheduler
         name = name or default_name(scheduler)
         frame = frame.replace(directory=frame.directory or DEFAULT_ROOT / name)
         taken = why_taken(frame.directory)  # type: ignore[arg-type]
         if taken:
-            raise ValueError(f"experiment_dir {taken}")
-        frame.limit_trials()
+            raise DirectoryTakenError(f"experiment_dir {taken}")
         try:
             shipped = dumps_objective(objective, ship=backend.remote)
         except Exception as error:
@@ -128,32 +129,41 @@ class RealRun:
             checkpoints=checkpoints,
             name=name,
             objective_name=objective_name(objective),
-            origin=objective_origin(objective),
             return_ends_trial=bool(return_ends_trial),
             print_every=(display or Display()).print_every,
+            function=objective,
+            allow_pickle=allow_pickle,
         )
-        try:  # saved now, so a scheduler that cannot be saved fails before anything is written
-            saved = cloudpickle.dumps(settings)
-        except Exception as error:
-            raise ValueError(
-                f"scheduler cannot be saved for resume (cloudpickle: {type(error).__name__}: "
-                f"{error})"
-            ) from None
-        run = cls(settings, hashlib.sha256(saved).hexdigest(), display or Display())
+        saved = settings_files(settings)  # now: what cannot be saved fails before any write
+        frame.limit_trials()  # after saving: a resume rebuilds the scheduler, then limits it
+        by_value = tuple(json.loads(saved.text)["by_value"]["fields"]) if saved.by_value else ()
+        settings = dataclasses.replace(settings, by_value=by_value)
+        run = cls(settings, saved.digest, display or Display())
         run.saved = saved
         return run
 
     @classmethod
     def resume(
-        cls, directory: str | Path, changes: Mapping[str, Any], display: Display | None = None
+        cls,
+        directory: str | Path,
+        changes: Mapping[str, Any],
+        display: Display | None = None,
+        *,
+        allow_pickle: bool = False,
+        objective: Callable[..., Any] | None = None,
     ) -> RealRun:
         """The run in *directory* with *changes* to its frame (``stop``, ``faults``, ``durable``,
         ``outputs``) or its ``backend``; checked, nothing read but the directory's files.
-        The catch-up with the journal happens in ``run``, under the directory's lock."""
+        The catch-up with the journal happens in ``run``, under the directory's lock.
+        *allow_pickle*: read settings the run kept by value, or a ``tuner.pkl`` of the previous
+        format (unpickling runs code: only for directories you trust). *objective*: the run's
+        objective given again (as Ray Tune's ``tune.run(..., resume=True)`` takes it), used
+        instead of the saved one, which then need not have been kept; it must have its name."""
         check_changes(changes)
-        directory = Path(directory)
-        if not (directory / STATE_FILE).is_file():
-            raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})")
+        if objective is not None and not callable(objective):
+            raise ValueError(f"objective must be a function of the config, got {objective!r}")
+        check_flag("allow_pickle", allow_pickle)
+        directory = check_run_directory(directory)
         if not (directory / JOURNAL).is_file():
             raise ResumeError(
                 f"{directory} holds {STATE_FILE} but no {JOURNAL}: the run never started, or "
@@ -167,6 +177,8 @@ class RealRun:
             None,
         )
         run.changes = dict(changes)  # applied once the lock is held (``_load``)
+        run.allow_pickle = allow_pickle
+        run.objective = objective
         return run
 
     # -- running --------------------------------------------------------------------------------
@@ -252,19 +264,14 @@ class RealRun:
         the changes, the journal, that both belong to one run, the objective, and the journal's
         calls replayed on the saved scheduler."""
         directory = self.directory
-        settings, digest = load_settings(directory)
+        settings, digest = load_settings(directory, self.allow_pickle, self.objective)
+        settings = changed(settings, self.changes, directory)
         try:
-            settings = changed(settings, self.changes, directory)
-            try:
-                RealRun.__init__(self, settings, digest, self.display)
-            except ValueError as error:  # e.g. its GPUs are not on this machine
-                raise ResumeError(f"cannot run the saved settings here: {error}") from None
-            header, events = read_run_journal(directory, settings, digest)
-            restore_objective(settings)
-            point = catch_up(self.frame.scheduler, events, self.frame.n_workers)
-        except (AttributeError, TypeError, KeyError, IndexError):
-            _refuse_damaged_settings(directory, digest)
-            raise
+            RealRun.__init__(self, settings, digest, self.display)
+        except ValueError as error:  # e.g. its GPUs are not on this machine
+            raise ResumeError(f"cannot run the saved settings here: {error}") from None
+        header, events = read_run_journal(directory, settings, digest)
+        point = catch_up(self.frame.scheduler, events, self.frame.n_workers)
         self.frame.limit_trials()  # a new stop's budget, after the catch-up (never undoes one)
         return point, header, events
 
@@ -314,6 +321,7 @@ class RealRun:
             "name": settings.name,
             "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "max_wallclock_time": self.frame.stop.time,
+            "by_value": list(settings.by_value),  # settings kept pickled (allow_pickle=True)
             **identity(settings, self.digest),
         }
         return self.frame.header("wallclock", fields)
@@ -360,24 +368,34 @@ def _check_new(
     backend.slots(frame.n_workers)  # n_workers fits the devices
 
 
-def _refuse_damaged_settings(directory: Path, digest: str) -> None:
-    """ResumeError, in one line, when the saved settings' bytes are not those the journal was
-    started with: a bit flip may leave a pickle that still loads, into objects with misspelt
-    attributes that fail as a bug would."""
-    try:
-        expected = (read_header(directory / JOURNAL) or {}).get("settings_sha256")
-    except OSError:
-        return
-    if expected is not None and expected != digest:
+def check_run_directory(directory: str | Path) -> Path:
+    """*directory* if it holds a run to resume; ResumeError, in one line, otherwise."""
+    if not isinstance(directory, (str, Path)) or not str(directory):
+        raise ResumeError(f"experiment_dir must be a run directory, got {directory!r}")
+    directory = Path(directory)
+    if not directory.exists():
+        raise ResumeError(f"{directory} holds no resumable run (no such directory)")
+    if not directory.is_dir():
+        raise ResumeError(f"{directory} holds no resumable run (it is a file, not a directory)")
+    if not (directory / STATE_FILE).is_file() and not (directory / LEGACY_STATE_FILE).is_file():
+        raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})")
+    if (directory / JOURNAL).is_symlink():
         raise ResumeError(
-            f"{directory / STATE_FILE} is damaged: its bytes are not those the journal was "
-            f"started with (settings_sha256); nothing was changed"
-        ) from None
+            f"{directory / JOURNAL} is a symbolic link; a run writes its journal only inside "
+            f"its directory (copy the file there instead)"
+        )
+    return directory
 
 
 def default_name(scheduler: Any) -> str:
     stamp = _dt.datetime.now().strftime("%Y-%m-%d-%H-%M-%S-%f")[:-3]
     return f"{type(scheduler).__name__.lower()}-{stamp}"
+
+
+class DirectoryTakenError(RunDirectoryBusyError, ValueError):
+    """A new run's directory already holds a run: a bad argument to ``Tuner``/``Experiment``
+    (ValueError), and, for the command line, a busy directory (another driver may have just
+    made it: exit 2, like losing the lock)."""
 
 
 class AllTrialsFailedError(RunError):

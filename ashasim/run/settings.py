@@ -1,37 +1,24 @@
 """What a run directory keeps besides its journal, and the checks a resume makes on it.
 
-``tuner.pkl`` holds ``RunSettings``: every choice the user made, with the scheduler as it was
-before its first call. It is written once, before the journal, atomically (a temporary file,
-fsync, rename), and never changed, so a crash cannot leave half of it behind. The journal's
-header names the run it belongs to (scheduler settings, space, objective, and the SHA-256 of
-``tuner.pkl``); ``check_identity`` refuses a journal that belongs to another run.
-
-The objective travels to workers with cloudpickle: by value when it was defined in ``__main__`` or
-a notebook, by reference (module and name) when it lives in an importable module. A reference is
-only as good as ``sys.path``, which differs between the shell that started a run and the one that
-resumes it (``ashasim tune --objective mymod:fn`` imports ``mymod`` from the working directory),
-so the settings record where the module came from (``Origin``) and ``restore_objective`` puts
-that folder back on ``sys.path`` before loading it. Spawned local workers start with the driver's
-``sys.path`` (multiprocessing passes it on), so they find it too.
+``settings.json`` holds ``RunSettings``: every choice the user made, with the scheduler as it was
+before its first call, as data (``ashasim.run.codec``; written and read by
+``ashasim.run.settings_files``). It is written once, before the journal, atomically, and never
+changed. The journal's header names the run it belongs to (scheduler settings, space, objective,
+and the SHA-256 of the settings file); ``check_identity`` refuses a journal that belongs to
+another run.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.util
 import json
-import os
-import pickle
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ashasim.checks import check_number, check_optional_int
 from ashasim.core.jobs import Scheduler
-from ashasim.errors import first_line
-from ashasim.events.journal import JOURNAL, read_journal, sync_directory
+from ashasim.events.journal import JOURNAL, read_journal
 from ashasim.events.records import Event, json_default
 from ashasim.frame import Frame, Stop
 from ashasim.run.configs import BackendConfig, Checkpoints
@@ -39,22 +26,21 @@ from ashasim.run.resume import ResumeError
 from ashasim.space import space_to_json
 
 __all__ = [
+    "BY_VALUE_FILE",
+    "LEGACY_STATE_FILE",
     "STATE_FILE",
-    "Origin",
     "RunSettings",
     "StoppingCriterion",
     "check_identity",
     "identity",
-    "load_settings",
     "objective_name",
-    "objective_origin",
     "read_run_journal",
-    "restore_objective",
-    "save_settings",
     "why_taken",
 ]
 
-STATE_FILE = "tuner.pkl"
+STATE_FILE = "settings.json"
+BY_VALUE_FILE = "by_value.pkl"  # what has no JSON form, kept only with allow_pickle=True
+LEGACY_STATE_FILE = "tuner.pkl"  # the whole settings, pickled (ashasim before settings.json)
 
 
 @dataclass(frozen=True)
@@ -87,7 +73,8 @@ class StoppingCriterion:
 @dataclass(frozen=True)
 class Origin:
     """Where an objective referred to by module came from: *module* as imported from the
-    folder *path* (a ``sys.path`` entry), whose file is *file*."""
+    folder *path* (a ``sys.path`` entry), whose file is *file*. Kept so that a run directory of
+    the previous format (``tuner.pkl``) can still be read, with ``allow_pickle=True``."""
 
     module: str
     file: str
@@ -100,7 +87,11 @@ class RunSettings:
     so resuming restores every choice the user made (nothing is reset to a default).
 
     *frame*: the run's ``ashasim.frame.Frame`` (scheduler, workers, stop, faults, durability);
-    *backend*: its ``ashasim.run.configs`` config; *checkpoints*: where trials keep theirs."""
+    *backend*: its ``ashasim.run.configs`` config; *checkpoints*: where trials keep theirs.
+    *objective*: the objective as sent to workers (cloudpickle; in memory, never read from the
+    run directory without ``allow_pickle``); *function*: the objective itself. *by_value*: the
+    settings kept by value (pickled) because they have no JSON form, ``allow_pickle`` allowing.
+    """
 
     frame: Frame
     objective: bytes
@@ -112,6 +103,9 @@ class RunSettings:
     objective_name: str = ""
     origin: Origin | None = None
     return_ends_trial: bool = False
+    function: Any = None
+    by_value: tuple[str, ...] = ()
+    allow_pickle: bool = False
 
     @property
     def scheduler(self) -> Scheduler:
@@ -122,112 +116,13 @@ class RunSettings:
         return self.frame.n_workers
 
 
-# -- the objective ------------------------------------------------------------------------------
-
-
-def _function(objective: Any) -> Any:
-    while isinstance(objective, functools.partial):
-        objective = objective.func
-    return objective
-
-
 def objective_name(objective: Any) -> str:
     """``module:qualname`` of the function an objective calls (through ``functools.partial``)."""
-    function = _function(objective)
-    module = getattr(function, "__module__", None) or "?"
-    name = getattr(function, "__qualname__", None) or type(function).__qualname__
+    while isinstance(objective, functools.partial):
+        objective = objective.func
+    module = getattr(objective, "__module__", None) or "?"
+    name = getattr(objective, "__qualname__", None) or type(objective).__qualname__
     return f"{module}:{name}"
-
-
-def objective_origin(objective: Any) -> Origin | None:
-    """Where the objective's module was imported from, when cloudpickle sends it by reference
-    (None for ``__main__``, notebooks, and modules without a file)."""
-    module_name = getattr(_function(objective), "__module__", None)
-    module = sys.modules.get(module_name or "")
-    file = getattr(module, "__file__", None)
-    if module is None or module_name == "__main__" or not file:
-        return None
-    path = Path(file).resolve()
-    depth = module_name.count(".") + (1 if path.stem == "__init__" else 0)
-    root = path.parents[depth]
-    return Origin(module_name, str(path), str(root))
-
-
-def restore_objective(settings: RunSettings) -> None:
-    """Make the objective loadable here as it was when the run began, or refuse in one line.
-
-    The recorded folder goes first on ``sys.path`` when the module is not found, or is found
-    elsewhere, and the folder still exists; then the objective is loaded the way a worker loads it.
-    """
-    origin = settings.origin
-    if origin is not None and origin.module not in sys.modules:
-        found = _module_file(origin.module)
-        if found != origin.file and Path(origin.path).is_dir() and origin.path not in sys.path:
-            sys.path.insert(0, origin.path)
-            importlib.invalidate_caches()
-    try:
-        pickle.loads(settings.objective)
-    except Exception as error:
-        where = f" (it came from {origin.file})" if origin is not None else ""
-        raise ResumeError(
-            f"cannot load the objective {settings.objective_name or '?'}{where}: "
-            f"{type(error).__name__}: {first_line(error)}; put its folder on PYTHONPATH or "
-            f"resume from the directory the run was started in"
-        ) from None
-
-
-def _module_file(name: str) -> str | None:
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin:
-        return None
-    return str(Path(spec.origin).resolve())
-
-
-# -- tuner.pkl ----------------------------------------------------------------------------------
-
-
-def save_settings(directory: Path, data: bytes) -> None:
-    """Write ``tuner.pkl`` atomically: all of it or nothing, even across a machine crash."""
-    target = directory / STATE_FILE
-    temporary = directory / f".{STATE_FILE}.tmp"
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, target)
-    sync_directory(directory)
-
-
-def load_settings(directory: Path) -> tuple[RunSettings, str]:
-    """The saved settings and the SHA-256 of their file; ResumeError, in one line, when the file
-    is missing, empty, truncated or not a run's settings."""
-    path = directory / STATE_FILE
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})") from None
-    except OSError as error:
-        raise ResumeError(f"{path}: cannot read it ({error.strerror})") from None
-    if not data:
-        raise ResumeError(f"{path} is empty: the run's saved settings are lost")
-    try:
-        settings = pickle.loads(data)
-    except Exception as error:
-        raise ResumeError(
-            f"{path} is damaged ({type(error).__name__}: {first_line(error)}); the run's "
-            f"saved settings cannot be read"
-        ) from None
-    if not isinstance(settings, RunSettings):
-        raise ResumeError(f"{path} does not hold a run's settings ({type(settings).__name__})")
-    if not isinstance(getattr(settings, "frame", None), Frame):
-        raise ResumeError(
-            f"{path} was written by an older ashasim (before ashasim.Experiment); resume it "
-            f"with the version that started it"
-        )
-    return settings, hashlib.sha256(data).hexdigest()
 
 
 def why_taken(directory: Path) -> str | None:
@@ -237,11 +132,12 @@ def why_taken(directory: Path) -> str | None:
             f"{directory} already holds a run; resume it with Tuner.resume({str(directory)!r}) "
             f"or choose another directory"
         )
-    if (directory / STATE_FILE).exists():
-        return (
-            f"{directory} holds {STATE_FILE} but no {JOURNAL} (a run that died before it began); "
-            f"remove {STATE_FILE} or choose another directory"
-        )
+    for state in (STATE_FILE, LEGACY_STATE_FILE):
+        if (directory / state).exists():
+            return (
+                f"{directory} holds {state} but no {JOURNAL} (a run that died before it "
+                f"began); remove {state} or choose another directory"
+            )
     return None
 
 

@@ -73,8 +73,11 @@ class Tuner:
     *durable*: fsync the journal after every event, so that a crash of the machine (not only of
     the driver) loses nothing the driver acted on; docs/guides/fault-tolerance.md gives the cost.
     *outputs*: write results.csv, summary.json and replay.csv when the run ends (figures are the
-    CLI's: ``ashasim.outputs.write_figures``). *name*: the run's name (default: scheduler and
-    time), the directory name under ``runs/``.
+    CLI's: ``ashasim.outputs.write_figures``). *allow_pickle*: keep by value (pickled) the
+    settings that have no JSON form, such as an objective defined in a notebook or a lambda, so
+    that the run can be resumed (with ``Tuner.resume(..., allow_pickle=True)``); without it such
+    a run runs, with a warning that it cannot be resumed (``ashasim.run.settings_files``).
+    *name*: the run's name (default: scheduler and time), the directory name under ``runs/``.
 
     Hooks for façades (``ashasim.tune``): *return_ends_trial* lets an objective end its trial by
     returning (see ``ashasim.driver.Driver``; saved with the run). *progress*: a display of
@@ -110,6 +113,7 @@ class Tuner:
         placement_timeout: float | None = DEFAULT_PLACEMENT_TIMEOUT,
         checkpoint_storage: str | Path | None = None,
         retrain_on_miss: bool = False,
+        allow_pickle: bool = False,
     ) -> None:
         if not callable(objective):
             raise ValueError(f"objective must be a function of the config, got {objective!r}")
@@ -153,6 +157,7 @@ class Tuner:
             name=name,
             display=Display(quiet, print_every, progress),
             return_ends_trial=return_ends_trial,
+            allow_pickle=allow_pickle,
         )
         self._describe(self._run)
 
@@ -177,6 +182,8 @@ class Tuner:
         progress: Progress | None = None,
         ray_address: str | None = None,
         placement_timeout: float | None = KEEP,
+        allow_pickle: bool = False,
+        objective: Callable[..., Any] | None = None,
     ) -> Trace:
         """Continue a stopped or crashed run from its journal; returns the whole run's Trace.
 
@@ -190,11 +197,19 @@ class Tuner:
         directory left exactly as it was) when the directory holds no run, its files are
         damaged, its journal belongs to another run, or its objective cannot be loaded here;
         with ``RunDirectoryBusyError`` when another driver holds the directory. *progress* as
-        in ``Tuner``.
+        in ``Tuner``. *allow_pickle*: read what the run kept by value, or a ``tuner.pkl`` of
+        the previous format; unpickling runs code, so allow it only for directories you trust
+        (without it, such a directory is refused in one line that says so). *objective*: the
+        run's objective given again, used instead of the saved one (which then need not have
+        been kept: a notebook's objective); it must have the saved one's name.
         """
         changes = _resume_changes(stop, trial_timeout, durable, ray_address, placement_timeout)
         run = RealRun.resume(
-            experiment_dir, {**changes, "outputs": outputs}, Display(quiet, None, progress)
+            experiment_dir,
+            {**changes, "outputs": outputs},
+            Display(quiet, None, progress),
+            allow_pickle=allow_pickle,
+            objective=objective,
         )
         return run.run()
 

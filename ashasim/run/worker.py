@@ -12,6 +12,7 @@ import os
 import pickle
 import sys
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from ashasim.run.context import Channel, JobContext, JobSpec, StopTrial, reset_context, set_context
@@ -121,8 +122,15 @@ def run_job(objective: Any, job: JobSpec, channel: Channel) -> Returned | Stoppe
     return Returned(job.trial_id)
 
 
-def serve(channel: Channel, objective_bytes: bytes, threads: int | None = None) -> None:
-    """The worker loop: load the objective, then run jobs until Exit() or a closed channel."""
+def serve(
+    channel: Channel,
+    objective_bytes: bytes,
+    threads: int | None = None,
+    after_job: Callable[[], None] | None = None,
+) -> None:
+    """The worker loop: load the objective, then run jobs until Exit() or a closed channel.
+    *after_job*: called when a job has ended, before its outcome is sent (the local backend
+    ends what the job left running)."""
     setup_threads(threads)
     try:
         objective = loads_objective(objective_bytes)
@@ -141,7 +149,10 @@ def serve(channel: Channel, objective_bytes: bytes, threads: int | None = None) 
         if kind is Probe:
             channel.send(Probed(*probe_answer(message.location, message.token)))
             continue
-        channel.send(run_job(objective, message.spec, channel))
+        outcome = run_job(objective, message.spec, channel)
+        if after_job is not None:
+            after_job()
+        channel.send(outcome)
 
 
 def _why_not_loaded(error: BaseException) -> str:

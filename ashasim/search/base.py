@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from ashasim.checks import MODES, check_choice
+from ashasim.checks import MODES, RecordsArguments, check_choice
 from ashasim.space import check_config, check_space
 
 __all__ = ["Searcher"]
 
 
-class Searcher:
+class Searcher(RecordsArguments):
     """Base class of all searchers: argument checks and the points to evaluate.
 
     Subclass it and override :meth:`suggest` (and the ``on_*`` hooks a model needs). After

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ashasim.checks import RecordsArguments
 from ashasim.run import checkpoint
 
 __all__ = [
@@ -121,7 +122,7 @@ def materialize(state: dict[str, Any], trial_dir: Path) -> Checkpoint:
     return Checkpoint(unpack(state["files"], trial_dir / copy_name(state["training_iteration"])))
 
 
-class KeepPolicy:
+class KeepPolicy(RecordsArguments):
     """Ray Tune's ``keep_checkpoints_num`` and ``checkpoint_score_attr`` ("min-" prefix: lower
     is better; no attribute: keep the newest)."""
 

@@ -258,21 +258,21 @@ def _execute(
     max_failures, fail_fast = failures
     budget = StoppingCriterion(max_wallclock_time=time_budget_s)
     cwd = os.getcwd()
+    trainable = FunctionTrainable(
+        plan.trainable,
+        keys=list(plan.flat),
+        experiment_dir=str(directory),
+        naming=plan.naming,
+        metric=plan.metric,
+        time_attr=plan.scheduler.time_attr,
+        stop=plan.stop,
+        keep=plan.keep,
+    )
     try:
-        if resuming:
+        if resuming:  # with the trainable given again, as Ray Tune resumes
             stop = budget if budget.max_wallclock_time else None
-            Tuner.resume(directory, stop=stop, quiet=True, progress=live)
+            Tuner.resume(directory, stop=stop, quiet=True, progress=live, objective=trainable)
             return None
-        trainable = FunctionTrainable(
-            plan.trainable,
-            keys=list(plan.flat),
-            experiment_dir=str(directory),
-            naming=plan.naming,
-            metric=plan.metric,
-            time_attr=plan.scheduler.time_attr,
-            stop=plan.stop,
-            keep=plan.keep,
-        )
         Tuner(
             trainable,
             plan.flat,

@@ -42,6 +42,7 @@ from numbers import Number
 from pathlib import Path
 from typing import Any
 
+from ashasim.checks import RecordsArguments
 from ashasim.events.records import json_default
 from ashasim.run import checkpoint as store
 from ashasim.run.context import current_job
@@ -203,7 +204,7 @@ def _calling_style(fn: Callable[..., Any], keys: list[str]) -> tuple[bool, bool]
     return not by_name or "config" in parameters, takes_checkpoint
 
 
-class FunctionTrainable:
+class FunctionTrainable(RecordsArguments):
     """The objective the executor runs for a Ray Tune function trainable (module docstring).
 
     *experiment_dir*: absolute; trial ``k`` lives in ``<experiment_dir>/<prefix>_<k:05d>``,

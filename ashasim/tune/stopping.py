@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ashasim.checks import check_int
+from ashasim.checks import RecordsArguments, check_int
 from ashasim.tune.errors import TuneError
 
 __all__ = ["Stopper", "TrialStop", "compile_stop"]
@@ -42,7 +42,7 @@ class Stopper:
         return False
 
 
-class TrialStop:
+class TrialStop(RecordsArguments):
     """What ends a trial: thresholds on result keys and/or a test; travels with the trainable."""
 
     def __init__(

@@ -6,6 +6,8 @@ A test that damages journals on purpose says so with ``@pytest.mark.damaged_jour
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ashasim.run import Tuner
@@ -24,8 +26,9 @@ def every_journal_replays(request: pytest.FixtureRequest, tmp_path):
     yield
     if request.node.get_closest_marker("damaged_journals") is not None:
         return
-    for state in sorted(tmp_path.rglob("tuner.pkl")):
-        replay_run_directory(state.parent)
+    for state in sorted(tmp_path.rglob("settings.json")):
+        if not json.loads(state.read_text())["unsaved"]:  # else not resumable, by design
+            replay_run_directory(state.parent)
 
 
 @pytest.fixture
@@ -45,6 +48,7 @@ def fake_tuner(tmp_path):
             backend="fake",
             experiment_dir=tmp_path / "run" if directory is None else directory,
             **options,
+            allow_pickle=True,
         )
 
     return make

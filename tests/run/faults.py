@@ -14,7 +14,8 @@ from ashasim.events import JOURNAL, JobEnded, JobStarted, Reported, load_experim
 from ashasim.run import Reporter, StoppingCriterion, Tuner, current_job
 from ashasim.run.lock import LOCK_FILE
 from ashasim.run.resume import catch_up
-from ashasim.run.settings import STATE_FILE, check_identity, load_settings
+from ashasim.run.settings import BY_VALUE_FILE, STATE_FILE, check_identity
+from ashasim.run.settings_files import load_settings
 from ashasim.space import uniform
 from tests.core.models import AshaModel, SyncModel
 
@@ -103,6 +104,7 @@ def run_fake(
         quiet=True,
         outputs=False,
         max_failures=None,
+        allow_pickle=True,
     ).run()
 
 
@@ -111,6 +113,8 @@ def crash_copy(source: Path, target: Path, lines: int, torn: int = 0) -> Path:
     of its journal would have left it (plus ``torn`` characters of the next, a crash mid-write)."""
     target.mkdir(parents=True)
     shutil.copy(source / STATE_FILE, target / STATE_FILE)
+    if (source / BY_VALUE_FILE).exists():
+        shutil.copy(source / BY_VALUE_FILE, target / BY_VALUE_FILE)
     shutil.copy(source / LOCK_FILE, target / LOCK_FILE)
     text = (source / JOURNAL).read_text().splitlines(keepends=True)
     kept = "".join(text[:lines]) + (text[lines][:torn] if torn and lines < len(text) else "")
@@ -139,7 +143,7 @@ def check_nothing_lost_or_twice(before, after) -> None:
 def replay_run_directory(directory: Path):
     """The saved scheduler caught up with the whole journal (raises if the journal does not
     replay); the journal must also load as an experiment."""
-    settings, digest = load_settings(directory)
+    settings, digest = load_settings(directory, allow_pickle=True)
     header, events = read_journal(directory / JOURNAL)
     check_identity(header, settings, digest)
     catch_up(settings.scheduler, events, settings.n_workers)

@@ -161,3 +161,20 @@ def forgets_checkpoints(x: float, max_epochs: int) -> None:
         for path in folder.glob("resource_*.pt"):
             path.unlink()
     with_checkpoint(x, max_epochs)
+
+
+def starts_a_sleeper(x: float, max_epochs: int, pid_dir: str, hang: bool = False) -> None:
+    """Starts ``sleep 300`` (same session), writes its pid to *pid_dir*, reports; with *hang*
+    it waits after its first report (for the driver to be killed)."""
+    import subprocess
+
+    sleeper = subprocess.Popen(["sleep", "300"])
+    job = current_job()
+    trial = job.trial_id if job is not None else 0
+    with open(os.path.join(pid_dir, f"{trial}.pid"), "w") as handle:
+        handle.write(str(sleeper.pid))
+    report = Reporter()
+    for epoch in range(1, max_epochs + 1):
+        report(epoch=epoch, loss=curve(x, epoch))
+        while hang:
+            time.sleep(0.1)

@@ -128,7 +128,7 @@ def test_a_real_experiment_matches_the_tuner_that_builds_it(tmp_path):
     """The same frame run by ``Experiment.run`` and by ``Tuner``: the same journal events."""
     fake = Fake(epoch_seconds=lambda trial, config, epoch: 1 + (trial * 7 + epoch) % 3)
     framed = Experiment(asha(), 3, stop=Stop(trials=12), directory=tmp_path / "a").run(
-        quadratic, backend=fake, quiet=True
+        quadratic, backend=fake, quiet=True, allow_pickle=True
     )
     built = Tuner(
         quadratic,
@@ -140,6 +140,7 @@ def test_a_real_experiment_matches_the_tuner_that_builds_it(tmp_path):
         backend="fake",
         backend_options={"epoch_seconds": fake.epoch_seconds},
         quiet=True,
+        allow_pickle=True,
     ).run()
     assert framed.events == built.events
     assert framed.info["backend"] == built.info["backend"] == "fake"

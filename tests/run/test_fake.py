@@ -62,7 +62,9 @@ def test_the_time_budget_cancels_jobs_at_the_deadline(fake_tuner, tmp_path):
     assert trace.makespan == 6.5
     cancelled = [s for s in trace.segments if s.reason == "cancelled"]
     assert [(s.worker, s.resource, s.end) for s in cancelled] == [(0, 2, 6.5), (1, 2, 6.5)]
-    resumed = Tuner.resume(tmp_path / "run", stop=StoppingCriterion(max_trials=3), quiet=True)
+    resumed = Tuner.resume(
+        tmp_path / "run", allow_pickle=True, stop=StoppingCriterion(max_trials=3), quiet=True
+    )
     assert {(r.trial_id, r.resource) for r in resumed.results} >= {(0, 4), (1, 4), (2, 4)}
 
 

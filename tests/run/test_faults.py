@@ -47,7 +47,7 @@ def load_quietly(directory):
 
 
 def resume(directory, **options):
-    return Tuner.resume(directory, quiet=True, outputs=False, **options)
+    return Tuner.resume(directory, allow_pickle=True, quiet=True, outputs=False, **options)
 
 
 # -- item 2: the journal holds the scheduler's calls in the order it got them -------------------
@@ -105,6 +105,7 @@ def test_a_failure_is_journaled_before_the_decisions_that_follow_it(tmp_path, fa
         experiment_dir=tmp_path / "full",
         quiet=True,
         outputs=False,
+        allow_pickle=True,
     ).run()
     events = full.events
     failed = next(i for i, e in enumerate(events) if type(e) is JobEnded and e.reason == "failed")
@@ -279,6 +280,7 @@ def test_a_run_in_which_every_trial_failed_is_an_error(tmp_path, space, metric, 
         experiment_dir=tmp_path / "run",
         quiet=True,
         outputs=False,
+        allow_pickle=True,
     )
     with pytest.raises(RunError, match=f"every trial failed \\(3 of 3\\)(.|\n)*{message}"):
         tuner.run()

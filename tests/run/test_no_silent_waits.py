@@ -74,7 +74,7 @@ def test_a_run_whose_nodes_are_all_gone_stops_and_resumes(tuner, tmp_path, monke
         run.run()
     journal = (tmp_path / "run" / JOURNAL).read_text()
     assert '"retried"' in journal
-    resumed = Tuner.resume(tmp_path / "run", quiet=True, outputs=False)
+    resumed = Tuner.resume(tmp_path / "run", allow_pickle=True, quiet=True, outputs=False)
     assert results(resumed) == results(clean)
     assert not [e for e in resumed.events if type(e) is JobEnded and e.reason == "failed"]
 
@@ -115,7 +115,7 @@ def test_ray_address_is_refused_for_a_run_of_another_backend(tuner, tmp_path):
     tuner(tmp_path / "run").run()
     before = (tmp_path / "run" / JOURNAL).read_bytes()
     with pytest.raises(ResumeError, match="uses the 'fake' backend, not Ray"):
-        Tuner.resume(tmp_path / "run", ray_address="127.0.0.1:1", quiet=True)
+        Tuner.resume(tmp_path / "run", ray_address="127.0.0.1:1", quiet=True, allow_pickle=True)
     assert (tmp_path / "run" / JOURNAL).read_bytes() == before
 
 

@@ -105,18 +105,21 @@ DAMAGES = {
     ),
     "events swapped": (swap_events, "journal line"),
     "a worker the run does not have": (worker_out_of_range, "is not one of the run's 2"),
-    "truncated tuner.pkl": (keep_half_of_the_state, "tuner.pkl is damaged"),
-    "empty tuner.pkl": (lambda d, s: (d / STATE_FILE).write_bytes(b""), "tuner.pkl is empty"),
-    "missing tuner.pkl": (lambda d, s: (d / STATE_FILE).unlink(), "no tuner.pkl"),
+    "truncated settings.json": (keep_half_of_the_state, "settings.json is damaged"),
+    "empty settings.json": (
+        lambda d, s: (d / STATE_FILE).write_bytes(b""),
+        "settings.json is empty",
+    ),
+    "missing settings.json": (lambda d, s: (d / STATE_FILE).unlink(), "no settings.json"),
     "journal of another seed": (journal_of("seed5"), "scheduler.seed is 5 in the journal, 4"),
     "journal of another scheduler": (journal_of("sync"), "scheduler.name is 'SyncSH'"),
     "journal of another seed, older header": (
         journal_of("seed5", strip=("scheduler", "space", "objective", "settings_sha256")),
         "belongs to another run",
     ),
-    "tuner.pkl of another run": (
+    "settings.json of another run": (
         lambda d, s: shutil.copy(s / "seed5" / STATE_FILE, d / STATE_FILE),
-        "scheduler.seed is 4 in the journal, 5 in tuner.pkl",
+        "scheduler.seed is 4 in the journal, 5 in settings.json",
     ),
 }
 
@@ -282,11 +285,13 @@ def test_durable_journals_are_the_same_journals(tmp_path):
 
 @pytest.mark.damaged_journals
 def test_a_directory_with_settings_but_no_journal_is_neither_new_nor_resumable(tmp_path, source):
-    """A run that died between writing tuner.pkl and its journal's first line."""
+    """A run that died between writing settings.json and its journal's first line."""
     directory = tmp_path / "run"
     directory.mkdir()
     shutil.copy(source / "full" / STATE_FILE, directory / STATE_FILE)
-    with pytest.raises(ValueError, match="holds tuner.pkl but no journal.jsonl .*remove tuner"):
+    with pytest.raises(
+        ValueError, match="holds settings.json but no journal.jsonl .*remove settings"
+    ):
         Tuner(
             faults.objective,
             faults.SPACE,
@@ -294,5 +299,5 @@ def test_a_directory_with_settings_but_no_journal_is_neither_new_nor_resumable(t
             1,
             experiment_dir=directory,
         )
-    with pytest.raises(ResumeError, match="holds tuner.pkl but no journal.jsonl"):
+    with pytest.raises(ResumeError, match="holds settings.json but no journal.jsonl"):
         Tuner.resume(directory)

@@ -45,10 +45,9 @@ def test_a_journal_cut_anywhere_resumes_to_the_same_proposals(fake_tuner, tmp_pa
     assert len(configs(full)) == 24
     for cut in (3, len(lines) // 3, len(lines) // 2, len(lines) - 2):
         crashed = tmp_path / f"cut{cut}"
-        crashed.mkdir()
-        shutil.copy(tmp_path / "full" / "tuner.pkl", crashed / "tuner.pkl")
+        shutil.copytree(tmp_path / "full", crashed)
         (crashed / JOURNAL).write_text("".join(lines[:cut]))
-        resumed = Tuner.resume(crashed, quiet=True, outputs=False)
+        resumed = Tuner.resume(crashed, allow_pickle=True, quiet=True, outputs=False)
         assert configs(resumed) == configs(full), f"cut at journal line {cut}"
         assert {(r.trial_id, r.resource, r.metric) for r in resumed.results} == {
             (r.trial_id, r.resource, r.metric) for r in full.results

@@ -58,6 +58,7 @@ def run(directory: Path, kind: str, n_workers: int, *, dies=None, **options):
         outputs=False,
         max_failures=None,
         **options,
+        allow_pickle=True,
     ).run()
 
 
@@ -118,6 +119,7 @@ def test_exceptions_are_retried_only_when_asked(tmp_path):
             outputs=False,
             max_failures=None,
             **options,
+            allow_pickle=True,
         ).run()
 
     plain = tune(tmp_path / "plain", max_retries=3)
@@ -134,7 +136,7 @@ def test_a_resume_keeps_the_retries_a_trial_has_used(tmp_path):
     lines = (tmp_path / "whole" / JOURNAL).read_text().splitlines()
     first = next(n for n, line in enumerate(lines) if '"retried"' in line)
     cut = crash_copy(tmp_path / "whole", tmp_path / "cut", first + 1)
-    resumed = Tuner.resume(cut, quiet=True, outputs=False)
+    resumed = Tuner.resume(cut, allow_pickle=True, quiet=True, outputs=False)
     assert [e.trial_id for e in ends(resumed, "retried")] == [3, 3]
     assert [e.trial_id for e in ends(resumed, "failed")] == [3]
     assert results(resumed) == results(whole)

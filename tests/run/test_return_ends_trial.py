@@ -39,6 +39,7 @@ def tune(tmp_path, objective, scheduler, *, allow=True, n_workers=2, progress=No
         return_ends_trial=allow,
         progress=progress,
         **options,
+        allow_pickle=True,
     ).run()
 
 
@@ -99,10 +100,9 @@ def test_a_run_with_returned_trials_resumes_from_any_cut(tmp_path):
     assert "returned" in reasons(full)
     for cut in (len(lines) // 3, len(lines) // 2, len(lines) - 3):
         crashed = tmp_path / f"cut{cut}"
-        crashed.mkdir()
-        shutil.copy(tmp_path / "full" / "tuner.pkl", crashed / "tuner.pkl")
+        shutil.copytree(tmp_path / "full", crashed)
         (crashed / JOURNAL).write_text("".join(lines[:cut]))
-        resumed = Tuner.resume(crashed, quiet=True, outputs=False)
+        resumed = Tuner.resume(crashed, allow_pickle=True, quiet=True, outputs=False)
         assert [(r.trial_id, r.resource, r.metric) for r in resumed.results] == [
             (r.trial_id, r.resource, r.metric) for r in full.results
         ], f"cut at journal line {cut}"
