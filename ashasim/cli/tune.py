@@ -339,9 +339,10 @@ def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]
         raise ValueError(
             f"--objective: importing {module_name!r} raised {type(error).__name__}: {error}"
         ) from None
-    objective = getattr(module, function, None)
-    if not callable(objective):
+    found = getattr(module, function, None)
+    if not callable(found):
         raise ValueError(f"--objective: {module_name} has no function {function!r}")
+    objective = found
     try:
         check_signature(objective, space)
     except ValueError as error:

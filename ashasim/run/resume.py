@@ -87,13 +87,12 @@ class _Replay:
         self.retries: dict[int, int] = {}  # trial -> jobs of it that ended "retried"
 
     def play(self, event: Event) -> None:
-        kind = type(event)
         self.check_time(event)
         if not (_is_int(event.worker) and 0 <= event.worker < self.n_workers):
             raise ResumeError(f"worker {event.worker!r} is not one of the run's {self.n_workers}")
-        if kind is JobStarted:
+        if isinstance(event, JobStarted):
             self.started(event)
-        elif kind is Reported:
+        elif isinstance(event, Reported):
             self.reported(event)
         else:
             self.job_ended(event)

@@ -34,8 +34,8 @@ __all__ = ["UnsafeCheckpointError", "dumps", "loads"]
 
 TREE = "state.json"
 ALLOW_HINT = (
-    "allow pickled checkpoints only for files you trust (Tuner(..., allow_pickle=True), "
-    "ashasim tune --trust-run-dir)"
+    "allow pickled checkpoints only for files you trust: Checkpoints(allow_pickle=True) on "
+    "Experiment.run, or checkpoint.read(path, allow_pickle=True)"
 )
 
 

@@ -41,7 +41,10 @@ def costs() -> Scripted:
         (lambda: Faults(max_retries=-1), "max_retries must be an integer >= 0"),
         (lambda: Faults(retry_on_error=1), "retry_on_error must be True or False"),
         (lambda: Faults(trial_timeout=-2), "trial_timeout must be a finite number > 0"),
-        (lambda: Experiment(asha(), 0, stop=Stop(trials=3)), "n_workers must be an integer in 1..10000"),
+        (
+            lambda: Experiment(asha(), 0, stop=Stop(trials=3)),
+            "n_workers must be an integer in 1..10000",
+        ),
         (lambda: Experiment(object(), 1, stop=Stop(trials=3)), "scheduler"),
         (lambda: Experiment(asha(), 1, stop=Stop()), "otherwise the run never ends"),
         (lambda: Experiment(asha(), 1, stop=3), r"stop must be Stop\("),
