@@ -22,6 +22,7 @@ from ashasim.search import SEARCHER_NAMES
 
 __all__ = [
     "FLAGS",
+    "MAX_SPACE_BYTES",
     "SCHEDULER_NAMES",
     "Parser",
     "UsageError",
@@ -33,10 +34,13 @@ __all__ = [
     "positive_float",
     "positive_int",
     "prepare_out",
+    "read_space",
     "scheduler_options",
     "usage_errors",
     "worker_count",
 ]
+
+MAX_SPACE_BYTES = 1024 * 1024  # a search space is a few lines; /dev/zero is not one
 
 
 class UsageError(Exception):
@@ -203,3 +207,35 @@ def prepare_out(out: Path, *, force: bool) -> Path:
     if not os.access(out, os.W_OK | os.X_OK):
         raise UsageError(f"--out {out}: cannot write there (permission denied)")
     return out
+
+
+def read_space(path: Path) -> dict[str, Any]:
+    """The search space in ``path`` (JSON), or a ValueError in one line."""
+    import json
+
+    from ashasim.space import space_from_json
+
+    if path.is_dir():
+        raise ValueError(f"--space {path} is a directory; give the JSON file of the space")
+    try:
+        with open(path, "rb") as stream:  # bounded: /dev/zero or a huge file is refused
+            data = stream.read(MAX_SPACE_BYTES + 1)
+    except FileNotFoundError:
+        raise ValueError(f"--space {path}: no such file") from None
+    except OSError as error:
+        raise ValueError(f"--space {path}: cannot read it ({error.strerror or error})") from None
+    if len(data) > MAX_SPACE_BYTES:
+        raise ValueError(
+            f"--space {path}: larger than {MAX_SPACE_BYTES // 2**20} MiB; a search space is a "
+            f"small JSON object"
+        )
+    try:
+        data = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"--space {path}: not UTF-8 text") from None
+    except (json.JSONDecodeError, RecursionError) as error:
+        why = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise ValueError(f"--space {path}: not JSON ({why})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"--space {path}: must hold a JSON object of parameter -> domain")
+    return space_from_json(data)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ashasim.checks import MAX_WORKERS
 from ashasim.cli.common import (
+    MAX_SPACE_BYTES,
     SCHEDULER_NAMES,
     UsageError,
     add_ladder,
@@ -17,6 +18,7 @@ from ashasim.cli.common import (
     non_negative_int,
     positive_float,
     positive_int,
+    read_space,
     scheduler_options,
     usage_errors,
     worker_count,
@@ -27,7 +29,6 @@ from ashasim.events.journal import MAX_ERROR_CHARS
 __all__ = ["register"]
 
 DEFAULT_MAX_T = 10
-MAX_SPACE_BYTES = 1024 * 1024  # a search space is a few lines; /dev/zero is not one
 
 # What a new run takes when a flag is not given. The flags default to None, so that a resume can
 # tell a flag given (refused: the resumed run keeps its saved value) from one left out.
@@ -330,7 +331,7 @@ def _tune_objective(args: argparse.Namespace) -> tuple[Any, dict[str, Any], int]
     module_name, _, function = args.objective.partition(":")
     if not module_name or not function:
         raise ValueError(f"--objective must look like module:function, got {args.objective!r}")
-    space = _read_space(args.space)  # before the import: a bad path is the cheaper error
+    space = read_space(args.space)  # before the import: a bad path is the cheaper error
     try:  # from the working directory, which goes after the standard library on sys.path
         module = import_from_folder(module_name, Path.cwd().resolve(), strict=False)
     except ImportError as error:
@@ -366,35 +367,3 @@ def _refuse_builtin_flags(args: argparse.Namespace) -> None:
             raise ValueError(f"{flag} goes with the built-in workload, not with --objective")
     if args.workload is not None:
         raise ValueError("--workload and --objective are two choices of what to tune: give one")
-
-
-def _read_space(path: Path) -> dict[str, Any]:
-    """The search space in ``path`` (JSON), or a ValueError in one line."""
-    import json
-
-    from ashasim.space import space_from_json
-
-    if path.is_dir():
-        raise ValueError(f"--space {path} is a directory; give the JSON file of the space")
-    try:
-        with open(path, "rb") as stream:  # bounded: /dev/zero or a huge file is refused
-            data = stream.read(MAX_SPACE_BYTES + 1)
-    except FileNotFoundError:
-        raise ValueError(f"--space {path}: no such file") from None
-    except OSError as error:
-        raise ValueError(f"--space {path}: cannot read it ({error.strerror or error})") from None
-    if len(data) > MAX_SPACE_BYTES:
-        raise ValueError(
-            f"--space {path}: larger than {MAX_SPACE_BYTES // 2**20} MiB; a search space is a "
-            f"small JSON object"
-        )
-    try:
-        data = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ValueError(f"--space {path}: not UTF-8 text") from None
-    except (json.JSONDecodeError, RecursionError) as error:
-        why = "nested too deeply" if isinstance(error, RecursionError) else str(error)
-        raise ValueError(f"--space {path}: not JSON ({why})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"--space {path}: must hold a JSON object of parameter -> domain")
-    return space_from_json(data)

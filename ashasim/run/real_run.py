@@ -39,8 +39,8 @@ from ashasim.run.executor import Execution
 from ashasim.run.lock import RunDirectoryBusyError, RunLock
 from ashasim.run.preflight import check_first_worker
 from ashasim.run.resume import ResumeError, ResumePoint, catch_up
+from ashasim.run.run_checks import check_new_run, check_run_directory
 from ashasim.run.settings import (
-    LEGACY_STATE_FILE,
     STATE_FILE,
     RunSettings,
     identity,
@@ -49,7 +49,6 @@ from ashasim.run.settings import (
     why_taken,
 )
 from ashasim.run.settings_files import SavedSettings, load_settings, save_settings, settings_files
-from ashasim.run.signature import check_signature
 from ashasim.run.storage import probe_clean
 from ashasim.run.worker import dumps_objective
 
@@ -106,7 +105,7 @@ class RealRun:
         notebook (``ashasim.run.settings_files``)."""
         backend = Local() if backend is None else backend
         checkpoints = Checkpoints() if checkpoints is None else checkpoints
-        _check_new(frame, objective, backend, checkpoints)
+        check_new_run(frame, objective, backend, checkpoints)
         check_flag("allow_pickle", allow_pickle)
         scheduler = frame.scheduler
         name = name or default_name(scheduler)
@@ -346,45 +345,6 @@ class RealRun:
         if every is not None and not display.quiet:
             return Progress("tune", interval=every, stream=sys.stdout, lines=True)
         return Progress("tune", quiet=display.quiet)
-
-
-def _check_new(
-    frame: Frame, objective: Any, backend: BackendConfig, checkpoints: Checkpoints
-) -> None:
-    if not isinstance(frame, Frame):
-        raise ValueError(f"frame must be an ashasim Frame or Experiment, got {frame!r}")
-    if not callable(objective):
-        raise ValueError(f"objective must be a function of the config, got {objective!r}")
-    check_signature(objective, frame.scheduler.config_space)  # before the first job
-    if frame.scheduler.n_trials:
-        raise ValueError(
-            "scheduler has been used already; give the run a fresh one (a run directory "
-            "keeps it as it was before its first call, to resume)"
-        )
-    if not hasattr(backend, "build") or not hasattr(backend, "slots"):
-        raise ValueError(f"backend must be Local(...), Ray(...) or Fake(...), got {backend!r}")
-    if not isinstance(checkpoints, Checkpoints):
-        raise ValueError(f"checkpoints must be Checkpoints(...), got {checkpoints!r}")
-    backend.slots(frame.n_workers)  # n_workers fits the devices
-
-
-def check_run_directory(directory: str | Path) -> Path:
-    """*directory* if it holds a run to resume; ResumeError, in one line, otherwise."""
-    if not isinstance(directory, (str, Path)) or not str(directory):
-        raise ResumeError(f"experiment_dir must be a run directory, got {directory!r}")
-    directory = Path(directory)
-    if not directory.exists():
-        raise ResumeError(f"{directory} holds no resumable run (no such directory)")
-    if not directory.is_dir():
-        raise ResumeError(f"{directory} holds no resumable run (it is a file, not a directory)")
-    if not (directory / STATE_FILE).is_file() and not (directory / LEGACY_STATE_FILE).is_file():
-        raise ResumeError(f"{directory} holds no resumable run (no {STATE_FILE})")
-    if (directory / JOURNAL).is_symlink():
-        raise ResumeError(
-            f"{directory / JOURNAL} is a symbolic link; a run writes its journal only inside "
-            f"its directory (copy the file there instead)"
-        )
-    return directory
 
 
 def default_name(scheduler: Any) -> str:

@@ -99,8 +99,6 @@ def run(
     check_arguments(
         run_or_experiment, scheduler, progress_reporter, backend, resume, verbose, (metric, mode)
     )
-    if name is not None:  # a folder under storage_path: never a path that leaves it
-        check_name("name", name)
     failures = check_failures(max_failures, fail_fast)
     time_budget_s = time_budget_seconds(time_budget_s)
     hooks = check_callbacks(callbacks)
@@ -365,6 +363,8 @@ def _directory(
     if name is None:  # Ray Tune's default: the trainable and the time; made unique here
         stamp = f"{prefix}_{_dt.datetime.now().strftime('%Y-%m-%d_%H-%M-%S')}"
         name = next(n for n in _numbered(stamp) if not (root / n).exists())
+    else:  # a folder under storage_path: never a path that leaves it
+        check_name("name", name)
     directory = root / name
     held = (directory / STATE_FILE).exists()
     resuming = resume in (True, "LOCAL") or (resume == "AUTO" and held)
