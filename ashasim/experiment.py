@@ -98,6 +98,7 @@ class Experiment(Frame):
         quiet: bool = False,
         progress: Progress | None = None,
         allow_pickle: bool = False,
+        objective: Callable[..., Any] | None = None,
         **changes: Any,
     ) -> Trace:
         """Continue the real run in *directory* from its journal, with *changes* to its saved
@@ -106,8 +107,13 @@ class Experiment(Frame):
         may also be a dict of the fields to change (``faults={"trial_timeout": 60}``). Refuses
         in one line (``ResumeError``), touching nothing, when the directory is not a run's.
         *allow_pickle*: read what the run kept by value, or a ``tuner.pkl`` of the previous
-        format (unpickling runs code: only for a directory you trust)."""
+        format (unpickling runs code: only for a directory you trust). *objective*: the run's
+        objective given again (a script or notebook resuming its own run), used instead of the
+        saved one, so an objective without an import path needs no pickle."""
         from ashasim.run.real_run import Display, RealRun
 
         display = Display(quiet=quiet, progress=progress)
-        return RealRun.resume(directory, changes, display, allow_pickle=allow_pickle).run()
+        run = RealRun.resume(
+            directory, changes, display, allow_pickle=allow_pickle, objective=objective
+        )
+        return run.run()

@@ -179,9 +179,14 @@ def _pickled(values: dict[str, Any]) -> bytes:
 
 def _unsaved_line(directory: Path, objective: str, unsaved: dict[str, str]) -> str:
     name, why = next(iter(unsaved.items()))
-    what = f"the objective {objective}" if name == "function" else name
+    if name == "function":  # the script that made the run can give it again
+        return (
+            f"{directory}: the objective {objective} was not saved ({why}); a resume must be "
+            f"given it again (objective=...; tune.run(resume=True) does), or start the run with "
+            f"{TRUST_SWITCH} to keep it by value"
+        )
     return (
-        f"{directory} cannot be resumed: {what} was not saved ({why}); it is kept by value "
+        f"{directory} cannot be resumed: {name} was not saved ({why}); it is kept by value "
         f"only when the run is started with {TRUST_SWITCH}"
     )
 

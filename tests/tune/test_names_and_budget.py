@@ -112,8 +112,13 @@ def test_a_resume_reads_the_names_back_instead_of_calling_again(tmp_path):
     )
     before = {t.trial_id: t.logdir for t in cut.trials if t.logdir}
     assert before and len(before) < 8
-    resumed = run(
-        tmp_path, trainables.with_checkpoint_dir, resume=True, time_budget_s=1000, **options
+    resumed = run(  # the same script run again, as Ray Tune resumes: same arguments
+        tmp_path,
+        trainables.with_checkpoint_dir,
+        resume=True,
+        time_budget_s=1000,
+        trial_dirname_creator=named,
+        **options,
     )
     assert {t.trial_id: t.logdir for t in resumed.trials if t.trial_id in before} == before
     assert [Path(t.logdir).name for t in resumed.trials] == [f"first_{k}" for k in range(8)]

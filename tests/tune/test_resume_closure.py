@@ -34,9 +34,9 @@ def test_a_closure_trainable_resumes_from_its_journal_when_given_again(tmp_path)
             **options,
         )
 
-    with pytest.warns(UserWarning, match="cannot be resumed"):
+    with pytest.warns(UserWarning, match="a resume must be given it again"):
         full = run("full")
-    with pytest.warns(UserWarning, match="cannot be resumed"):
+    with pytest.warns(UserWarning, match="a resume must be given it again"):
         cut = run("cut", time_budget_s=4)
     assert not cut.meta["finished"]
     assert not list(tmp_path.rglob("*.pkl"))
