@@ -49,9 +49,9 @@ _make_job = Job._make
 __all__ = ["SchedulerBase", "Trial"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Trial:
-    """The scheduler's view of one trial."""
+    """The scheduler's view of one trial (slots: one is made per new trial, read per report)."""
 
     trial_id: int
     config: dict[str, Any]
