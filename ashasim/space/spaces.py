@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ashasim.space.derived import SampleFrom
-from ashasim.space.domains import Domain
+from ashasim.space.domains import Domain, Uniform
 
 __all__ = ["check_config", "check_space", "sample", "sampler"]
 
@@ -77,7 +77,18 @@ def sampler(space: Mapping[str, Any]) -> Callable[[np.random.Generator], dict[st
     draws = tuple(
         (name, value.sample) for name, value in space.items() if isinstance(value, Domain)
     )
-    if len(draws) == 1:  # the common one-parameter space: no loop
+    domains = [value for value in space.values() if isinstance(value, Domain)]
+    if len(domains) == 1 and type(domains[0]) is Uniform:  # the common case, inlined
+        ((name, _),) = draws
+        lo, width = domains[0].lo, domains[0].hi - domains[0].lo  # ``Uniform.sample``'s terms
+
+        def one_uniform(rng: np.random.Generator) -> dict[str, Any]:
+            config = template.copy()
+            config[name] = lo + width * rng.random()
+            return config
+
+        return one_uniform
+    if len(draws) == 1:  # a one-parameter space: no loop
         ((name, draw),) = draws
 
         def one(rng: np.random.Generator) -> dict[str, Any]:
