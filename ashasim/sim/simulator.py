@@ -19,13 +19,15 @@ while some worker is free, a job end); the job starts at once. Nothing polls.
 
 **Batched epochs.** A job's epochs between two of its decision points (``Job.decision_points``:
 where the scheduler may stop, record or pause the trial) take one SimPy timeout, to the next
-decision point. The reports in between are not events: each goes into a heap of pending reports
-keyed like an event (its time, then ``EPOCH`` and its worker), and every event first delivers the
-pending reports that come before it in the tie order. So the driver, the scheduler and the journal
-see the very calls, in the very order, of one timeout per epoch, at a fraction of the cost (a
-property test compares both). What a report between decision points may not do, by the meaning
-of decision points, is stop the job: a scheduler that does so anyway is an error (``RunError``).
-A scheduler without decision points (None: it may act on every report) gets one event per epoch.
+decision point. The reports in between are not events: the worker keeps them in a list, and its
+next one waits in a heap of pending reports (one entry per worker, as SimPy's queue would hold one
+event per worker) keyed like an event (its time, then ``EPOCH`` and its worker); every event first
+delivers the pending reports that come before it in the tie order. So the driver, the scheduler
+and the journal see the very calls, in the very order, of one timeout per epoch (a property test
+compares both), with one SimPy event per stretch instead of one per epoch. What a report between
+decision points may not do, by the meaning of decision points, is stop the job: a scheduler that
+does so anyway is an error (``RunError``). A scheduler without decision points (None: it may act
+on every report) gets one event per epoch.
 """
 
 from __future__ import annotations
@@ -47,8 +49,9 @@ __all__ = ["PROGRESS_LINE_SECONDS"]
 #: seconds between progress lines when stderr is not a terminal
 PROGRESS_LINE_SECONDS = 5.0
 
-# A pending report: (time, tie key, resource, metric, worker, the worker's life it belongs to).
-_Pending = tuple[float, int, int, float, "_Worker", int]
+# A worker's next pending report: (its time, the worker's tie key, the worker, the worker's life
+# it belongs to); the worker's ``batch[batch_index]`` holds it.
+_Pending = tuple[float, int, "_Worker", int]
 
 
 class _Clock:
@@ -117,10 +120,20 @@ class _Clock:
         """Hand the driver the pending reports that come before (*now*, *key*) in the tie order:
         what every event does first."""
         pending, report = self.pending, self.driver.report
-        while pending and (pending[0][0] < now or (pending[0][0] == now and pending[0][1] < key)):
-            due, _, resource, metric, worker, life = heapq.heappop(pending)
+        while pending:
+            due, its_key, worker, life = pending[0]
+            if due > now or (due == now and its_key >= key):
+                return
             if life != worker.generation:
-                continue  # the worker died before this epoch ended
+                _pop(pending)  # the worker died before this epoch ended
+                continue
+            batch, index = worker.batch, worker.batch_index
+            _, resource, metric = batch[index]
+            index = worker.batch_index = index + 1
+            if index < len(batch):  # the worker's next report takes this one's place
+                _replace(pending, (batch[index][0], its_key, worker, life))
+            else:
+                _pop(pending)
             if report(worker.worker, due, resource, metric) is _STOP:
                 raise RunError(
                     f"the scheduler stopped trial {worker.trial_id} at resource {resource}, "
@@ -164,6 +177,8 @@ class _Worker:
     """
 
     __slots__ = (
+        "batch",
+        "batch_index",
         "clock",
         "config",
         "driver",
@@ -205,6 +220,8 @@ class _Worker:
         self.drop_at, self.drop_fraction = -1, 0.0  # index of the level the job dies in
         self.trial_id, self.config = 0, {}
         self.levels: Sequence[int] = ()
+        self.batch: list[tuple[float, int, float]] = []  # (time, resource, metric) to report
+        self.batch_index = 0
         self.stops: Sequence[int] | None = None  # the job's decision points (None: every level)
         self.n_levels = self.next_index = self.resource = 0
         self.metric = self.save = self.due = 0.0
@@ -253,29 +270,33 @@ class _Worker:
         one wait; the reports of the levels before it are pending in the clock."""
         levels, n_levels, stops, epoch = self.levels, self.n_levels, self.stops, self.epoch
         trial_id, config, index, due = self.trial_id, self.config, self.next_index, self.due
-        pending = None
+        batch = []  # (time, resource, metric) of the reports before the wait's end
         while True:
             resource = levels[index]
             seconds, metric = epoch(trial_id, config, resource)
-            if index == self.drop_at:
-                self.next_index = index
-                self.tick.callbacks = self.on_dropped[:]
-                self.wait_until(due + seconds * self.drop_fraction)
-                return
+            if index == self.drop_at:  # the job dies in this level: the wait ends there
+                self.next_index, callbacks = index, self.on_dropped
+                due += seconds * self.drop_fraction
+                break
             index += 1
             due += seconds
             if index == n_levels:
                 due += self.save
-                break
-            if stops is None or resource in stops:
-                break
-            if type(metric) is not float and not isinstance(metric, Real):
-                break  # a metric the scheduler might refuse: delivered by its own event
-            if pending is None:
-                pending = self.clock.pending
-            heapq.heappush(pending, (due, self.key, resource, metric, self, self.generation))
-        self.resource, self.metric, self.next_index, self.due = resource, metric, index, due
-        self.tick.callbacks = self.on_trained[:]
+            elif (
+                stops is not None
+                and resource not in stops
+                and (type(metric) is float or isinstance(metric, Real))
+            ):  # (a metric the scheduler might refuse is delivered by its own event)
+                batch.append((due, resource, metric))
+                continue
+            self.resource, self.metric, self.next_index = resource, metric, index
+            callbacks = self.on_trained
+            break
+        self.due = due
+        if batch:
+            self.batch, self.batch_index = batch, 0
+            _push(self.clock.pending, (batch[0][0], self.key, self, self.generation))
+        self.tick.callbacks = callbacks[:]
         self.wait_until(due)
 
     def wait_until(self, due: float) -> None:
@@ -326,4 +347,4 @@ class _Worker:
 
 
 _STOP = Decision.STOP
-_push = heapq.heappush
+_push, _pop, _replace = heapq.heappush, heapq.heappop, heapq.heapreplace
