@@ -16,18 +16,20 @@ same run. Times are CPU time of this process (``time.process_time``): the machin
 are shared, and wall-clock time would count the other processes' load. ``--journal`` repeats each
 run writing every event to ``journal.jsonl`` as it happens.
 
-``--scale`` adds, for 10^4 and 10^5 trials (``--scale-trials 10000 100000 1000000`` for 10^6) on
-64 and 1,024 workers, the CPU time and the peak memory of a whole ASHA run (promotion type, the
-``asha`` scenario's work, until the trials have finished), each in a fresh process: the peak of Python
-memory during the run (``tracemalloc``, in a second, untimed run), per event journaled and per
-trial, and the process's peak resident memory (both runs, the interpreter and its imports).
+``--scale`` adds, for 10^4 and 10^5 trials (``--scale-trials 10000 100000 1000000`` for 10^6)
+on 64 and 1,024 workers, the CPU time and the memory of a whole ASHA run (promotion type, the
+``asha`` scenario's work, until the trials have finished), each in a fresh process: the peak of
+Python memory during the run (``tracemalloc``, in a second, untimed run), per event journaled
+and per trial, and the process's peak resident memory after the timed run (interpreter and
+imports included).
 
 ``--peers`` adds simulators side by side on the same work (``experiments/peers.py``, skipped with a
 message when not installed): trials per CPU second until 10^4 trials have finished, ashasim's ASHA
 (both types), Syne Tune's simulator backend with its ASHA (stopping type) and mfhpo-simulator
 (ashasim's ASHA as its optimizer), on 4 and 64 workers.
 
-    python experiments/bench_sim.py [--epochs 100000 1000000] [--workers 4 64 1024] [--scale] [--peers]
+    python experiments/bench_sim.py [--epochs 100000 1000000] [--workers 4 64 1024] [--scale]
+                                    [--peers]
 """
 
 from __future__ import annotations
@@ -147,18 +149,19 @@ def ashasim_trials_per_second(kind: str, n_workers: int, n_trials: int) -> float
 
 
 def scale_cell(n_trials: int, n_workers: int) -> dict[str, float]:
-    """One ASHA run to n_trials trials, in this process: CPU seconds and events; then the same
-    run again under ``tracemalloc`` for its peak of Python memory, and the process's peak RSS."""
+    """One ASHA run to n_trials trials, in this process: CPU seconds, events and the process's
+    peak RSS after it; then the same run again under ``tracemalloc``, for its peak of Python
+    memory (tracemalloc's own bookkeeping would inflate the RSS, hence the order)."""
     simulate(asha({"x": 0}, max_trials=50), Work(), 4)  # warm-up: imports, caches
     start = time.process_time()
     trace = simulate(asha({"x": 0}, max_trials=n_trials), Work(), n_workers)
     seconds, events = time.process_time() - start, len(trace)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
     del trace
     tracemalloc.start()
     simulate(asha({"x": 0}, max_trials=n_trials), Work(), n_workers)
     _, traced = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
     return {"seconds": seconds, "events": events, "bytes": traced, "peak": rss}
 
 
