@@ -66,7 +66,7 @@ class _Worker:
         self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.parked = threading.Semaphore(0)
         self.resumed_at = 0.0
-        self.answering: int | None = None  # order of the report a reply answers, if it is one
+        self.answering: tuple[int, int] | None = None  # key of the report a reply answers
         self.job: Any = None  # the JobSpec it runs, for the epoch costs
         self.alive = True
         self.thread: threading.Thread | None = None
@@ -182,8 +182,8 @@ class FakeBackend(Backend):
                 config = worker.job.config
                 at += self._epoch_seconds(message.trial_id, config, epoch)
                 if self.dies is not None and self.dies(message.trial_id, config, epoch):
-                    entry = (at, self._key(worker.index), 0, worker.index, Died("killed"))
-                    heapq.heappush(self._pending, entry)
+                    died = (at, self._key(worker.index), 0, worker.index, Died("killed"))
+                    heapq.heappush(self._pending, died)
                     return True
             entry = (at, self._key(worker.index), 0, worker.index, message)
         elif self.unwind_seconds and type(message) in _JOB_ENDS:

@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import heapq
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from numbers import Real
+from typing import Any
 
 import simpy
+from simpy.events import EventPriority
 
 from ashasim.core.jobs import Decision, Job
 from ashasim.driver import DISPATCH, EPOCH, LOSS, RETURN, Driver, RunError, tie_key
@@ -94,12 +96,14 @@ class _Clock:
                 self.arm_loss(worker)
         self.request_dispatch()
 
-    def at(self, seconds: float, kind: int, worker: int, callback: object) -> None:
+    def at(
+        self, seconds: float, kind: int, worker: int, callback: Callable[[simpy.Event], None]
+    ) -> None:
         """A one-off event *seconds* from now, in the tie order's place for (*kind*, *worker*)."""
         event = simpy.Event(self.env)
         event.callbacks.append(callback)  # type: ignore[union-attr]
         event._ok, event._value = True, None
-        self.env.schedule(event, tie_key(kind, worker), seconds)
+        self.env.schedule(event, EventPriority(tie_key(kind, worker)), seconds)
 
     def arm_loss(self, worker: _Worker) -> None:
         """The worker's next death, after an uptime drawn for its ``losses``-th return."""
@@ -218,7 +222,7 @@ class _Worker:
         self.tick = clock.env.event().succeed()
         self.on_trained, self.on_dropped = [self._trained], [self._dropped]
         self.drop_at, self.drop_fraction = -1, 0.0  # index of the level the job dies in
-        self.trial_id, self.config = 0, {}
+        self.trial_id, self.config = 0, dict[str, Any]()
         self.levels: Sequence[int] = ()
         self.batch: list[tuple[float, int, float]] = []  # (time, resource, metric) to report
         self.batch_index = 0
@@ -238,7 +242,7 @@ class _Worker:
         self.losses += 1
         self.tick.callbacks = []  # a pending step fires with nothing to do
         self.tick = env.event().succeed()  # a fresh one for the worker's next life
-        loss = clock.loss
+        loss: Any = clock.loss  # (set: only a clock with a WorkerLoss arms deaths)
         why = f"lost: the simulated worker died (worker_loss mtbf={loss.mtbf:g} s)"
         driver.lose_worker(self.worker, env.now, why)
         clock.request_dispatch()  # a retried job waits first in the queue
@@ -296,12 +300,12 @@ class _Worker:
         if batch:
             self.batch, self.batch_index = batch, 0
             _push(self.clock.pending, (batch[0][0], self.key, self, self.generation))
-        self.tick.callbacks = callbacks[:]
+        self.tick.callbacks = callbacks[:]  # type: ignore[assignment]
         self.wait_until(due)
 
     def wait_until(self, due: float) -> None:
         """Fire ``tick`` at *due*, in the tie order's place for this worker's epochs."""
-        _push(self.queue, (due, self.key, next(self.eid), self.tick))
+        _push(self.queue, (due, self.key, next(self.eid), self.tick))  # type: ignore[misc]
 
     def _trained(self, _: simpy.Event) -> None:
         clock, driver = self.clock, self.driver
