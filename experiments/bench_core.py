@@ -20,6 +20,16 @@ from other processes counted). Beside it, replaying the same calls in the same r
 
 Each cell is the best of ``--repeat`` replays, ashasim and the reference in alternation.
 
+Two more tables, in the same run:
+
+* **with suggest**: the same stopping-type replay on a one-parameter space (``uniform(0, 1)``),
+  so each new trial draws a config, per *report* (suggests included), against the bisect
+  reference drawing its config from a generator too (goal: within 2x at every size);
+* **a new trial**: microseconds per ``suggest()`` that creates a trial (draw a config, make the
+  trial and its first ``Job``) on that space: random search with its default searcher, with an
+  explicit ``RandomSearcher`` instance, ASHA (stopping), and the floor (one generator draw, one
+  dict, one ``Job``). Goal: <= 3 us.
+
     python experiments/bench_core.py [--trials 1000 10000 100000] [--repeat 3] [--peers]
 """
 
@@ -33,8 +43,10 @@ from typing import Any
 
 import numpy as np
 
-from ashasim.core import ASHA, Decision, Job
+from ashasim.core import ASHA, Decision, Job, RandomSearch
 from ashasim.core.rungs import Rung
+from ashasim.search import RandomSearcher
+from ashasim.space import uniform
 
 # run as a script, experiments/ is on the path and the repository root may not be
 try:
@@ -43,6 +55,7 @@ except ModuleNotFoundError:
     import peers  # type: ignore[no-redef]
 
 SPACE = {"x": 0}  # configs play no part in the cost of a decision
+UNIFORM = {"x": uniform(0.0, 1.0)}  # ... except the draw of a new trial's config
 _CURVES: dict[int, tuple[float, float]] = {}
 
 
@@ -95,9 +108,17 @@ class BisectASHA:
     """The reference: stopping-type ASHA on plain sorted lists, the rule of ``continues_at_rung``
     (a result continues iff fewer than n/eta results of its rung beat it; ties by trial id)."""
 
-    def __init__(self, max_t: int, grace_period: int, reduction_factor: int, max_trials: int):
+    def __init__(
+        self,
+        max_t: int,
+        grace_period: int,
+        reduction_factor: int,
+        max_trials: int,
+        draws: bool = False,
+    ):
         self.eta, self.max_t, self.max_trials = reduction_factor, max_t, max_trials
         self.n_trials = 0
+        self.random = np.random.default_rng(0).random if draws else None  # config draws
         self.rungs: dict[int, list[tuple[float, int]]] = {}
         level = grace_period
         while level < max_t:
@@ -108,7 +129,8 @@ class BisectASHA:
         if self.n_trials >= self.max_trials:
             return None
         self.n_trials += 1
-        return Job(self.n_trials - 1, {"x": 0}, 0, self.max_t)
+        config = {"x": 0.0 if self.random is None else self.random()}
+        return Job(self.n_trials - 1, config, 0, self.max_t)
 
     def report(self, trial_id: int, resource: int, metric: float) -> Decision:
         rung = self.rungs.get(resource)
@@ -141,8 +163,8 @@ class NaiveRung(Rung):
 LADDER = {"max_t": 81, "grace_period": 1, "reduction_factor": 3}
 
 
-def make(kind: str, trials: int, naive: bool = False) -> ASHA:
-    scheduler = ASHA(SPACE, type=kind, max_trials=trials, **LADDER)
+def make(kind: str, trials: int, naive: bool = False, space: dict = SPACE) -> ASHA:
+    scheduler = ASHA(space, type=kind, max_trials=trials, **LADDER)
     if naive:
         for bracket in scheduler._brackets:
             bracket.rungs = [NaiveRung(rung.level, rung.reduction_factor) for rung in bracket.rungs]
@@ -232,8 +254,58 @@ def main() -> None:
             f"{us[1] / us[2]:>15.2f} {naive:>11}",
             flush=True,
         )
+    with_suggest_table(args)
+    new_trial_table()
     if args.peers:
         peer_table(args)
+
+
+def with_suggest_table(args: argparse.Namespace) -> None:
+    """Stopping-type ASHA on a one-parameter space against the bisect reference that draws its
+    configs too: CPU microseconds per report, the suggests included."""
+    print(f"\n{'trials':>7} {'reports':>9} {'stopping':>9} {'bisect':>7} {'ratio':>6}")
+    print("  (us per report incl. suggest, CPU; a uniform(0, 1) config drawn per trial)")
+    for trials in args.trials:
+        calls = record(make("stopping", trials, space=UNIFORM))
+        reports = sum(call is not None for call in calls)
+        ours, reference = [], []
+        for _ in range(args.repeat):
+            ours.append(replay(make("stopping", trials, space=UNIFORM), calls))
+            bisect_asha = BisectASHA(max_trials=trials, draws=True, **LADDER)
+            reference.append(replay(bisect_asha, calls))
+        us = 1e6 * min(ours) / reports, 1e6 * min(reference) / reports
+        print(f"{trials:>7} {reports:>9} {us[0]:>9.2f} {us[1]:>7.2f} {us[0] / us[1]:>6.2f}")
+
+
+def new_trial_table(n: int = 200_000, repeat: int = 5) -> None:
+    """CPU microseconds per suggest() that creates a trial, on a one-parameter space."""
+    random = np.random.default_rng(0).random
+
+    def floor() -> Job:
+        return Job._make(0, {"x": random()}, 0, 1, 0, False, (1,))
+
+    rows: list[tuple[str, Callable[[], Any]]] = [
+        ("random search (default searcher)", lambda: RandomSearch(UNIFORM, max_t=1).suggest),
+        (
+            "random search (a RandomSearcher given)",
+            lambda: RandomSearch(UNIFORM, max_t=1, searcher=RandomSearcher()).suggest,
+        ),
+        (
+            "ASHA stopping (default searcher)",
+            lambda: make("stopping", 10 * n, space=UNIFORM).suggest,
+        ),
+        ("floor: one draw, one dict, one Job", lambda: floor),
+    ]
+    print(f"\n{'a new trial (suggest)':<40} {'us':>6}")
+    for name, build in rows:
+        best = float("inf")
+        for _ in range(repeat):
+            suggest = build()
+            start = time.process_time()
+            for _ in range(n):
+                suggest()
+            best = min(best, time.process_time() - start)
+        print(f"{name:<40} {1e6 * best / n:>6.2f}", flush=True)
 
 
 def peer_table(args: argparse.Namespace) -> None:

@@ -16,19 +16,32 @@ same run. Times are CPU time of this process (``time.process_time``): the machin
 are shared, and wall-clock time would count the other processes' load. ``--journal`` repeats each
 run writing every event to ``journal.jsonl`` as it happens.
 
+``--scale`` adds, for 10^4 and 10^5 trials (``--scale-trials 10000 100000 1000000`` for 10^6)
+on 64 and 1,024 workers, the CPU time and the memory of a whole ASHA run (promotion type, the
+``asha`` scenario's work, until the trials have finished), each in a fresh process: the peak of
+Python memory during the run (``tracemalloc``, in a second, untimed run), per event journaled
+and per trial, and the process's peak resident memory after the timed run (interpreter and
+imports included).
+
 ``--peers`` adds simulators side by side on the same work (``experiments/peers.py``, skipped with a
 message when not installed): trials per CPU second until 10^4 trials have finished, ashasim's ASHA
 (both types), Syne Tune's simulator backend with its ASHA (stopping type) and mfhpo-simulator
 (ashasim's ASHA as its optimizer), on 4 and 64 workers.
 
-    python experiments/bench_sim.py [--epochs 100000 1000000] [--workers 4 64 1024] [--peers]
+    python experiments/bench_sim.py [--epochs 100000 1000000] [--workers 4 64 1024] [--scale]
+                                    [--peers]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
+import subprocess
+import sys
 import tempfile
 import time
+import tracemalloc
 from typing import Any
 
 import simpy
@@ -135,6 +148,41 @@ def ashasim_trials_per_second(kind: str, n_workers: int, n_trials: int) -> float
     return len(trace.trial_ids) / (time.process_time() - start)
 
 
+def scale_cell(n_trials: int, n_workers: int) -> dict[str, float]:
+    """One ASHA run to n_trials trials, in this process: CPU seconds, events and the process's
+    peak RSS after it; then the same run again under ``tracemalloc``, for its peak of Python
+    memory (tracemalloc's own bookkeeping would inflate the RSS, hence the order)."""
+    simulate(asha({"x": 0}, max_trials=50), Work(), 4)  # warm-up: imports, caches
+    start = time.process_time()
+    trace = simulate(asha({"x": 0}, max_trials=n_trials), Work(), n_workers)
+    seconds, events = time.process_time() - start, len(trace)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    del trace
+    tracemalloc.start()
+    simulate(asha({"x": 0}, max_trials=n_trials), Work(), n_workers)
+    _, traced = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"seconds": seconds, "events": events, "bytes": traced, "peak": rss}
+
+
+def scale_table(trial_counts: list[int], workers: list[int]) -> None:
+    print(
+        f"\n{'ASHA run':<8} {'trials':>9} {'workers':>7} {'events':>10} {'CPU s':>7} "
+        f"{'peak MB':>8} {'RSS MB':>7} {'B/event':>8} {'B/trial':>8}"
+    )
+    for n_trials in trial_counts:
+        for n_workers in workers:
+            command = [sys.executable, __file__, "--scale-cell", str(n_trials), str(n_workers)]
+            cell = json.loads(subprocess.run(command, capture_output=True, check=True).stdout)
+            print(
+                f"{'':<8} {n_trials:>9,} {n_workers:>7} {cell['events']:>10,} "
+                f"{cell['seconds']:>7.1f} {cell['bytes'] / 2**20:>8.0f} "
+                f"{cell['peak'] / 2**20:>7.0f} "
+                f"{cell['bytes'] / cell['events']:>8.0f} {cell['bytes'] / n_trials:>8.0f}",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -144,7 +192,14 @@ def main() -> None:
     parser.add_argument("--peers", action="store_true", help="Syne Tune and mfhpo-simulator")
     parser.add_argument("--peer-trials", type=int, default=10_000)
     parser.add_argument("--peer-workers", type=int, nargs="+", default=[4, 64])
+    parser.add_argument("--scale", action="store_true", help="time and memory at scale")
+    parser.add_argument("--scale-trials", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--scale-workers", type=int, nargs="+", default=[64, 1024])
+    parser.add_argument("--scale-cell", type=int, nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.scale_cell:
+        print(json.dumps(scale_cell(*args.scale_cell)))
+        return
     line = (
         f"{'scenario':<8} {'workers':>7} {'epochs':>9} {'floor ep/s':>11} {'sim ep/s':>10} "
         f"{'ratio':>6} {'sim s':>6}"
@@ -164,6 +219,8 @@ def main() -> None:
                     rate_j = done_j / seconds_j
                     line += f" {rate_j:>13,.0f} {rate_j / floor_rate:>6.2f}"
                 print(line, flush=True)
+    if args.scale:
+        scale_table(args.scale_trials, args.scale_workers)
     if args.peers:
         peer_table(args.peer_trials, args.peer_workers)
 

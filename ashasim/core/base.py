@@ -50,11 +50,11 @@ _make_job = Job._make
 __all__ = ["SchedulerBase", "SchedulerTrial"]
 
 
-@dataclass
+@dataclass(slots=True)
 class SchedulerTrial:
     """The scheduler's view of one trial (internal; not ``ashasim.tune.Trial``, the Ray Tune
     façade's record of a finished run's trial, nor ``ashasim.training.trial.LeNetTrial``, the
-    model being trained)."""
+    model being trained). Slots: one is made per new trial and read per report."""
 
     trial_id: int
     config: dict[str, Any]

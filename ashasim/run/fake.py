@@ -14,10 +14,11 @@ message (or parked for good), so the whole run is a deterministic, single-thread
 Time is virtual. A worker resumed at time t stamps its next message t + cost, where cost is the
 epoch's ``epoch_seconds(trial_id, config, epoch)`` for a ``Report`` and 0 for anything else (an
 objective unwinds, returns or fails instantly). ``wait(until)`` jumps the clock to the earliest
-pending message and returns that one message. Messages of one instant come in the order they were
-produced, which is the order in which SimPy processes the timeouts of the same epochs; a worker's
-answer to a reply (it unwinds after STOP) comes right after the report it answers, before any
-other worker's message, as in SimPy, where the unwinding happens in the same process step. And
+pending message and returns that one message. Messages of one instant come in the driver's tie
+order (``ashasim.driver.tie_key``: workers' epochs by worker index, then deaths), as the SimPy
+clock's events do; a worker's answer to a reply (it unwinds after STOP) comes right after the
+report it answers, before any other worker's message, as in SimPy, where the job ends in the same
+step. And
 ``quiescent()`` holds dispatch back until the instant is over, as the SimPy clock does. So the
 same scheduler, seed and epoch costs give the same trace here as in ``ashasim.sim.simulate`` (a
 tested property), as long as epochs take positive time and no per-job overheads are modeled.
@@ -42,6 +43,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ashasim.checks import check_number
+from ashasim.driver import EPOCH, LOSS, tie_key
 from ashasim.run.backend import Backend, WorkerSlot
 from ashasim.run.messages import Died, Exit, Failed, Report, Returned, RunJob, Stopped
 from ashasim.run.worker import serve
@@ -52,7 +54,7 @@ EpochSeconds = Callable[[int, dict, int], float]
 _JOB_ENDS = (Stopped, Returned, Failed)
 
 # a message due at (time, order of sending, tie rank, worker index, the message)
-_Pending = tuple[float, int, int, int, Any]
+_Pending = tuple[float, tuple[int, int], int, int, Any]
 
 
 class _Killed(BaseException):
@@ -68,10 +70,10 @@ class _Worker:
         self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.parked = threading.Semaphore(0)
         self.resumed_at = 0.0
-        self.answering: int | None = None  # order of the report a reply answers, if it is one
-        # (time, order) of a final report (the job's milestone: no answer comes), which the
+        self.answering: tuple[int, int] | None = None  # key of the report a reply answers
+        # (time, key) of a final report (the job's milestone: no answer comes), which the
         # worker's next message follows at once, as it would follow the reply
-        self.follows: tuple[float, int] | None = None
+        self.follows: tuple[float, tuple[int, int]] | None = None
         self.job: Any = None  # the JobSpec it runs, for the epoch costs
         self.alive = True
         self.thread: threading.Thread | None = None
@@ -137,10 +139,10 @@ class FakeBackend(Backend):
         self.dies = dies
         self.now = 0.0
         self._workers: dict[int, _Worker] = {}
-        # (time, order, after, worker, message): ``after`` 1 puts a worker's answer to a reply
-        # right behind the report it answers (same time and order)
-        self._pending: list[tuple[float, int, int, int, Any]] = []
-        self._delivered: dict[int, tuple[float, int]] = {}  # worker -> its last message's key
+        # (time, order, after, worker, message): order is (tie key, count), ``after`` 1 puts a
+        # worker's answer to a reply right behind the report it answers (same time and order)
+        self._pending: list[tuple[float, tuple[int, int], int, int, Any]] = []
+        self._delivered: dict[int, tuple[float, tuple[int, int]]] = {}  # worker -> last key
         self._order = itertools.count()
 
     # -- the clock ------------------------------------------------------------------------------
@@ -189,32 +191,24 @@ class FakeBackend(Backend):
                 config = worker.job.config
                 at += self._epoch_seconds(message.trial_id, config, epoch)
                 if self.dies is not None and self.dies(message.trial_id, config, epoch):
-                    death: tuple[float, int, int, int, Any] = (
-                        at,
-                        next(self._order),
-                        0,
-                        worker.index,
-                        Died("killed"),
-                    )
-                    heapq.heappush(self._pending, death)
+                    died: _Pending = (at, self._key(worker.index), 0, worker.index, Died("killed"))
+                    heapq.heappush(self._pending, died)
                     return True
-            entry: tuple[float, int, int, int, Any] = (
-                at,
-                next(self._order),
-                0,
-                worker.index,
-                message,
-            )
+            entry: _Pending = (at, self._key(worker.index), 0, worker.index, message)
             if message.final:
-                worker.follows = entry[:2]
+                worker.follows = (entry[0], entry[1])
         elif self.unwind_seconds and type(message) in _JOB_ENDS:
-            entry = (at + self.unwind_seconds, next(self._order), 0, worker.index, message)
+            entry = (at + self.unwind_seconds, self._key(worker.index), 0, worker.index, message)
         elif answering is not None:
             entry = (at, answering, 1, worker.index, message)
         else:
-            entry = (at, next(self._order), 0, worker.index, message)
+            entry = (at, self._key(worker.index), 0, worker.index, message)
         heapq.heappush(self._pending, entry)
         return False
+
+    def _key(self, index: int, kind: int = EPOCH) -> tuple[int, int]:
+        """A message's place among those of its instant: the tie order, then production order."""
+        return tie_key(kind, index), next(self._order)
 
     def wait(self, until: float) -> list[tuple[int, Any]]:
         """The earliest pending message, if it comes before ``until`` (or now); else the clock
@@ -236,7 +230,7 @@ class FakeBackend(Backend):
             return
         self._drop_messages(index)
         self._end(worker)
-        heapq.heappush(self._pending, (self.now, next(self._order), 0, index, Died("killed")))
+        heapq.heappush(self._pending, (self.now, self._key(index, LOSS), 0, index, Died("killed")))
 
     def kill(self, index: int) -> None:
         worker = self._workers.pop(index, None)

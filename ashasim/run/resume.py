@@ -40,7 +40,7 @@ class ResumeError(RunError):
 class ResumePoint:
     """Where a caught-up run stands."""
 
-    requeue: list[Job] = field(default_factory=list)  # jobs to finish first, in trial order
+    requeue: list[Job] = field(default_factory=list)  # jobs to finish first, by former worker
     # jobs the journal never saw end: (worker, trial, reached, reason); the reason is what the
     # scheduler already knows (its last report ended the job) or "cancelled"
     open_jobs: list[tuple[int, int, int, str]] = field(default_factory=list)
@@ -200,7 +200,10 @@ class _Replay:
         for trial_id in self.open_jobs.values():
             if trial_id not in self.ended:
                 self.cut[trial_id] = end - self.starts[trial_id].t
-        for trial_id in sorted(self.running):
+        # in the order of the workers they ran on: a resume hands them to the same workers when
+        # every worker is free, so ties break as in a run never cut (ashasim.driver.tie_key)
+        starts = self.starts
+        for trial_id in sorted(self.running, key=lambda t: (starts[t].worker, t)):
             start = self.starts[trial_id]
             point.requeue.append(
                 Job(trial_id, start.config, self.reached[trial_id], start.milestone, start.bracket)

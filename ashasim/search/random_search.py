@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ashasim.search.base import Searcher
-from ashasim.space import sample
+from ashasim.space.spaces import sampler
 
 __all__ = ["RandomSearcher"]
 
@@ -20,9 +20,12 @@ class RandomSearcher(Searcher):
     therefore stay byte-identical whether or not a scheduler goes through this class.
     """
 
+    def _setup(self) -> None:
+        self._draw = sampler(self.config_space)  # ``space.sample``, the space read once
+
     def suggest(self, trial_id: int) -> dict[str, Any]:
         try:
-            config = sample(self.config_space, self.rng)
+            config = self._draw(self.rng)
         except AttributeError:
             self._require_configured()
             raise

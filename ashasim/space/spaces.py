@@ -3,15 +3,15 @@ checking a given config against it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from ashasim.space.derived import SampleFrom
-from ashasim.space.domains import Domain
+from ashasim.space.domains import Domain, Uniform
 
-__all__ = ["check_config", "check_space", "sample"]
+__all__ = ["check_config", "check_space", "sample", "sampler"]
 
 
 def check_space(space: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,6 +62,49 @@ def sample(
     for name in computed:
         config[name] = space[name].sample(rng, config, name=name)
     return {name: config[name] for name in space}
+
+
+def sampler(space: Mapping[str, Any]) -> Callable[[np.random.Generator], dict[str, Any]]:
+    """``sample`` bound to one space, for a searcher that draws a config per trial: the same
+    draws in the same order (the same configs, the same generator stream), with the space's
+    reading done once instead of per config.
+
+    A space with ``sample_from`` parameters gets ``sample`` itself (their order rule is in it).
+    """
+    if any(type(value) is SampleFrom for value in space.values()):
+        return lambda rng: sample(space, rng)
+    template = {name: None if isinstance(value, Domain) else value for name, value in space.items()}
+    draws = tuple(
+        (name, value.sample) for name, value in space.items() if isinstance(value, Domain)
+    )
+    domains = [value for value in space.values() if isinstance(value, Domain)]
+    if len(domains) == 1 and type(domains[0]) is Uniform:  # the common case, inlined
+        ((name, _),) = draws
+        lo, width = domains[0].lo, domains[0].hi - domains[0].lo  # ``Uniform.sample``'s terms
+
+        def one_uniform(rng: np.random.Generator) -> dict[str, Any]:
+            config = template.copy()
+            config[name] = lo + width * rng.random()
+            return config
+
+        return one_uniform
+    if len(draws) == 1:  # a one-parameter space: no loop
+        ((name, draw),) = draws
+
+        def one(rng: np.random.Generator) -> dict[str, Any]:
+            config = template.copy()
+            config[name] = draw(rng)
+            return config
+
+        return one
+
+    def many(rng: np.random.Generator) -> dict[str, Any]:
+        config = template.copy()  # every key in the space's order; domains overwritten in place
+        for key, sample_one in draws:
+            config[key] = sample_one(rng)
+        return config
+
+    return many
 
 
 def check_config(space: Mapping[str, Any], config: Mapping[str, Any], *, what: str) -> None:
