@@ -157,12 +157,33 @@ def wait_for_reports(journal: Path, count: int, timeout: float = 120.0) -> None:
     raise AssertionError(f"fewer than {count} reports in {journal} after {timeout} s")
 
 
+def wait_for_busy_workers(journal: Path, n_workers: int, timeout: float = 120.0) -> None:
+    """Until every worker's last journaled event is a job start that a report followed on no
+    worker since: each is then in the middle of a job (a milestone report is journaled only when
+    its job ends, so counting reports alone does not say a worker is busy)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        last: dict[int, str] = {}
+        for line in journal.read_text().splitlines()[1:] if journal.exists() else []:
+            try:
+                event = json.loads(line)
+            except ValueError:  # a line being written
+                continue
+            if "worker" in event:
+                last[event["worker"]] = event["event"]
+        if len(last) == n_workers and all(kind == "job_started" for kind in last.values()):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the {n_workers} workers were never all in a job in {journal}")
+
+
 @pytest.mark.parametrize("graceful", [True, False], ids=["removed", "sigkilled"])
 def test_a_lost_node_s_trials_are_retried_on_the_surviving_node(cluster, tmp_path, graceful):
     two_worker_nodes(cluster["cluster"])
     run = tuner(tmp_path / "run", cluster["cluster"].address, max_retries=2)
     thread, box = run_in_thread(run)
-    wait_for_reports(tmp_path / "run" / JOURNAL, 3)  # both workers busy (rung 0)
+    wait_for_reports(tmp_path / "run" / JOURNAL, 3)  # the run is well under way
+    wait_for_busy_workers(tmp_path / "run" / JOURNAL, 2)  # each node is in a job's middle
     lost = next(iter(cluster["cluster"].worker_nodes))
     cluster["cluster"].remove_node(lost, allow_graceful=graceful)
     thread.join(timeout=300)
