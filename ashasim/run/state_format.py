@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from ashasim.errors import first_line
+
 __all__ = ["UnsafeCheckpointError", "dumps", "loads"]
 
 TREE = "state.json"
@@ -80,7 +82,7 @@ def _torch_load(data: bytes, *, allow_pickle: bool, where: str) -> Any:
     try:
         return torch.load(io.BytesIO(data), map_location="cpu", weights_only=not allow_pickle)
     except pickle.UnpicklingError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        first = first_line(error)
         raise UnsafeCheckpointError(
             f"{where} holds objects torch's safe loader refuses ({first}); {ALLOW_HINT}"
         ) from None

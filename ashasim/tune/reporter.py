@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ashasim.checks import check_int, check_number, check_optional_int
+from ashasim.errors import last_line
 from ashasim.progress import format_seconds
 from ashasim.tune.analysis import Trial
 from ashasim.tune.configs import flatten_result
@@ -174,7 +175,7 @@ class CLIReporter(ProgressReporter):
         if errors and self.max_error_rows:
             lines.append(f"Number of errored trials: {len(errors)}")
             for trial in errors[: self.max_error_rows]:
-                lines.append(f"  {trial.name}: {_last_line(trial.error)}")
+                lines.append(f"  {trial.name}: {last_line(trial.error)}")
         return "\n".join(lines)
 
     def _rows(
@@ -277,11 +278,6 @@ def _best(trials: Sequence[Trial], metric: str | None, mode: str | None) -> tupl
         if best is None or sign * value < sign * best[0]:
             best = (float(value), trial)
     return best
-
-
-def _last_line(error: str | None) -> str:
-    lines = [line for line in (error or "").strip().splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "(no message)"
 
 
 def _grid(columns: list[str], cells: list[list[Any]], width: int) -> list[str]:

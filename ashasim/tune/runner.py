@@ -23,6 +23,7 @@ from typing import Any
 
 from ashasim.checks import check_name
 from ashasim.driver import RunError
+from ashasim.errors import last_line
 from ashasim.events import JobEnded, JobStarted, load_experiment
 from ashasim.run.tuner import STATE_FILE, AllTrialsFailedError, StoppingCriterion, Tuner
 from ashasim.space import Domain
@@ -336,8 +337,7 @@ def with_parameters(trainable: Callable[..., Any], **kwargs: Any) -> Callable[..
 
 def _one_line(error: str | None) -> str:
     """The last line of a traceback, without the exception's module path."""
-    lines = [line for line in (error or "").strip().splitlines() if line.strip()]
-    last = lines[-1].strip() if lines else "(no message)"
+    last = last_line(error)
     head, sep, tail = last.partition(": ")
     return f"{head.rsplit('.', 1)[-1]}{sep}{tail}" if sep and " " not in head else last
 
