@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pip install -q -e ".[docs]"
 export NO_MKDOCS_2_WARNING=1
-mkdocs build --strict -f docs/mkdocs/mkdocs.yml --site-dir "${1:-build/site}"
+mkdocs build --strict -f docs/mkdocs/mkdocs.yml --site-dir "${1:-$PWD/build/site}"
