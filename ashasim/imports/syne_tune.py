@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ashasim.imports.common import Imported, SourceError, Stretch, build_trace
+from ashasim.sim.table_cells import parse_cell
 
 __all__ = ["is_syne_tune", "read_syne_tune"]
 
@@ -60,7 +61,7 @@ def read_syne_tune(path: Path, *, metric: str | None = None, mode: str | None = 
     cut = False
     for trial_id, trial_rows in sorted(by_trial.items()):
         config = {
-            key[len("config_") :]: _value(text)
+            key[len("config_") :]: parse_cell(text)  # a config cell as the number it was
             for key, text in trial_rows[0].items()
             if key.startswith("config_")
         }
@@ -126,16 +127,6 @@ def _rows(path: Path, needed: tuple[str, ...]) -> tuple[list[dict[str, str]], Pa
     if not rows:
         raise SourceError(f"{results}: no reports")
     return rows, results
-
-
-def _value(text: str) -> Any:
-    """A config cell as the number it was (CSV keeps only text)."""
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            continue
-    return text
 
 
 def _split(rows: list[dict[str, str]]) -> list[list[dict[str, str]]]:

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from ashasim.sim.table_io import ABSENT, Columns
 
-__all__ = ["config_cells", "numbers"]
+__all__ = ["config_cells", "numbers", "parse_cell"]
 
 RowError = Callable[[int, str], NoReturn]  # (row, problem): raise, naming the row's config
 
@@ -25,7 +25,7 @@ def config_cells(table: Columns, column: str) -> list[Any]:
     cells = table.data[column]
     values: list[Any]
     if table.texts:  # parse each distinct cell once
-        parsed = {text: _parse_cell(text) for text in dict.fromkeys(cells)}  # in order
+        parsed = {text: parse_cell(text) for text in dict.fromkeys(cells)}  # in order
         values = [parsed[c] for c in cells]
         distinct = list(parsed.values())
     else:
@@ -80,7 +80,7 @@ def _empty(value: Any) -> bool:
     return value is None or value is ABSENT or value == ""
 
 
-def _parse_cell(text: str) -> Any:
+def parse_cell(text: str) -> Any:
     """A CSV cell back to a number where it is one."""
     for cast in (int, float):
         try:
