@@ -1,8 +1,5 @@
-"""``python -m ashasim`` runs the command-line interface."""
+"""``python -m ashasim`` runs the command-line interface, as the ``ashasim`` command does."""
 
-try:
-    from ashasim.cli import main
-except KeyboardInterrupt:  # Ctrl-C while the interpreter is still importing: no traceback
-    raise SystemExit(130) from None
+from ashasim.console import main
 
 raise SystemExit(main())
