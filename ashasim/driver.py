@@ -30,16 +30,8 @@ once for every clock:
 * **cancellation** at the budget: open jobs end ``cancelled`` (the scheduler is not told, so a
   resumed run continues them).
 
-**The tie order.** Events at the same instant are handled in the order of a stated key, not in
-the order some event queue happened to create them: first the time; then what happens, a
-worker's epoch ending (its report, and the job's end when it is the job's last epoch or its
-worker's job dies in it: ``EPOCH``), then a worker's death (``LOSS``), then a worker's return
-(``RETURN``), and last the dispatch (``DISPATCH``: free workers get jobs once everything else of
-the instant is known); then the worker's index. ``tie_key`` gives the key's part after the
-time. The SimPy clock schedules every event with it (so it may batch the epochs of a job between
-two decision points into one timeout: the trace is the same), the real executor's
-``FakeBackend`` delivers its messages in the same order (so both clocks give the same trace); a
-real worker pool has no exact ties: its messages are handled as they arrive.
+**The tie order** of events at the same instant is stated, not left to an event queue
+(``ashasim.tie_order``).
 
 A clock supplies only time and the workers: the SimPy clock (``ashasim.sim``) calls ``report``
 after each simulated epoch and ``end_job`` when a job is over; the real-time loop
@@ -61,22 +53,12 @@ from ashasim.contract import check_bounded, check_scheduler, run_header
 from ashasim.core.jobs import Decision, Job, Scheduler
 from ashasim.errors import last_line
 from ashasim.events import JobEnded, JobStarted, Reported, Trace
+from ashasim.tie_order import DISPATCH, EPOCH, LOSS, RETURN, tie_key
 
 # The checks before a run live in ``ashasim.contract``; re-exported here, where the clocks
 # have always imported them from.
 __all__ = ["Driver", "RunError", "check_bounded", "check_scheduler", "run_header", "tie_key"]
 __all__ += ["DISPATCH", "EPOCH", "LOSS", "RETURN"]
-
-#: what happens at an instant, in the order the tie order handles it (see the module docstring)
-EPOCH, LOSS, RETURN, DISPATCH = 1, 2, 3, 4
-_WORKER_BITS = 24  # room for 16 million workers below the kind
-
-
-def tie_key(kind: int, worker: int = 0) -> int:
-    """The tie order after the time: *kind* (``EPOCH`` ... ``DISPATCH``), then *worker*; one
-    integer (a SimPy priority: above SimPy's URGENT 0, so a run's time limit comes first)."""
-    return kind << _WORKER_BITS | worker
-
 
 _STOP, _CONTINUE = Decision.STOP, Decision.CONTINUE
 _STOP_TEXT, _CONTINUE_TEXT = _STOP.value, _CONTINUE.value
@@ -98,7 +80,8 @@ class _Active:
         self.resource = job.resume_from  # last resource the scheduler heard of in this job
         self.ending: str | None = None  # "milestone" | "stopped" | "failed" once decided
         self.error: str | None = None
-        self.held: tuple[int, float] | None = None  # milestone report awaiting the worker
+        # milestone report awaiting the worker: (resource, metric, checkpoint)
+        self.held: tuple[int, float, bool] | None = None
 
 
 class Driver:
@@ -173,20 +156,8 @@ class Driver:
         worker = heapq.heappop(self.idle)
         self.jobs[worker] = _Active(job)
         self.n_running += 1
-        self._record(
-            _new(
-                JobStarted,
-                (
-                    now,
-                    worker,
-                    job.trial_id,
-                    job.config,
-                    job.resume_from,
-                    job.milestone,
-                    job.bracket,
-                ),
-            )
-        )
+        fields = (now, worker, job.trial_id, job.config, job.resume_from, job.milestone)
+        self._record(_new(JobStarted, (*fields, job.bracket)))
         return worker, job
 
     def dispatch(self, now: float) -> list[tuple[int, Job]]:
@@ -220,17 +191,19 @@ class Driver:
 
     # -- reports --------------------------------------------------------------------------------
 
-    def report(self, worker: int, now: float, resource: int, metric: float) -> Decision:
+    def report(
+        self, worker: int, now: float, resource: int, metric: float, checkpoint: bool = False
+    ) -> Decision:
         """A report of the job ``worker`` runs; STOP when the job must end here.
 
         The first report at the milestone is held until the worker lets go of the trial (the job
         ends there in any case); ``_settle`` then delivers it through here. Any other report goes
-        to the scheduler and the journal at once. This runs once per simulated epoch, hence the
-        flat code.
+        to the scheduler and the journal at once. *checkpoint*: the objective filed a checkpoint
+        with it (journaled, for a resume). This runs once per simulated epoch, hence the flat code.
         """
         active: _Active = self.jobs[worker]  # type: ignore[assignment]
         if resource >= active.milestone and active.ending is None:
-            active.held = (resource, metric)
+            active.held = (resource, metric, checkpoint)
             active.ending = "milestone"
             return _STOP
         trial_id = active.trial_id
@@ -253,10 +226,12 @@ class Driver:
                 active.ending = "milestone"
             text = _CONTINUE_TEXT
         # tuple.__new__ skips NamedTuple's Python-level __new__ (half the cost of the event)
-        self._record(_new(Reported, (now, worker, trial_id, resource, metric, text)))
+        self._record(_new(Reported, (now, worker, trial_id, resource, metric, text, checkpoint)))
         return decision
 
-    def report_values(self, worker: int, now: float, values: Mapping[str, Any]) -> bool:
+    def report_values(
+        self, worker: int, now: float, values: Mapping[str, Any], checkpoint: bool = False
+    ) -> bool:
         """A report as an objective makes it (``{resource_attr: ..., metric: ..., ...}``),
         checked at the boundary; True when the job goes on.
 
@@ -277,7 +252,7 @@ class Driver:
             return False
         if resource <= active.job.resume_from:
             return True
-        return self.report(worker, now, resource, metric) is not _STOP
+        return self.report(worker, now, resource, metric, checkpoint) is not _STOP
 
     def told_to_end(self, worker: int) -> bool:
         """The job ``worker`` runs was told to end: a report now means it ignored the stop."""
@@ -302,9 +277,9 @@ class Driver:
     def _settle(self, worker: int, active: _Active, now: float) -> None:
         """The worker has let go of the trial: the held milestone report reaches the scheduler."""
         if active.held is not None:
-            resource, metric = active.held
+            resource, metric, checkpoint = active.held
             active.held = None
-            self.report(worker, now, resource, metric)  # ending is set: delivered, not held
+            self.report(worker, now, resource, metric, checkpoint)  # delivered, not held
 
     def _fail(self, active: _Active, error: str) -> None:
         """Decide that the job fails; the scheduler is told when the end is journaled

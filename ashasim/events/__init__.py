@@ -5,11 +5,12 @@
 * ``trace``: ``Trace``, a run's events in memory with every view (results, segments, idle time).
 """
 
-from ashasim.events.journal import JOURNAL, JournalWriter, read_journal
+from ashasim.events.journal import CHECKSUMS, JOURNAL, JournalWriter, read_journal
 from ashasim.events.records import REASONS, Event, JobEnded, JobStarted, Reported, decode, encode
 from ashasim.events.trace import Result, Segment, Trace, load_experiment
 
 __all__ = [
+    "CHECKSUMS",
     "JOURNAL",
     "REASONS",
     "Event",

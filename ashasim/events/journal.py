@@ -7,6 +7,13 @@ journal is *durable*: then each line is also ``fsync``-ed before ``write`` retur
 journal's directory entry when the file is created). Read back with ``read_journal``, which drops
 a torn last line (a crash mid-write) and refuses anything else that is not a journal, naming the
 line.
+
+A journal whose header says ``"checksums": "crc32"`` (a real run's) is *sealed*: every line, the
+header included, ends with a ``"crc"`` field, the CRC-32 of the line without it chained from the
+previous line's. A line edited by hand or damaged on disk, and a line removed, inserted or moved,
+breaks the chain where it happens, and the reader refuses the journal naming that line: a resume
+never continues from a changed metric. (A checksum catches accidents and casual edits, not a
+forger, who can recompute it; the run directory's trust model is in docs/guides/trust.md.)
 """
 
 from __future__ import annotations
@@ -14,12 +21,14 @@ from __future__ import annotations
 import json
 import os
 import warnings
+import zlib
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ashasim.events.records import Event, JobEnded, decode, encode, json_default
 
 __all__ = [
+    "CHECKSUMS",
     "JOURNAL",
     "MAX_ERROR_CHARS",
     "JournalError",
@@ -31,6 +40,11 @@ __all__ = [
 ]
 
 JOURNAL = "journal.jsonl"
+
+#: the header field and value that seal a journal (see the module docstring)
+CHECKSUMS = ("checksums", "crc32")
+_SEAL = ', "crc": "'  # a sealed line ends with _SEAL, eight hex digits and '"}'
+_SEAL_LENGTH = len(_SEAL) + 8 + 2
 
 #: the most characters of a failed job's error message a journal line keeps: an objective that
 #: raises with a 20 MB message (a whole tensor printed) would otherwise make a 20 MB line, which
@@ -73,9 +87,14 @@ class JournalWriter:
         except OSError as error:  # read-only file or folder, a directory or a link in its place
             raise JournalError(f"cannot write the journal {self.path}: {error.strerror}") from None
         self._file: BinaryIO | None = os.fdopen(descriptor, "ab" if append else "wb", buffering=0)
-        if not append:
+        # the chain's last link: None for a journal without checksums
+        self._crc: int | None = 0 if header.get(CHECKSUMS[0]) == CHECKSUMS[1] else None
+        if append:
+            if self._crc is not None:
+                self._crc = _last_crc(self.path)
+        else:
             line = json.dumps({"event": "experiment", **header}, default=json_default)
-            self._file.write((line + "\n").encode())
+            self._file.write(self._sealed(line))
         if durable:
             os.fsync(self._file.fileno())
             sync_directory(self.path.parent)
@@ -84,9 +103,17 @@ class JournalWriter:
         assert self._file is not None, "the journal is closed"
         if type(event) is JobEnded and event.error and len(event.error) > MAX_ERROR_CHARS:
             event = event._replace(error=bounded_error(event.error))
-        self._file.write((encode(event) + "\n").encode())
+        self._file.write(self._sealed(encode(event)))
         if self.durable:
             os.fsync(self._file.fileno())
+
+    def _sealed(self, line: str) -> bytes:
+        """The bytes to write for *line*: with its link of the checksum chain when sealed."""
+        data = line.encode()
+        if self._crc is None:
+            return data + b"\n"
+        self._crc = zlib.crc32(data, self._crc)
+        return b'%s, "crc": "%08x"}\n' % (data[:-1], self._crc)
 
     def close(self) -> None:
         if self._file is not None:
@@ -128,27 +155,81 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Eve
         raise ValueError(f"{path}:1: not a journal header ({_why(error)})") from None
     if not isinstance(header, dict):
         raise ValueError(f"{path}: first line must be the experiment header")
+    # sealed: so its header says, or so its first line shows (an edit of the header's own
+    # "checksums" field must not turn the checks off)
+    sealed = header.get(CHECKSUMS[0]) == CHECKSUMS[1] or _stated_crc(lines[0]) is not None
+    chain = _Chain(path) if sealed else None
+    if chain is not None:
+        chain.check(1, lines[0])
     events: list[Event] = []
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
-        try:
-            event = decode(line)
-        except _UNREADABLE as error:
-            raise ValueError(f"{path}:{number}: not a journal event ({_why(error)})") from None
-        if isinstance(event, dict):
-            raise ValueError(f"{path}:{number}: a second header in the journal")
-        events.append(event)
+        events.append(_event(path, number, line))
+        if chain is not None:
+            chain.check(number, line)
     if torn.strip():
         try:
-            event = decode(torn)
-        except _UNREADABLE:
+            event = _event(path, len(lines) + 1, torn)
+            if chain is not None:
+                chain.check(len(lines) + 1, torn)
+        except ValueError:
             warnings.warn(f"{path}: dropping a torn last line (a crash mid-write)", stacklevel=2)
         else:
-            if isinstance(event, dict):
-                raise ValueError(f"{path}: a second header in the journal")
             events.append(event)
     return header, events
+
+
+def _event(path: Path, number: int, line: str) -> Event:
+    """The event on line *number*; ValueError, naming the line, for anything else."""
+    try:
+        event = decode(line)
+    except _UNREADABLE as error:
+        raise ValueError(f"{path}:{number}: not a journal event ({_why(error)})") from None
+    if isinstance(event, dict):
+        raise ValueError(f"{path}:{number}: a second header in the journal")
+    return event
+
+
+class _Chain:
+    """Checks a sealed journal's lines in order against their chained CRC-32s."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.crc = 0
+
+    def check(self, number: int, line: str) -> None:
+        stated = _stated_crc(line)
+        body = line[:-_SEAL_LENGTH] + "}"
+        if stated is None or zlib.crc32(body.encode(), self.crc) != stated:
+            raise ValueError(
+                f"{self.path}:{number}: the line does not match its checksum: it was edited or "
+                f"damaged after it was written, or a line before it was removed or moved"
+            )
+        self.crc = stated
+
+
+def _stated_crc(line: str) -> int | None:
+    """The checksum a sealed line ends with, or None when it has none."""
+    if len(line) < _SEAL_LENGTH or not line.endswith('"}'):
+        return None
+    if line[-_SEAL_LENGTH:-10] != _SEAL:
+        return None
+    digits = line[-10:-2]
+    if not all(c in "0123456789abcdef" for c in digits):
+        return None
+    return int(digits, 16)
+
+
+def _last_crc(path: Path) -> int:
+    """The checksum of a sealed journal's last complete line: where an append continues the
+    chain."""
+    data = path.read_bytes()
+    last = data[: data.rfind(b"\n")].rsplit(b"\n", 1)[-1]
+    stated = _stated_crc(last.decode("utf-8", "replace"))
+    if stated is None:
+        raise JournalError(f"{path}: its last line has no checksum, though its header says so")
+    return stated
 
 
 def read_header(path: str | os.PathLike[str], limit: int = 1 << 20) -> dict[str, Any] | None:

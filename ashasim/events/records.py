@@ -1,7 +1,7 @@
 """The three events every run is made of, and their one-line JSON form (ARCHITECTURE §3).
 
 * ``JobStarted(t, worker, trial_id, config, resume_from, milestone, bracket)``
-* ``Reported(t, worker, trial_id, resource, metric, decision)``
+* ``Reported(t, worker, trial_id, resource, metric, decision, checkpoint)``
 * ``JobEnded(t, worker, trial_id, resource, reason, error)``, reason in ``REASONS``
 
 ``t`` is seconds since the experiment began (simulated or wall-clock). Events are NamedTuples
@@ -54,6 +54,10 @@ class Reported(NamedTuple):
     resource: int
     metric: float
     decision: str  # "continue" | "stop"
+    # a checkpoint was filed with this report (real runs): a resume knows the trial can continue
+    # from here, and that a missing file is an error rather than a silent restart at epoch 0.
+    # Written only when true, so journals without checkpoints keep their bytes.
+    checkpoint: bool = False
 
 
 class JobEnded(NamedTuple):
@@ -103,6 +107,7 @@ def encode(event: Event) -> str:
     """One journal line (without the newline), byte-identical to ``json.dumps`` of its fields."""
     if (
         type(event) is Reported
+        and not event.checkpoint
         and type(event.metric) is float
         and type(event.t) in (float, int)
         and type(event.resource) is int
@@ -122,6 +127,8 @@ def encode(event: Event) -> str:
     payload = {"event": _NAMES[type(event)], **event._asdict()}
     if type(event) is JobEnded and event.error is None:
         del payload["error"]
+    elif type(event) is Reported and not event.checkpoint:
+        del payload["checkpoint"]
     return json.dumps(payload, default=json_default, allow_nan=True)
 
 
@@ -131,6 +138,7 @@ def decode(line: str) -> Event | dict[str, Any]:
     if not isinstance(data, dict) or "event" not in data:
         raise ValueError("not a JSON object with an 'event' field")
     kind = data.pop("event")
+    data.pop("crc", None)  # a sealed journal's checksum (ashasim.events.journal), checked there
     if kind == "experiment":
         return data
     cls = _KINDS.get(kind)

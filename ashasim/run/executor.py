@@ -23,16 +23,12 @@ journal, so a resume continues it) instead of waiting for ever.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import signal
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ashasim.core.jobs import Job
 from ashasim.driver import Driver, RunError
-from ashasim.errors import first_line
 from ashasim.progress import Progress, format_seconds
 from ashasim.run.backend import Backend, WorkerSlot
 from ashasim.run.context import JobSpec
@@ -52,6 +48,7 @@ from ashasim.run.messages import (
     Stopped,
 )
 from ashasim.run.preflight import NoWorkersError, fatal_error, probed_error
+from ashasim.run.stopping import Terminated, exit_reason, stop_on_signals, stop_reason
 
 __all__ = [
     "MAX_RESTARTS",
@@ -77,7 +74,9 @@ class Execution:
     *offset*: run time already spent before this execution (a resume continues the clock).
     *deadline*: the time budget in run time (None: none).
     *trial_timeout*: seconds a job may run (None: no limit). *ran*: trial -> seconds its job had
-    run when an earlier execution was interrupted (jobs this one continues first).
+    run when an earlier execution was interrupted (jobs this one continues first). *saved*:
+    trial -> resources it filed checkpoints at before (from the journal), which its workers must
+    find.
     *alive*: called with the run time about every ``BEAT`` seconds while the loop runs (the
     heartbeat a resume reads after a crash).
     """
@@ -95,6 +94,7 @@ class Execution:
         progress: Progress | None = None,
         trial_timeout: float | None = None,
         ran: dict[int, float] | None = None,
+        saved: dict[int, list[int]] | None = None,
         placement_timeout: float | None = None,
         probe: tuple[str, str] | None = None,
         ready: Sequence[int] = (),
@@ -120,7 +120,8 @@ class Execution:
         # (location, token): each worker must see the checkpoint location before it gets jobs
         self.probe = probe
         self.ready = list(ready)  # workers started and checked already (``preflight``)
-        self.saved: dict[int, list[int]] = {}  # trial -> resources it filed a checkpoint for
+        # trial -> resources it filed a checkpoint for (a resumed run's from its journal)
+        self.saved: dict[int, list[int]] = {k: list(v) for k, v in (saved or {}).items()}
         self.alive = alive
         self.next_beat = 0.0
 
@@ -251,7 +252,8 @@ class Execution:
         driver, kind, now = self.driver, type(message), self.now()
         if kind is Report:
             ignored = driver.told_to_end(worker)
-            go_on = driver.report_values(worker, now, message.values)  # journaled, then answered
+            # journaled (with whether a checkpoint came with it), then answered
+            go_on = driver.report_values(worker, now, message.values, message.saved)
             if ignored:  # the objective swallowed its stop: the job failed, the worker must go
                 self.replace_worker(worker, now, "the objective ignored a stop")
                 return
@@ -338,62 +340,3 @@ class Execution:
             f" — waiting {format_seconds(longest)} for {len(self.starting)} worker(s) to "
             f"start (no room on the cluster?){stop}"
         )
-
-
-class Terminated(SystemExit):
-    """SIGTERM (or SIGHUP) reached the driver: the run stops as on Ctrl-C (running jobs
-    cancelled in the journal, workers shut down), then the process exits with 128 + the signal's
-    number (143 for SIGTERM), as the shell reports a process the signal killed."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(128 + signum)
-        self.signum = signum
-
-    @property
-    def signal_name(self) -> str:
-        return signal.Signals(self.signum).name
-
-
-@contextlib.contextmanager
-def stop_on_signals(received: Callable[[int], None]) -> Iterator[None]:
-    """While a run goes on, SIGTERM and SIGHUP call ``received(signum)`` instead of killing the
-    driver at once; the loop then stops at its next turn (``Terminated``). Only where Python
-    allows it (the main thread) and where nobody installed a handler of their own; the previous
-    handlers come back after."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    saved = {}
-    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
-            saved[signum] = signal.signal(signum, lambda number, frame: received(number))
-    try:
-        yield
-    finally:
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
-
-
-def stop_reason(error: BaseException) -> str:
-    """Why a run stopped, in a few words, for the jobs it cancels."""
-    if isinstance(error, KeyboardInterrupt):
-        return "interrupted (Ctrl-C)"
-    if isinstance(error, Terminated):
-        return f"terminated ({error.signal_name})"
-    if isinstance(error, SystemExit):
-        return f"exit({error.code})"
-    return first_line(error)
-
-
-def exit_reason(detail: int | str | None) -> str:
-    """A worker's death in words: "killed by SIGKILL", "exit code 1", or the backend's reason."""
-    if isinstance(detail, str):
-        return detail
-    if detail is None:
-        return "exit code unknown"
-    if detail < 0:
-        try:
-            return f"killed by {signal.Signals(-detail).name}"
-        except ValueError:
-            return f"killed by signal {-detail}"
-    return f"exit code {detail}"

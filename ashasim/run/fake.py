@@ -15,7 +15,7 @@ Time is virtual. A worker resumed at time t stamps its next message t + cost, wh
 epoch's ``epoch_seconds(trial_id, config, epoch)`` for a ``Report`` and 0 for anything else (an
 objective unwinds, returns or fails instantly). ``wait(until)`` jumps the clock to the earliest
 pending message and returns that one message. Messages of one instant come in the driver's tie
-order (``ashasim.driver.tie_key``: workers' epochs by worker index, then deaths), as the SimPy
+order (``ashasim.tie_order.tie_key``: workers' epochs by worker index, then deaths), as the SimPy
 clock's events do; a worker's answer to a reply (it unwinds after STOP) comes right after the
 report it answers, before any other worker's message, as in SimPy, where the job ends in the same
 step. And
@@ -43,10 +43,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ashasim.checks import check_number
-from ashasim.driver import EPOCH, LOSS, tie_key
 from ashasim.run.backend import Backend, WorkerSlot
 from ashasim.run.messages import Died, Exit, Failed, Report, Returned, RunJob, Stopped
 from ashasim.run.worker import serve
+from ashasim.tie_order import EPOCH, LOSS, tie_key
 
 __all__ = ["FakeBackend"]
 

@@ -28,7 +28,7 @@ from typing import Any
 from ashasim.checks import check_flag
 from ashasim.core.jobs import Job
 from ashasim.driver import Driver, RunError
-from ashasim.events import JOURNAL, JobEnded, Trace
+from ashasim.events import CHECKSUMS, JOURNAL, JobEnded, Trace
 from ashasim.frame import Frame
 from ashasim.progress import Progress
 from ashasim.run import checkpoint
@@ -247,6 +247,7 @@ class RealRun:
                 progress=self._progress(),
                 trial_timeout=faults.trial_timeout,
                 ran=point.ran,
+                saved=point.saved,
                 placement_timeout=settings.backend.placement_timeout,
                 probe=probe,
                 ready=ready,
@@ -321,6 +322,7 @@ class RealRun:
             "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "max_wallclock_time": self.frame.stop.time,
             "by_value": list(settings.by_value),  # settings kept pickled (allow_pickle=True)
+            CHECKSUMS[0]: CHECKSUMS[1],  # a resume reads this journal back: seal its lines
             **identity(settings, self.digest),
         }
         return self.frame.header("wallclock", fields)

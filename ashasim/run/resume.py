@@ -48,6 +48,9 @@ class ResumePoint:
     ran: dict[int, float] = field(default_factory=dict)
     # trial -> times it was retried (its worker died), so a resume does not reset the count
     retries: dict[int, int] = field(default_factory=dict)
+    # trial -> resources it filed a checkpoint at (journaled with their reports), so a checkpoint
+    # deleted since is an error on resume as it is during a run, not a silent restart
+    saved: dict[int, list[int]] = field(default_factory=dict)
 
 
 def catch_up(scheduler: Scheduler, events: Sequence[Event], n_workers: int) -> ResumePoint:
@@ -85,6 +88,7 @@ class _Replay:
         self.ended: dict[int, str] = {}  # trial -> how its job ended, when a report ended it
         self.cut: dict[int, float] = {}  # trial -> when its cancelled job ended
         self.retries: dict[int, int] = {}  # trial -> jobs of it that ended "retried"
+        self.saved: dict[int, list[int]] = {}  # trial -> resources it filed checkpoints at
 
     def play(self, event: Event) -> None:
         self.check_time(event)
@@ -158,6 +162,8 @@ class _Replay:
                 f"{decision.value!r}"
             )
         self.reached[trial_id] = event.resource
+        if event.checkpoint:
+            self.saved.setdefault(trial_id, []).append(event.resource)
         if event.decision == "stop":
             self.ended[trial_id] = "stopped"
         elif event.resource >= self.starts[trial_id].milestone:
@@ -192,7 +198,7 @@ class _Replay:
             )
 
     def point(self, end: float) -> ResumePoint:
-        point = ResumePoint(retries=dict(self.retries))
+        point = ResumePoint(retries=dict(self.retries), saved=self.saved)
         point.open_jobs = [
             (worker, trial_id, self.reached[trial_id], self.ended.get(trial_id, "cancelled"))
             for worker, trial_id in sorted(self.open_jobs.items())
@@ -201,7 +207,7 @@ class _Replay:
             if trial_id not in self.ended:
                 self.cut[trial_id] = end - self.starts[trial_id].t
         # in the order of the workers they ran on: a resume hands them to the same workers when
-        # every worker is free, so ties break as in a run never cut (ashasim.driver.tie_key)
+        # every worker is free, so ties break as in a run never cut (ashasim.tie_order.tie_key)
         starts = self.starts
         for trial_id in sorted(self.running, key=lambda t: (starts[t].worker, t)):
             start = self.starts[trial_id]

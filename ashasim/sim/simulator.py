@@ -8,9 +8,9 @@ job's levels happen in simulated time. Each worker trains the levels the cost mo
 ``job_plan`` names (the cost model says how long each takes), hands each report to the driver,
 and ends the job at its milestone or on STOP.
 
-Every event is scheduled with the driver's tie order (``ashasim.driver.tie_key`` as its SimPy
-priority): at one instant, the workers' epochs in worker order, then deaths, then returns, then
-the dispatch. So a run is a deterministic function of its seed whatever the order in which its
+Every event is scheduled with the run's tie order (``ashasim.tie_order.tie_key`` as its
+SimPy priority): at one instant, the workers' epochs in worker order, then deaths, then returns,
+then the dispatch. So a run is a deterministic function of its seed whatever the order in which its
 events were created. The dispatch runs after everything else of its instant: when several workers
 become free at once, all their reports reach the scheduler first, and the lowest-index free worker
 gets the first job (the worker that just finished does not jump the queue, as in the chapter's
@@ -42,9 +42,10 @@ import simpy
 from simpy.events import EventPriority
 
 from ashasim.core.jobs import Decision, Job
-from ashasim.driver import DISPATCH, EPOCH, LOSS, RETURN, Driver, RunError, tie_key
+from ashasim.driver import Driver, RunError
 from ashasim.progress import Progress
 from ashasim.sim.costs import CostModel
+from ashasim.tie_order import DISPATCH, EPOCH, LOSS, RETURN, tie_key
 
 __all__ = ["PROGRESS_LINE_SECONDS"]
 

@@ -4,7 +4,9 @@ run directory; arguments checked before anything is written (FakeBackend, in-pro
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import zlib
 
 import pytest
 
@@ -43,7 +45,25 @@ def lines_of(directory):
 
 
 def write_lines(directory, lines):
-    (directory / JOURNAL).write_bytes(b"".join(lines))
+    """The journal as *lines*, its checksums made to match again: the damage the checks behind
+    the checksums must catch (a journal edited with care, or one too old to carry them)."""
+    (directory / JOURNAL).write_bytes(b"".join(resealed(lines)))
+
+
+SEAL = re.compile(rb', "crc": "[0-9a-f]{8}"\}$')
+
+
+def resealed(lines):
+    """Each JSON line with the CRC-32 chain recomputed; what is not JSON stays as it is."""
+    crc, out = 0, []
+    for line in lines:
+        body = SEAL.sub(b"}", line.rstrip(b"\n"))
+        if not body.startswith(b"{"):
+            out.append(line)
+            continue
+        crc = zlib.crc32(body, crc)
+        out.append(body[:-1] + b', "crc": "%08x"}\n' % crc)
+    return out
 
 
 def insert(line):
@@ -139,6 +159,26 @@ def test_a_damaged_run_directory_is_refused_in_one_line_and_left_as_it_was(
         Tuner.resume(directory, quiet=True, outputs=False)
     assert message in str(refused.value)
     assert "\n" not in str(refused.value)
+    assert snapshot(directory) == before
+
+
+@pytest.mark.damaged_journals
+@pytest.mark.parametrize("base", ["full", "crashed"])
+def test_an_edited_metric_is_refused_by_the_journal_s_checksums(tmp_path, source, base):
+    """A run's journal is sealed: one digit of a journaled metric changed by hand (the edit a
+    resume once continued from silently) is refused in one line naming its line."""
+    directory = tmp_path / "run"
+    shutil.copytree(source / base, directory)
+    text = (directory / JOURNAL).read_text()
+    assert '"checksums": "crc32"' in text.splitlines()[0]
+    digit = re.search(r'"metric": -?\d\.(\d)', text)
+    assert digit is not None
+    at = digit.start(1)
+    (directory / JOURNAL).write_text(text[:at] + str((int(text[at]) + 1) % 10) + text[at + 1 :])
+    before = snapshot(directory)
+    number = text[:at].count("\n") + 1
+    with pytest.raises(ResumeError, match=rf"journal.jsonl:{number}: the line does not match"):
+        Tuner.resume(directory, quiet=True, outputs=False)
     assert snapshot(directory) == before
 
 

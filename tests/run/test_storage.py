@@ -5,6 +5,7 @@ the objective's own modules shipped by value (nodes need only its packages)."""
 from __future__ import annotations
 
 import pickle
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -13,8 +14,8 @@ import uuid
 import fsspec
 import pytest
 
-from ashasim.events import JOURNAL, JobEnded
-from ashasim.run import Tuner
+from ashasim.events import JOURNAL, JobEnded, JobStarted, Reported
+from ashasim.run import StoppingCriterion, Tuner
 from ashasim.run.context import JobContext, JobSpec, reset_context, set_context
 from ashasim.run.messages import Fatal
 from ashasim.run.preflight import StorageError
@@ -80,6 +81,29 @@ def test_a_missing_checkpoint_fails_the_job_unless_retrain_on_miss(tmp_path):
     assert "is not shared by the workers" in failed[0].error
     lenient = tuner(tmp_path / "lenient", objective=forgets_checkpoints, retrain_on_miss=True)
     assert not failures(lenient.run())
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_a_checkpoint_deleted_before_a_resume_is_missing_as_during_a_run(tmp_path, deleted):
+    """Which checkpoints a trial saved is journaled with its reports, so a resumed run knows it
+    too: a paused trial's checkpoint deleted before the resume fails its promoted job (as a
+    checkpoint lost during a run does) instead of retraining it from epoch 0 unnoticed."""
+    whole = tuner(tmp_path / "whole").run()
+    promoted = next(e for e in whole.events if type(e) is JobStarted and e.resume_from > 0)
+    directory = tmp_path / "run"
+    cut = tuner(directory, stop=StoppingCriterion(max_wallclock_time=promoted.t - 1e-6)).run()
+    assert not any(type(e) is JobStarted and e.resume_from > 0 for e in cut.events)
+    assert any(type(e) is Reported and e.checkpoint for e in cut.events)
+    if deleted:
+        shutil.rmtree(directory / "checkpoints" / f"trial_{promoted.trial_id}")
+    resumed = Tuner.resume(directory, quiet=True, outputs=False, stop=StoppingCriterion())
+    failed = {e.trial_id: e.error for e in failures(resumed)}
+    if not deleted:
+        assert failed == {}
+        return
+    assert list(failed) == [promoted.trial_id]
+    assert "CheckpointMissingError" in failed[promoted.trial_id]
+    assert f"checkpoint at epoch={promoted.resume_from} is not in" in failed[promoted.trial_id]
 
 
 def test_an_objective_that_never_checkpoints_retrains_without_an_error(tmp_path):

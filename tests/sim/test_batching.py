@@ -1,4 +1,4 @@
-"""Batched epochs and the tie order (ashasim.sim.simulator, ashasim.driver.tie_key).
+"""Batched epochs and the tie order (ashasim.sim.simulator, ashasim.tie_order.tie_key).
 
 The SimPy clock trains a job's epochs between two decision points in one timeout; the reports in
 between wait in a heap and are delivered, in the tie order, before the next event. The property:
