@@ -110,12 +110,16 @@ def run_fake(
 
 def crash_copy(source: Path, target: Path, lines: int, torn: int = 0) -> Path:
     """``target``: the run directory ``source`` as a driver killed after writing ``lines`` lines
-    of its journal would have left it (plus ``torn`` characters of the next, a crash mid-write)."""
+    of its journal would have left it (plus ``torn`` characters of the next, a crash mid-write).
+    Its checkpoints are those *source* ended with: the ones a cut job resumes from are among them
+    unless a later report of the same trial replaced them."""
     target.mkdir(parents=True)
     shutil.copy(source / STATE_FILE, target / STATE_FILE)
     if (source / BY_VALUE_FILE).exists():
         shutil.copy(source / BY_VALUE_FILE, target / BY_VALUE_FILE)
     shutil.copy(source / LOCK_FILE, target / LOCK_FILE)
+    if (source / "checkpoints").is_dir():  # a crash leaves the trials' checkpoints in place
+        shutil.copytree(source / "checkpoints", target / "checkpoints")
     text = (source / JOURNAL).read_text().splitlines(keepends=True)
     kept = "".join(text[:lines]) + (text[lines][:torn] if torn and lines < len(text) else "")
     (target / JOURNAL).write_text(kept)

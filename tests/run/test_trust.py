@@ -135,10 +135,12 @@ def legacy_copy(source, target):
     data = cloudpickle.dumps(settings)
     (target / LEGACY_STATE_FILE).write_bytes(data)
     (target / STATE_FILE).unlink()
-    lines = (target / JOURNAL).read_text().splitlines(keepends=True)
-    header = json.loads(lines[0])
-    header["settings_sha256"] = hashlib.sha256(data).hexdigest()
-    (target / JOURNAL).write_text(json.dumps(header) + "\n" + "".join(lines[1:]))
+    records = [json.loads(line) for line in (target / JOURNAL).read_text().splitlines()]
+    records[0]["settings_sha256"] = hashlib.sha256(data).hexdigest()
+    for record in records:  # nor did it seal its journal or note checkpoints in it
+        for key in ("checksums", "crc", "checkpoint"):
+            record.pop(key, None)
+    (target / JOURNAL).write_text("".join(json.dumps(record) + "\n" for record in records))
     return target
 
 
