@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 import types
+import weakref
 
 import pytest
 
@@ -80,3 +81,32 @@ def test_an_ignored_sigint_stays_ignored(cli, monkeypatch):
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.parametrize("where", ["weakref callback", "finalizer"])
+def test_an_interrupt_python_discards_is_raised_again_in_the_command(where, capsys):
+    """Python discards an exception raised inside a weakref callback or a ``__del__`` (it prints
+    "Exception ignored in ..."); a Ctrl-C landing there (importlib's module locks have such
+    callbacks) would be lost and the run would go on. The entry point raises it again."""
+
+    class Thing:
+        def __del__(self) -> None:
+            if where == "finalizer":
+                raise KeyboardInterrupt
+
+    def command() -> int:
+        thing = Thing()
+        if where == "weakref callback":
+            keep = weakref.ref(thing, lambda ref: (_ for _ in ()).throw(KeyboardInterrupt()))  # noqa: F841
+        del thing  # the callback or the finalizer runs here, and its interrupt is discarded
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # the interrupt arrives again while the command runs
+            time.sleep(0.001)
+        return 0
+
+    module = types.ModuleType("ashasim.cli")
+    module.main = command
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "ashasim.cli", module)
+        assert console.main() == console.INTERRUPTED
+    assert "ashasim: interrupted" in capsys.readouterr().err
