@@ -8,6 +8,7 @@ number (``True`` is an ``int`` in Python, and ``max_trials=True`` is always a mi
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeGuard
@@ -204,6 +205,39 @@ def check_report(values: Mapping[str, Any], resource_attr: str, metric: str) -> 
             f"{metric} = {value!r} at {resource_attr}={resource} is not a finite number"
         )
     return resource, float(value)
+
+
+#: names other libraries and the papers give the core's arguments
+_KNOWN_AS = {
+    "eta": "reduction_factor",
+    "min_t": "grace_period",
+    "r_min": "grace_period",
+    "r_max": "max_t",
+    "num_samples": "max_trials",
+    "random_seed": "seed",
+}
+
+
+def check_known_arguments(owner: type, unknown: Mapping[str, Any]) -> None:
+    """TypeError, in one line, for keyword arguments *owner*'s constructors (along its MRO) do not
+    take: naming them, the name ashasim uses where another library's was given, and what it
+    takes. Python's own message would name whichever base class received them."""
+    if not unknown:
+        return
+    accepted: set[str] = set()
+    for cls in owner.__mro__:
+        init = cls.__dict__.get("__init__")
+        if init is not None:
+            parameters = inspect.signature(init).parameters.values()
+            accepted.update(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
+    names = []
+    for name in sorted(unknown):
+        hint = _KNOWN_AS.get(name)
+        names.append(f"{name} (did you mean {hint}?)" if hint in accepted else name)
+    raise TypeError(
+        f"{owner.__name__}(): unknown argument {', '.join(names)}; it takes "
+        f"{', '.join(sorted(accepted))}"
+    )
 
 
 def _show(values: Mapping[str, Any]) -> str:

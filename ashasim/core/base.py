@@ -25,6 +25,7 @@ from ashasim.checks import (
     RecordsArguments,
     check_choice,
     check_int,
+    check_known_arguments,
     check_optional_int,
     check_rung_levels,
     check_text,
@@ -84,7 +85,9 @@ class SchedulerBase(RecordsArguments):
         max_trials: int | None = None,
         seed: int = 0,
         searcher: str | Searcher = "random",
+        **unknown: Any,
     ) -> None:
+        check_known_arguments(type(self), unknown)
         self.config_space = check_space(config_space)
         self.max_t = check_int("max_t", max_t, minimum=1)
         self.mode = check_choice("mode", mode, MODES)

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from ashasim import space
+from ashasim import core, space
 from ashasim.chapter import ASHA as ChapterASHA
 from ashasim.core import ASHA, AsyncHyperband, RandomSearch, SyncHyperband, SyncSH
 
@@ -165,3 +165,31 @@ def test_nan_and_inf_metrics_rank_last_but_are_accepted():
     s.report(a.trial_id, 1, math.inf)  # +inf in max mode would be best; non-finite ranks last
     s.report(b.trial_id, 1, -5.0)
     assert s.suggest().trial_id == b.trial_id
+
+
+@pytest.mark.parametrize(
+    ("build", "name"),
+    [
+        (lambda **kw: core.RandomSearch(SPACE, max_t=9, **kw), "RandomSearch"),
+        (lambda **kw: core.SyncSH(SPACE, max_t=9, **kw), "SyncSH"),
+        (lambda **kw: core.SyncHyperband(SPACE, max_t=9, **kw), "SyncHyperband"),
+        (lambda **kw: core.BOHB(SPACE, max_t=9, **kw), "BOHB"),
+        (lambda **kw: core.ASHA(SPACE, type="stopping", max_t=9, **kw), "ASHA"),
+        (
+            lambda **kw: core.AsyncHyperband(SPACE, type="promotion", max_t=9, **kw),
+            "AsyncHyperband",
+        ),
+        (lambda **kw: core.AsyncBOHB(SPACE, type="promotion", max_t=9, **kw), "AsyncBOHB"),
+    ],
+)
+def test_an_unknown_argument_is_one_line_naming_the_class_and_what_it_takes(build, name):
+    """Another library's name for an argument gets ashasim's; a typo gets the list."""
+    with pytest.raises(TypeError) as refused:
+        build(eta=3)
+    message = str(refused.value)
+    # random search has no reduction factor to point to
+    hint = "" if name == "RandomSearch" else " (did you mean reduction_factor?)"
+    assert message.startswith(f"{name}(): unknown argument eta{hint}; it takes ")
+    assert "\n" not in message and "max_t" in message and "seed" in message
+    with pytest.raises(TypeError, match=rf"^{name}\(\): unknown argument sede; it takes .*seed"):
+        build(sede=1)
