@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ashasim._gc import cyclic_gc_paused
 from ashasim.checks import is_int
 from ashasim.events import results_table
 from ashasim.events.journal import JOURNAL, JournalWriter, read_journal
@@ -28,6 +29,8 @@ from ashasim.events.records import (
 )
 
 __all__ = ["Result", "Segment", "Trace", "load_experiment"]
+
+_new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (once per row)
 
 
 class Segment(NamedTuple):
@@ -173,7 +176,8 @@ class Trace:
 
     def _view(self, name: str, build: Any) -> Any:
         if name not in self._views:
-            self._views[name] = build()
+            with cyclic_gc_paused():  # a view is 10^5-10^6 tuples and no cycle: see ashasim._gc
+                self._views[name] = build()
         return self._views[name]
 
     @property
@@ -182,46 +186,55 @@ class Trace:
         return self._view("segments", self._build_segments)
 
     def _build_segments(self) -> list[Segment]:
-        open_jobs: dict[int, tuple[int, JobStarted]] = {}  # worker -> (index, its start event)
-        reached: dict[int, int] = {}  # worker -> last resource reported in its job
-        done: list[tuple[int, Segment]] = []
-
-        def close(index: int, start: JobStarted, end: float, reason: str, resource: int) -> None:
-            segment = Segment(
-                start.worker,
-                start.trial_id,
-                start.resume_from,
-                resource,
-                start.t,
-                end,
-                reason,
-                start.milestone,
-                start.bracket,
-            )
-            done.append((index, segment))
-
+        # One pass over the starts and ends (reports are skipped: only a job still open at the
+        # end needs its last report, looked up then); a job's segment takes the slot its start
+        # reserved, so the list comes out in start order without a sort.
+        slots: list[Any] = []
+        open_jobs: dict[int, tuple[int, int, JobStarted]] = {}  # worker -> (slot, index, start)
         for index, event in enumerate(self.events):
-            if isinstance(event, Reported):
-                reached[event.worker] = event.resource
-            elif isinstance(event, JobStarted):
-                if event.worker in open_jobs:
+            if type(event) is Reported:
+                continue
+            if type(event) is JobStarted:
+                worker = event[1]
+                if worker in open_jobs:
                     raise ValueError(
-                        f"worker {event.worker} starts trial {event.trial_id} at t={event.t} "
-                        f"while it still runs trial {open_jobs[event.worker][1].trial_id}"
+                        f"worker {worker} starts trial {event.trial_id} at t={event.t} "
+                        f"while it still runs trial {open_jobs[worker][2].trial_id}"
                     )
-                open_jobs[event.worker] = (index, event)
-                reached[event.worker] = event.resume_from
-            elif isinstance(event, JobEnded):
-                if event.worker not in open_jobs:
+                open_jobs[worker] = (len(slots), index, event)
+                slots.append(None)
+            elif type(event) is JobEnded:
+                job = open_jobs.pop(event[1], None)
+                if job is None:
                     raise ValueError(
                         f"worker {event.worker} ends trial {event.trial_id} at t={event.t} "
                         f"but runs no job"
                     )
-                start_index, start = open_jobs.pop(event.worker)
-                close(start_index, start, event.t, event.reason, event.resource)
-        for start_index, start in open_jobs.values():
-            close(start_index, start, self.makespan, "running", reached[start.worker])
-        return [segment for _, segment in sorted(done, key=lambda pair: pair[0])]
+                slots[job[0]] = _segment(job[2], event.t, event.reason, event.resource)
+        reached = self._last_reports(
+            {start.worker: index for _, index, start in open_jobs.values()}
+        )
+        for slot, _, start in open_jobs.values():
+            resource = reached.get(start.worker, start.resume_from)
+            slots[slot] = _segment(start, self.makespan, "running", resource)
+        return slots
+
+    def _last_reports(self, started_at: dict[int, int]) -> dict[int, int]:
+        """worker -> the last resource it reported after the event index *started_at* gives it
+        (workers with no report since are left out): one backward pass, however many jobs."""
+        events, found, never = self.events, dict[int, int](), len(self.events)
+        for index in range(len(events) - 1, min(started_at.values(), default=never), -1):
+            event = events[index]
+            worker = event[1]
+            if (
+                type(event) is Reported
+                and worker not in found
+                and index > started_at.get(worker, never)  # (a worker with no open job: never)
+            ):
+                found[worker] = event.resource
+                if len(found) == len(started_at):
+                    break
+        return found
 
     def _segments_by_worker(self) -> dict[int, list[Segment]]:
         def build() -> dict[int, list[Segment]]:
@@ -268,21 +281,16 @@ class Trace:
 
     def _build_results(self) -> list[Result]:
         configs: dict[int, dict[str, Any]] = {}
-        rows = []
+        rows: list[Result] = []
+        append = rows.append
         for event in self.events:
-            if type(event) is JobStarted:
+            if (
+                type(event) is Reported
+            ):  # (t, worker, trial_id, resource, metric, ...): once per report
+                t, worker, trial_id, resource, metric = event[:5]
+                append(_new(Result, (t, worker, trial_id, configs[trial_id], resource, metric)))
+            elif type(event) is JobStarted:
                 configs[event.trial_id] = event.config
-            elif type(event) is Reported:
-                rows.append(
-                    Result(
-                        event.t,
-                        event.worker,
-                        event.trial_id,
-                        configs[event.trial_id],
-                        event.resource,
-                        event.metric,
-                    )
-                )
         return rows
 
     @property
@@ -368,6 +376,12 @@ class Trace:
     def to_pandas(self) -> Any:
         """The results table as a pandas DataFrame (needs pandas)."""
         return results_table.to_pandas(self)
+
+
+def _segment(start: JobStarted, end: float, reason: str, resource: int) -> Segment:
+    """The segment of the job that *start* began, ended at *end* for *reason*."""
+    fields = (start.worker, start.trial_id, start.resume_from, resource, start.t, end, reason)
+    return _new(Segment, (*fields, start.milestone, start.bracket))
 
 
 def _by_start(segment: Segment) -> tuple[float, int]:

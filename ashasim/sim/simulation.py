@@ -12,12 +12,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ashasim._gc import cyclic_gc_paused
 from ashasim.checks import check_int, check_number, check_optional_int
 from ashasim.core.jobs import Scheduler
 from ashasim.driver import Driver
 from ashasim.events import Trace
 from ashasim.frame import Frame, Stop
-from ashasim.sim._gc import cyclic_gc_paused
 from ashasim.sim.costs import CostModel
 from ashasim.sim.simulator import _Clock
 
@@ -98,7 +98,7 @@ def run_simulation(
     retries = frame.faults.max_retries if loss is None else loss.max_retries
     trace = Trace(frame.header("simulated", extra), journal=journal or frame.journal)
     try:
-        with cyclic_gc_paused():  # a simulation makes no cycles; see ashasim.sim._gc
+        with cyclic_gc_paused():  # a simulation makes no cycles; see ashasim._gc
             driver = Driver(scheduler, trace, n_workers, max_retries=retries)
             _Clock(driver, costs, seed, progress).run(max_time)
     finally:

@@ -28,9 +28,9 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
+from ashasim._gc import cyclic_gc_paused
 from ashasim.checks import check_choice
 from ashasim.search import GridSearcher, Searcher, make_searcher
-from ashasim.sim._gc import cyclic_gc_paused
 from ashasim.sim.costs import CostModel, CostModelError, EpochFn
 from ashasim.sim.table_cells import config_cells, numbers
 from ashasim.sim.table_io import ABSENT, Columns, read_columns

@@ -61,11 +61,10 @@ def promotion_waits(trace: Trace) -> list[float]:
     nothing; a retrain (synchronous SH without checkpoints) counts like a resume.
     """
     jobs: dict[int, list] = defaultdict(list)
-    for segment in trace.segments:
+    for segment in trace.segments:  # (in start order: a trial's jobs come out sorted)
         jobs[segment.trial_id].append(segment)
     waits = []
     for segments in jobs.values():
-        segments.sort(key=lambda s: s.start)
         for before, after in itertools.pairwise(segments):
             if before.reason == "milestone":
                 waits.append(after.start - before.end)
@@ -118,14 +117,17 @@ def wrong_promotions(
             first = first_rung.get(segment.bracket, segment.milestone)
             first_rung[segment.bracket] = min(first, segment.milestone)
     at_level: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)
-    highest: dict[int, int] = defaultdict(int)
-    for row in trace.results:
-        at_level[(bracket_of[row.trial_id], row.resource)].setdefault(row.trial_id, row.metric)
-        highest[row.trial_id] = max(highest[row.trial_id], row.resource)
+    highest: dict[int, int] = {}
+    judged = set(rungs)
+    for _, _, trial_id, _, resource, metric in trace.results:  # (unpacked: 10^5 rows)
+        if resource > highest.get(trial_id, 0):
+            highest[trial_id] = resource
+        if resource in judged:
+            at_level[(bracket_of[trial_id], resource)].setdefault(trial_id, metric)
     wrong = total = 0
     for (bracket, level), results in at_level.items():
-        if level not in rungs or level < first_rung[bracket]:
-            continue  # not a rung, or below where this bracket starts judging
+        if level < first_rung[bracket]:
+            continue  # below where this bracket starts judging
         ranked = sorted(results, key=lambda t: (_score(sign, results[t]), t))
         chosen = set(ranked[: len(ranked) // eta])
         promoted = {t for t in results if highest[t] > level}
