@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from functools import partial
 from typing import TypeVar
-
-from ashasim._gc import cyclic_gc_paused
 
 __all__ = ["run_all"]
 
@@ -31,7 +28,6 @@ def run_all(
     this process, which is what a debugger or a profiler wants). *on_result* is called with each
     result as it arrives (a progress line), in the tasks' order."""
     results: list[Result] = []
-    run_one = partial(_without_cycle_collection, run_one)
     if processes == 1:
         for task in tasks:
             results.append(run_one(task))
@@ -44,11 +40,3 @@ def run_all(
             if on_result is not None:
                 on_result(result)
     return results
-
-
-def _without_cycle_collection(run_one: Callable[[Task], Result], task: Task) -> Result:
-    """One task with the cycle collector paused (``ashasim._gc``): a task builds a trace and
-    its measures, 10^5-10^6 objects and no cycle, and full collections over them were a third of
-    a study's time. Module-level, so a process pool can pickle it with *run_one*."""
-    with cyclic_gc_paused():
-        return run_one(task)
