@@ -27,6 +27,7 @@ Where ashasim differs from the libraries users compare it with:
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -105,6 +106,11 @@ class _AsyncSuccessiveHalving(SchedulerBase):
             for b in range(len(self._brackets))
         ]
         self.bracket_probabilities = np.array(weights) / sum(weights)
+        # What Generator.choice(n, p=...) computes before it draws: its cumulative weights,
+        # normalised. One uniform from the same generator, placed among them, is the same draw
+        # (same bracket, same stream) at a tenth of the cost (once per new trial).
+        cumulative = self.bracket_probabilities.cumsum()
+        self._bracket_cdf: list[float] = (cumulative / cumulative[-1]).tolist()
         self._minimize = self.mode == "min"
         self._promotes, self._stops = self.type == "promotion", self.type == "stopping"
         self._points: dict[tuple[int, int, int], tuple[int, ...]] = {}
@@ -124,7 +130,7 @@ class _AsyncSuccessiveHalving(SchedulerBase):
     def _choose_bracket(self) -> int:
         if len(self._brackets) == 1:
             return 0  # no draw: ASHA's configs do not depend on a bracket stream
-        return int(self._rng.choice(len(self._brackets), p=self.bracket_probabilities))
+        return bisect.bisect_right(self._bracket_cdf, self._rng.random())
 
     def _next_rung_after(self, bracket: int, level: int) -> int:
         """The next rung level above ``level`` in the bracket (max_t when there is none)."""

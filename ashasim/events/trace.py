@@ -309,28 +309,30 @@ class Trace:
 
     def best_so_far(self) -> list[tuple[float, float, int]]:
         """(t, best metric so far, trial_id) at every improvement; NaN/inf never count as best."""
-        sign = 1.0 if self.mode == "min" else -1.0
-        steps: list[tuple[float, float, int]] = []
-        best = math.inf
-        for row in self.results:
-            value = sign * row.metric
-            if math.isfinite(value) and value < best:
-                best = value
-                steps.append((row.t, row.metric, row.trial_id))
-        return steps
+        return [(row.t, row.metric, row.trial_id) for row in self._improvements]
 
     @property
     def best(self) -> Result | None:
         """The report with the best finite metric (earliest on ties), or None."""
-        # Not looked up by (t, trial_id) from best_so_far(): a trial can report several epochs
-        # at the same instant (zero-second epochs), and the first of those need not be the best.
-        sign = 1.0 if self.mode == "min" else -1.0
-        best, found = math.inf, None
+        improvements = self._improvements
+        return improvements[-1] if improvements else None
+
+    @property
+    def _improvements(self) -> list[Result]:
+        """The reports that improved on every finite metric before them, in time order (the
+        last is the best; a later tie is not an improvement)."""
+        return self._view("improvements", self._find_improvements)
+
+    def _find_improvements(self) -> list[Result]:
+        sign, isfinite = (1.0 if self.mode == "min" else -1.0), math.isfinite
+        rows: list[Result] = []
+        best = math.inf
         for row in self.results:
-            value = sign * row.metric
-            if math.isfinite(value) and value < best:
-                best, found = value, row
-        return found
+            value = sign * row[5]  # (.metric: a tuple index is cheaper, once per report)
+            if value < best and isfinite(value):
+                best = value
+                rows.append(row)
+        return rows
 
     def time_to_reach(self, target: float) -> float | None:
         """First time the best metric so far is at least as good as ``target``, else None."""

@@ -116,20 +116,20 @@ def wrong_promotions(
         else:  # a synchronous bracket starts its trials at its first rung's milestone
             first = first_rung.get(segment.bracket, segment.milestone)
             first_rung[segment.bracket] = min(first, segment.milestone)
-    at_level: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)
+    scores: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)  # first score at a rung
     highest: dict[int, int] = {}
     judged = set(rungs)
     for _, _, trial_id, _, resource, metric in trace.results:  # (unpacked: 10^5 rows)
         if resource > highest.get(trial_id, 0):
             highest[trial_id] = resource
         if resource in judged:
-            at_level[(bracket_of[trial_id], resource)].setdefault(trial_id, metric)
+            scores[(bracket_of[trial_id], resource)].setdefault(trial_id, _score(sign, metric))
     wrong = total = 0
-    for (bracket, level), results in at_level.items():
+    for (bracket, level), results in scores.items():
         if level < first_rung[bracket]:
             continue  # below where this bracket starts judging
-        ranked = sorted(results, key=lambda t: (_score(sign, results[t]), t))
-        chosen = set(ranked[: len(ranked) // eta])
+        ranked = sorted(zip(results.values(), results, strict=True))  # by score, then trial id
+        chosen = {trial_id for _, trial_id in ranked[: len(ranked) // eta]}
         promoted = {t for t in results if highest[t] > level}
         total += len(promoted)
         wrong += len(promoted - chosen)

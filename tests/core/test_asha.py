@@ -4,6 +4,7 @@ the chapter's narrative for two workers and eta = 2, and the invariances of a ra
 import math
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -241,6 +242,28 @@ def test_bracket_draws_follow_hyperband_weights():
         job = scheduler.suggest()
         counts[scheduler.trial_bracket(job.trial_id)] += 1
     assert [c / 8000 for c in counts] == pytest.approx(scheduler.bracket_probabilities, abs=0.02)
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    max_t=st.integers(2, 200),
+    eta=st.integers(2, 5),
+)
+def test_bracket_draws_are_numpy_choice_draws(seed, max_t, eta):
+    """The bracket of each new trial is the draw Generator.choice(p=bracket_probabilities) makes
+    from the scheduler's seeded generator (the cheap draw keeps seeded runs as they were), and the
+    configs drawn after it come from the same stream."""
+    one_uniform = {"x": space.uniform(0.0, 1.0)}
+    scheduler = AsyncHyperband(
+        one_uniform, type="stopping", max_t=max_t, reduction_factor=eta, seed=seed
+    )
+    reference = np.random.default_rng(seed)
+    n = len(scheduler.bracket_probabilities)
+    for _ in range(30):
+        job = scheduler.suggest()
+        expected = int(reference.choice(n, p=scheduler.bracket_probabilities))
+        assert scheduler.trial_bracket(job.trial_id) == expected
+        assert job.config["x"] == reference.uniform(0.0, 1.0)  # then the config, same stream
 
 
 class TestChapterNarrative:
