@@ -2,7 +2,8 @@
 
 * ``records``: the three events (``JobStarted``, ``Reported``, ``JobEnded``) and their JSON lines;
 * ``journal``: ``journal.jsonl`` on disk, written as it happens and read back;
-* ``trace``: ``Trace``, a run's events in memory with every view (results, segments, idle time).
+* ``trace``: ``Trace``, a run's events in memory with every view (results, segments, idle time);
+* ``segments``: ``Segment``, one per job, built from the events (Gantt charts, idle time).
 """
 
 from ashasim.events.journal import CHECKSUMS, JOURNAL, JournalWriter, read_journal

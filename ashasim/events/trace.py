@@ -21,30 +21,16 @@ from ashasim.events.journal import JOURNAL, JournalWriter, read_journal
 from ashasim.events.records import (
     FORMAT_VERSION,
     Event,
-    JobEnded,
     JobStarted,
     Reported,
     encode,
     json_default,
 )
+from ashasim.events.segments import Segment, build_segments
 
 __all__ = ["Result", "Segment", "Trace", "load_experiment"]
 
 _new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (once per row)
-
-
-class Segment(NamedTuple):
-    """One job on one worker, for Gantt charts: ``resource`` is the last resource it reached."""
-
-    worker: int
-    trial_id: int
-    resume_from: int
-    resource: int
-    start: float
-    end: float
-    reason: str  # one of REASONS, or "running" for a job the journal never saw end
-    milestone: int = 0  # where the job was meant to end
-    bracket: int = 0
 
 
 class Result(NamedTuple):
@@ -183,58 +169,7 @@ class Trace:
     @property
     def segments(self) -> list[Segment]:
         """One segment per job, in start order; jobs still open end at the makespan."""
-        return self._view("segments", self._build_segments)
-
-    def _build_segments(self) -> list[Segment]:
-        # One pass over the starts and ends (reports are skipped: only a job still open at the
-        # end needs its last report, looked up then); a job's segment takes the slot its start
-        # reserved, so the list comes out in start order without a sort.
-        slots: list[Any] = []
-        open_jobs: dict[int, tuple[int, int, JobStarted]] = {}  # worker -> (slot, index, start)
-        for index, event in enumerate(self.events):
-            if type(event) is Reported:
-                continue
-            if type(event) is JobStarted:
-                worker = event[1]
-                if worker in open_jobs:
-                    raise ValueError(
-                        f"worker {worker} starts trial {event.trial_id} at t={event.t} "
-                        f"while it still runs trial {open_jobs[worker][2].trial_id}"
-                    )
-                open_jobs[worker] = (len(slots), index, event)
-                slots.append(None)
-            elif type(event) is JobEnded:
-                job = open_jobs.pop(event[1], None)
-                if job is None:
-                    raise ValueError(
-                        f"worker {event.worker} ends trial {event.trial_id} at t={event.t} "
-                        f"but runs no job"
-                    )
-                slots[job[0]] = _segment(job[2], event.t, event.reason, event.resource)
-        reached = self._last_reports(
-            {start.worker: index for _, index, start in open_jobs.values()}
-        )
-        for slot, _, start in open_jobs.values():
-            resource = reached.get(start.worker, start.resume_from)
-            slots[slot] = _segment(start, self.makespan, "running", resource)
-        return slots
-
-    def _last_reports(self, started_at: dict[int, int]) -> dict[int, int]:
-        """worker -> the last resource it reported after the event index *started_at* gives it
-        (workers with no report since are left out): one backward pass, however many jobs."""
-        events, found, never = self.events, dict[int, int](), len(self.events)
-        for index in range(len(events) - 1, min(started_at.values(), default=never), -1):
-            event = events[index]
-            worker = event[1]
-            if (
-                type(event) is Reported
-                and worker not in found
-                and index > started_at.get(worker, never)  # (a worker with no open job: never)
-            ):
-                found[worker] = event.resource
-                if len(found) == len(started_at):
-                    break
-        return found
+        return self._view("segments", lambda: build_segments(self.events, self.makespan))
 
     def _segments_by_worker(self) -> dict[int, list[Segment]]:
         def build() -> dict[int, list[Segment]]:
@@ -378,12 +313,6 @@ class Trace:
     def to_pandas(self) -> Any:
         """The results table as a pandas DataFrame (needs pandas)."""
         return results_table.to_pandas(self)
-
-
-def _segment(start: JobStarted, end: float, reason: str, resource: int) -> Segment:
-    """The segment of the job that *start* began, ended at *end* for *reason*."""
-    fields = (start.worker, start.trial_id, start.resume_from, resource, start.t, end, reason)
-    return _new(Segment, (*fields, start.milestone, start.bracket))
 
 
 def _by_start(segment: Segment) -> tuple[float, int]:
