@@ -161,8 +161,8 @@ class LearningCurves(CostModel):
         key = mix64((noise_seed * GOLDEN + trial_id) & MASK64)
         u1, u2 = uniforms(key, 0)
         u3, _ = uniforms(key, 1)
-        normal = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
-        normal2 = math.sqrt(-2.0 * math.log(u1)) * math.sin(2.0 * math.pi * u2)
+        radius, angle = math.sqrt(-2.0 * math.log(u1)), 2.0 * math.pi * u2  # Box-Muller's pair
+        normal, normal2 = radius * math.cos(angle), radius * math.sin(angle)
         steps = math.ceil(p["n_samples"] / batch_size)
         shift = math.exp(p["trial_spread"] * normal)  # this trial's own escape point
         speed = math.exp(p["trial_speed_spread"] * normal2)
