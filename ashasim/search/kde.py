@@ -132,10 +132,10 @@ class KDESearcher(ModelSearcher):
 
     Where ashasim still differs from the reference implementation, and why: pending trials as
     bad points (the reference knows nothing of running trials, so asynchronous workers would get
-    near-identical proposals); 24 candidates per proposal (above); the Gini-Simpson bandwidth of categoricals (see
-    :func:`bandwidths`: independent of the options' order); the subsample below (a bounded cost
-    per proposal at 10^4 results); and, on a finite candidate set (a table), candidates are the
-    remaining configs scored by l/g rather than draws from l.
+    near-identical proposals); 24 candidates per proposal (above); the Gini-Simpson bandwidth of
+    categoricals (see :func:`bandwidths`: independent of the options' order); the subsample below
+    (a bounded cost per proposal at 10^4 results); and, on a finite candidate set (a table),
+    candidates are the remaining configs scored by l/g rather than draws from l.
 
     Cost: with more than ``max_points`` results on a side, that side's density is built on
     ``max_points`` of them taken at evenly spaced ranks (a deterministic, stratified subsample
