@@ -35,7 +35,7 @@ def synthetic(argv: list[str]) -> int:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=float, default=1500.0, help="simulated seconds")
     parser.add_argument("--max-t", type=int, default=27)
-    parser.add_argument("--contenders", nargs="+", default=list(study.CONTENDERS))
+    parser.add_argument("--contenders", nargs="*", default=list(study.CONTENDERS))
     parser.add_argument("--save", type=Path, help="write this run's cells to a JSON file")
     parser.add_argument("--load", type=Path, nargs="+", default=[], help="cells saved earlier")
     args = parser.parse_args(argv)

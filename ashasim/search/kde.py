@@ -124,7 +124,7 @@ class KDESearcher(ModelSearcher):
     multi-fidelity Hartmann-3 (``experiments/searchers.py synthetic``, stopping-type ASHA, 4
     workers, 30 seeds): with 64 candidates 10% of model proposals sat within 0.02 of the cube's
     edge (6% of the good points did), their median true regret was 0.60 and the incumbent's
-    0.19, worse than random search's 0.08; with 24, 0.088 (16 workers: 0.044 -> 0.011;
+    0.19, worse than random search's 0.08 (20 seeds); with 24, 0.088 (16 workers: 0.044 -> 0.011;
     Hartmann-6, 4 workers: 0.41 -> 0.34; 16: 0.135 vs 0.151, within noise). Fewer still (8)
     helped Hartmann-3 more but exploits less: on a sequential 6-d bowl the median best regret
     after 60 results went from 5.4 (64) and 5.8 (24) to 6.9 (8; random search 12.6). 24 is
