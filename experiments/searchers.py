@@ -27,15 +27,20 @@ from ashasim.studies import searchers
 
 def synthetic(argv: list[str]) -> int:
     """The ``synthetic`` comparison (see ``searchers_synthetic``): prints its Markdown table."""
+    from ashasim.sim.synthetic import BENCHMARKS
     from experiments import searchers_synthetic as study
 
     parser = argparse.ArgumentParser(description=study.__doc__.splitlines()[0])
-    parser.add_argument("--benchmarks", nargs="+", default=["hartmann3", "hartmann6"])
+    parser.add_argument(
+        "--benchmarks", nargs="+", default=["hartmann3", "hartmann6"], choices=sorted(BENCHMARKS)
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[4, 16])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=float, default=1500.0, help="simulated seconds")
     parser.add_argument("--max-t", type=int, default=27)
-    parser.add_argument("--contenders", nargs="*", default=list(study.CONTENDERS))
+    parser.add_argument(
+        "--contenders", nargs="*", default=list(study.CONTENDERS), choices=study.CONTENDERS
+    )
     parser.add_argument("--save", type=Path, help="write this run's cells to a JSON file")
     parser.add_argument("--load", type=Path, nargs="+", default=[], help="cells saved earlier")
     args = parser.parse_args(argv)
