@@ -3,9 +3,12 @@
     python experiments/searchers.py [--seeds 20] [--workers 8 64] [--out experiments/figures]
     python experiments/searchers.py --redraw experiments/figures/searchers.json
     python experiments/searchers.py synthetic [--benchmarks ...] [--workers 4 16] [--seeds 10]
+        [--save cells.json] [--load peers.json ...]
 
-``synthetic`` compares ashasim's searchers with Syne Tune's BOHB and Optuna's TPE on the
-multi-fidelity synthetic benchmarks in simulated time (``experiments/searchers_synthetic.py``).
+``synthetic`` compares ashasim's searchers with Syne Tune's BOHB and MOBSTER and Optuna's TPE on
+the multi-fidelity synthetic benchmarks in simulated time (``experiments/searchers_synthetic.py``).
+The peers need environments of their own (MOBSTER an older Syne Tune than BOHB), so each run can
+``--save`` its cells and a last run ``--load`` them into one table.
 
 Writes ``searchers.md`` (the table), ``searchers.png/.svg`` (median best-so-far with the
 interquartile band) and ``searchers.json`` (every run's steps, for --redraw) into --out. See
@@ -24,15 +27,22 @@ from ashasim.studies import searchers
 
 def synthetic(argv: list[str]) -> int:
     """The ``synthetic`` comparison (see ``searchers_synthetic``): prints its Markdown table."""
+    from ashasim.sim.synthetic import BENCHMARKS
     from experiments import searchers_synthetic as study
 
     parser = argparse.ArgumentParser(description=study.__doc__.splitlines()[0])
-    parser.add_argument("--benchmarks", nargs="+", default=["hartmann3", "hartmann6"])
+    parser.add_argument(
+        "--benchmarks", nargs="+", default=["hartmann3", "hartmann6"], choices=sorted(BENCHMARKS)
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[4, 16])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=float, default=1500.0, help="simulated seconds")
     parser.add_argument("--max-t", type=int, default=27)
-    parser.add_argument("--contenders", nargs="+", default=list(study.CONTENDERS))
+    parser.add_argument(
+        "--contenders", nargs="*", default=list(study.CONTENDERS), choices=study.CONTENDERS
+    )
+    parser.add_argument("--save", type=Path, help="write this run's cells to a JSON file")
+    parser.add_argument("--load", type=Path, nargs="+", default=[], help="cells saved earlier")
     args = parser.parse_args(argv)
     results = study.compare(
         args.benchmarks,
@@ -43,7 +53,11 @@ def synthetic(argv: list[str]) -> int:
         tuple(args.contenders),
         on_cell=lambda line: print(line, file=sys.stderr),
     )
-    print(study.format_table(results))
+    if args.save is not None:
+        study.save_cells(args.save, results)
+    for path in args.load:
+        results = {**study.load_cells(path), **results}
+    print(study.format_table(study.ordered(results)))
     return 0
 
 

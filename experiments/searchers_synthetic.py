@@ -1,5 +1,5 @@
-"""ashasim's searchers against Syne Tune's BOHB and Optuna's TPE, on multi-fidelity synthetic
-benchmarks (``ashasim.sim.synthetic``), in simulated time.
+"""ashasim's searchers against Syne Tune's BOHB and MOBSTER and Optuna's TPE, on multi-fidelity
+synthetic benchmarks (``ashasim.sim.synthetic``), in simulated time.
 
     python experiments/searchers.py synthetic [--benchmarks hartmann3 hartmann6] \\
         [--workers 4 16] [--seeds 10] [--budget 1500] [--max-t 27]
@@ -10,7 +10,9 @@ have) with the same rungs (grace period 1, reduction factor 3, max_t), the same 
 only the searcher differs. ashasim runs in its own simulator; a peer runs in the small
 event loop here (``run_peer``): workers take a new trial as soon as they are free, each level
 costs the benchmark's seconds, the peer decides after every level. A peer that is not installed
-is skipped with a message; MOBSTER is not in Syne Tune 0.16's baselines, so it is absent.
+is skipped with a message. MOBSTER left Syne Tune's baselines in 0.15: it runs from Syne Tune
+0.14.2 (``pip install "syne-tune[gpsearchers]==0.14.2"``, in an environment of its own, since
+BOHB runs from 0.16), and ``--save``/``--load`` put the environments' cells in one table.
 
 Reported per (benchmark, workers, contender): the median true regret of the incumbent at the
 budget (the best metric among the trials that reached the highest level reached, its config's
@@ -22,12 +24,14 @@ ashasim searcher against each peer.
 from __future__ import annotations
 
 import heapq
+import json
 import logging
 import statistics
 import time
 import warnings
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from ashasim.core import make_scheduler
@@ -36,7 +40,7 @@ from ashasim.search import make_searcher
 from ashasim.sim import simulate
 from ashasim.sim.synthetic import MultiFidelityFunction
 
-__all__ = ["CONTENDERS", "compare", "format_table"]
+__all__ = ["CONTENDERS", "compare", "format_table", "load_cells", "ordered", "save_cells"]
 
 # name -> searcher of ashasim's stopping-type ASHA (name, options), or None for a peer
 ASHASIM = {
@@ -45,7 +49,7 @@ ASHASIM = {
     "ashasim GP": ("gp", {}),
     "ashasim GP (fidelity)": ("gp", {"fidelity": True}),
 }
-PEERS = ("Syne Tune BOHB", "Optuna TPE + SH")
+PEERS = ("Syne Tune BOHB", "Syne Tune MOBSTER", "Optuna TPE + SH")
 CONTENDERS = (*ASHASIM, *PEERS)
 Outcome = tuple[float, float]  # (regret of the incumbent, median ms per suggest)
 
@@ -134,6 +138,8 @@ def _peer(contender: str, bench: MultiFidelityFunction, seed: int) -> tuple[Call
     """(ask() -> (trial_id, config), report(trial_id, level, metric) -> go on?) of a peer."""
     if contender == "Syne Tune BOHB":
         return _syne_tune_bohb(bench, seed)
+    if contender == "Syne Tune MOBSTER":
+        return _syne_tune_mobster(bench, seed)
     return _optuna_tpe(bench, seed)
 
 
@@ -172,6 +178,56 @@ def _syne_tune_bohb(bench: MultiFidelityFunction, seed: int) -> tuple[Callable, 
         decision = scheduler.on_trial_result(trial, {"metric": metric, "epoch": level})
         if decision == SchedulerDecision.STOP or level >= bench.max_epochs:
             scheduler.on_trial_remove(trial)
+            return False
+        return True
+
+    return ask, report
+
+
+def _syne_tune_mobster(bench: MultiFidelityFunction, seed: int) -> tuple[Callable, Callable]:
+    """MOBSTER (Klein et al. 2020): stopping-type ASHA with Syne Tune's multi-task GP searcher
+    (``searcher="bayesopt"``, model ``gp_multitask``). Syne Tune 0.15 dropped it from its
+    baselines; 0.14 has it in ``legacy_baselines``."""
+    try:
+        import numpy as np
+        from syne_tune.backend.trial_status import Trial
+        from syne_tune.config_space import uniform
+        from syne_tune.optimizer.legacy_baselines import MOBSTER
+        from syne_tune.optimizer.scheduler import SchedulerDecision
+    except ImportError as error:
+        raise PeerMissingError(f"Syne Tune <= 0.14 with gpsearchers is needed ({error})") from None
+    logging.getLogger("syne_tune").setLevel(logging.ERROR)
+    np.random.seed(seed)
+    space = {name: uniform(d.lo, d.hi) for name, d in bench.config_space.items()}
+    space["epochs"] = bench.max_epochs
+    scheduler = MOBSTER(
+        space,
+        metric="metric",
+        mode="min",
+        resource_attr="epoch",
+        max_resource_attr="epochs",
+        type="stopping",
+        grace_period=1,
+        reduction_factor=3,
+        random_seed=seed,
+    )
+    trials: dict[int, Any] = {}
+
+    def ask() -> tuple[int, dict[str, Any]]:
+        trial_id = len(trials)
+        suggestion = scheduler.suggest(trial_id)
+        config = {name: suggestion.config[name] for name in bench.config_space}
+        trial = Trial(trial_id=trial_id, config=suggestion.config, creation_time=datetime.now())
+        trials[trial_id] = trial
+        scheduler.on_trial_add(trial)
+        return trial_id, config
+
+    def report(trial_id: int, level: int, metric: float) -> bool:
+        trial = trials[trial_id]
+        result = {"metric": metric, "epoch": level}
+        decision = scheduler.on_trial_result(trial, result)
+        if decision == SchedulerDecision.STOP or level >= bench.max_epochs:
+            scheduler.on_trial_complete(trial, result)
             return False
         return True
 
@@ -267,3 +323,27 @@ def format_table(results: dict[tuple[str, int, str], list[Outcome]]) -> str:
             f"{'; '.join(tests)} |"
         )
     return "\n".join(lines)
+
+
+Cells = dict[tuple[str, int, str], list[Outcome]]
+
+
+def save_cells(path: Path, results: Cells) -> None:
+    """Write ``compare``'s cells as JSON (plain data: loading it runs no code)."""
+    rows = [[name, n, contender, outcomes] for (name, n, contender), outcomes in results.items()]
+    path.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+
+
+def load_cells(path: Path) -> Cells:
+    """Cells written by ``save_cells``."""
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        (name, n, contender): [tuple(o) for o in outcomes] for name, n, contender, outcomes in rows
+    }
+
+
+def ordered(results: Cells) -> Cells:
+    """Cells by benchmark and workers as given, contenders in ``CONTENDERS`` order."""
+    rank = {contender: i for i, contender in enumerate(CONTENDERS)}
+    keys = sorted(results, key=lambda k: (k[0], k[1], rank.get(k[2], len(rank)), k[2]))
+    return {key: results[key] for key in keys}

@@ -175,11 +175,35 @@ class GP:
 
     def predict(self, y: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation of the latent function at ``candidates``."""
+        mean, cross = self.mean(y, candidates)
+        return mean, self.sd(cross)
+
+    def mean(self, y: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean at ``candidates`` (O(n C)) and the kernel between training rows and
+        candidates, from which ``sd`` gets the standard deviations of any of them."""
         alpha = cho_solve((self.chol, True), y)
         cross = matern52(self.x, candidates, self.theta)
+        return cross.T @ alpha, cross
+
+    def sd(self, cross: np.ndarray) -> np.ndarray:
+        """Posterior standard deviation at the candidates of ``cross`` (columns of the kernel
+        with the training rows): O(n^2) per candidate, the costly half of a prediction."""
         v = solve_triangular(self.chol, cross, lower=True)
-        var = math.exp(self.theta[-2]) - np.sum(v * v, axis=0)
-        return cross.T @ alpha, np.sqrt(np.maximum(var, 1e-12))
+        var = self.prior_sd**2 - np.sum(v * v, axis=0)
+        return np.sqrt(np.maximum(var, 1e-12))
+
+    @property
+    def prior_sd(self) -> float:
+        """The latent function's prior standard deviation: no posterior sd exceeds it."""
+        return math.exp(0.5 * self.theta[-2])
+
+    def sd_bound(self, cross: np.ndarray) -> np.ndarray:
+        """An upper bound of ``sd`` at O(n) per candidate: the posterior given the nearest
+        training row alone (in kernel terms), s^2 - k^2 / (s^2 + noise), since conditioning on
+        more rows never raises the variance."""
+        signal = self.prior_sd**2
+        nearest = np.max(cross, axis=0) if len(cross) else np.zeros(cross.shape[1])
+        return np.sqrt(np.maximum(signal - nearest * nearest / (signal + self.noise), 1e-12))
 
 
 def _cholesky(k: np.ndarray) -> np.ndarray:

@@ -235,6 +235,10 @@ class ModelSearcher(Searcher):
                 return config
         return None
 
+    def is_free(self, candidate: np.ndarray) -> bool:
+        """Whether the config of an encoded candidate is not pending."""
+        return self.encoding.key(self.encoding.decode(candidate)) not in self._pending_keys
+
     def level_data(self, level: Level) -> tuple[np.ndarray, np.ndarray]:
         """(encoded configs, scores) of a level's results, in arrival order."""
         return self._x[level.rows[: level.n]], level.scores[: level.n]

@@ -5,12 +5,14 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ashasim import space
 from ashasim.search import GPSearcher, RandomSearcher
 from ashasim.search import _gp_model as gp_model_module
 from ashasim.search._gp_model import GP, default_theta, log_expected_improvement, neg_log_posterior
-from ashasim.search.gp import _standardise
+from ashasim.search.gp import _standardise, best_free
 from tests.search.objectives import best_after, two_levels
 
 SEEDS = range(10)
@@ -62,6 +64,45 @@ def test_a_block_extended_factor_equals_a_fresh_one():
     extended = GP(x, theta).extended(rows).predict(y, candidates)
     fresh = GP(np.vstack([x, rows]), theta).predict(y, candidates)
     assert extended[0] == pytest.approx(fresh[0]) and extended[1] == pytest.approx(fresh[1])
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 60),
+    d=st.integers(1, 6),
+    n_candidates=st.integers(1, 300),
+    pending_share=st.sampled_from([0.0, 0.3, 0.9, 1.0]),
+)
+def test_best_free_is_the_argmax_of_expected_improvement_over_the_free_candidates(
+    seed, n, d, n_candidates, pending_share
+):
+    """Scoring only the candidates whose EI bound can win picks what scoring all of them picks:
+    the free candidate of highest EI (None when none is free). Some candidates near the data
+    (where the bound is tight) and some far (where it is loose)."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, d))
+    theta = np.r_[rng.uniform(-3, 1, d), rng.uniform(-1, 1.5), rng.uniform(-12, -1)]
+    y = rng.standard_normal(n)
+    near = x[rng.integers(0, n, n_candidates)] + 0.01 * rng.standard_normal((n_candidates, d))
+    candidates = np.where(rng.random((n_candidates, 1)) < 0.5, near, rng.random((n_candidates, d)))
+    pending = rng.random(n_candidates) < pending_share
+    model = GP(x, theta)
+    mean, cross = model.mean(y, candidates)
+    best = float(y.min())
+    chosen = best_free(model, mean, cross, best, lambda index: not pending[index])
+    full = log_expected_improvement(*model.predict(y, candidates), best)
+    if pending.all():
+        assert chosen is None
+    else:
+        assert chosen is not None and not pending[chosen]
+        assert full[chosen] == pytest.approx(full[~pending].max(), rel=1e-9, abs=1e-12)
+
+
+def test_the_sd_bound_bounds_the_posterior_sd():
+    rng = np.random.default_rng(3)
+    model = GP(rng.random((40, 3)), np.array([-1.0, -1.5, -0.5, 0.3, -6.0]))
+    _, cross = model.mean(rng.standard_normal(40), rng.random((200, 3)))
+    assert np.all(model.sd(cross) <= model.sd_bound(cross) * (1 + 1e-12))
 
 
 def test_log_expected_improvement_is_finite_and_ordered_far_in_the_tail():

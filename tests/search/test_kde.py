@@ -20,7 +20,8 @@ SEEDS = range(10)
 
 def test_kde_beats_random_search_on_a_six_dimensional_bowl():
     """60 sequential evaluations on a 6-d bowl over [-5, 5]^6, 10 seeds: the KDE's median best
-    regret is at most half of random search's (measured: 5.4 vs 12.6; better in 10/10 seeds).
+    regret is at most half of random search's (measured: 5.8 vs 12.6 with 24 candidates per
+    proposal; 5.4 with BOHB's 64).
 
     (On the 2-d bowl BOHB's rule, 3 good points and no bandwidth floor beyond 1e-3, stays local
     and is no better than random search at 60 to 150 evaluations: measured 0.55 vs 0.23 at 60.)
@@ -29,6 +30,42 @@ def test_kde_beats_random_search_on_a_six_dimensional_bowl():
     kde = [best_after(KDESearcher(), seed, **options) for seed in SEEDS]
     rand = [best_after(RandomSearcher(), seed, **options) for seed in SEEDS]
     assert np.median(kde) <= 0.5 * np.median(rand), (kde, rand)
+
+
+def _asha_regret(searcher: object, seed: int) -> float:
+    """True regret of the incumbent of a 4-worker stopping-type ASHA run (grace period 1, eta 3)
+    on the multi-fidelity Hartmann-3, 1,500 simulated seconds (as experiments/searchers.py)."""
+    from ashasim.core import make_scheduler
+    from ashasim.events import JobStarted, Reported
+    from ashasim.sim import simulate
+    from ashasim.sim.synthetic import MultiFidelityFunction
+
+    bench = MultiFidelityFunction("hartmann3")
+    scheduler = make_scheduler(
+        "asha-stopping",
+        bench.config_space,
+        max_t=27,
+        grace_period=1,
+        reduction_factor=3,
+        seed=seed,
+        searcher=searcher,
+    )
+    trace = simulate(scheduler, bench, 4, max_time=1500.0, seed=seed)
+    configs = {e.trial_id: e.config for e in trace.events if type(e) is JobStarted}
+    reports = [e for e in trace.events if type(e) is Reported]
+    top = max(e.resource for e in reports)
+    best = min((e for e in reports if e.resource == top), key=lambda e: e.metric)
+    return bench.regret(configs[best.trial_id])
+
+
+@pytest.mark.slow
+def test_asynchronous_kde_does_not_collapse_on_hartmann3_with_four_workers():
+    """Async BOHB with few trials (~100 in the run): with BOHB's 64 candidates per proposal the
+    best ratio l/g reached into the tails and the KDE's median regret was 3.6x random search's
+    (0.29 vs 0.080, seeds 0-19); with 24 candidates, 0.074. Held to 1.5x random's median."""
+    kde = [_asha_regret(KDESearcher(), seed) for seed in range(20)]
+    rand = [_asha_regret(RandomSearcher(), seed) for seed in range(20)]
+    assert np.median(kde) <= 1.5 * np.median(rand), (np.median(kde), np.median(rand))
 
 
 def test_the_model_uses_the_highest_level_with_enough_good_and_bad_results():

@@ -25,7 +25,8 @@ def make(name: str, config_space: dict, data: st.DataObject) -> Searcher:
     min_points = data.draw(st.integers(1, 3), label="min_points")
     if name == "kde":
         fraction = data.draw(st.sampled_from([0.0, 1 / 3]), label="random_fraction")
-        return KDESearcher(min_points=min_points, random_fraction=fraction, num_samples=16)
+        samples = data.draw(st.sampled_from([1, 8, 24, 64]), label="num_samples")
+        return KDESearcher(min_points=min_points, random_fraction=fraction, num_samples=samples)
     steps = data.draw(st.integers(0, 3), label="random_search_steps")
     return GPSearcher(
         min_points=min_points,

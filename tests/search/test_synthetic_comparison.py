@@ -1,0 +1,25 @@
+"""experiments/searchers_synthetic.py: cells saved in one environment load into another's table."""
+
+from experiments import searchers_synthetic as study
+
+
+def test_saved_cells_load_back_and_order_by_benchmark_workers_and_contender(tmp_path):
+    cells = {
+        ("hartmann3", 16, "Syne Tune BOHB"): [(0.1, 40.0), (0.2, 41.0)],
+        ("hartmann3", 4, "ashasim KDE"): [(0.01, 0.3), (0.03, 0.2)],
+        ("hartmann3", 4, "Syne Tune MOBSTER"): [(0.02, 900.0), (0.05, 950.0)],
+        ("hartmann3", 4, "ashasim random"): [(0.06, 0.0), (0.07, 0.0)],
+    }
+    path = tmp_path / "cells.json"
+    study.save_cells(path, cells)
+    loaded = study.load_cells(path)
+    assert loaded == cells
+    assert list(study.ordered(loaded)) == [
+        ("hartmann3", 4, "ashasim random"),
+        ("hartmann3", 4, "ashasim KDE"),
+        ("hartmann3", 4, "Syne Tune MOBSTER"),
+        ("hartmann3", 16, "Syne Tune BOHB"),
+    ]
+    table = study.format_table(study.ordered(loaded))
+    assert "| hartmann3 | 4 | ashasim KDE | " in table
+    assert "Syne Tune MOBSTER: 0.333" in table  # two against two, fully separated
