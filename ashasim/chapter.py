@@ -15,7 +15,8 @@ façade translates Syne Tune's names and defaults onto them and holds no logic o
   chapter's code relies on that default, although its figures show the promotion type), and r_max
   comes from the constant that ``max_resource_attr`` names in the config space (or ``max_t``).
   ``searcher`` takes Syne Tune's names ("random", "grid", "kde", "bayesopt") or a ``Searcher``,
-  with ``search_options`` for its settings.
+  with ``search_options`` for its settings; "kde" draws Syne Tune's 64 candidates per proposal
+  (ashasim's own ``KDESearcher`` draws 24).
 * ``PythonBackend(tune_function=..., config_space=...)`` and ``Tuner(trial_backend=...,
   scheduler=..., stop_criterion=..., n_workers=...)`` map onto ``ashasim.run.Tuner``.
 * ``load_experiment(tuner.name)`` returns an ``ExperimentResult`` whose ``results`` is a pandas
@@ -37,6 +38,7 @@ from ashasim.run.real_run import DEFAULT_ROOT
 from ashasim.run.reporter import Reporter
 from ashasim.run.tuner import StoppingCriterion
 from ashasim.search import Searcher, make_searcher
+from ashasim.search.kde import BOHB_NUM_SAMPLES
 from ashasim.space import choice, lograndint, loguniform, randint, uniform
 
 __all__ = [
@@ -112,7 +114,9 @@ class ASHA(asha.ASHA):
                 raise ValueError(
                     f"searcher must be one of {sorted(_SEARCHERS)} or a Searcher, got {searcher!r}"
                 )
-            searcher = make_searcher(_SEARCHERS[searcher], **dict(search_options or {}))
+            defaults = {"num_samples": BOHB_NUM_SAMPLES} if searcher == "kde" else {}
+            options = {**defaults, **dict(search_options or {})}
+            searcher = make_searcher(_SEARCHERS[searcher], **options)
         elif search_options:
             raise ValueError("search_options go with a searcher given by name")
         super().__init__(

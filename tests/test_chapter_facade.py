@@ -34,3 +34,16 @@ def test_chapter_arguments():
         config_space, metric="err", max_t=10, type="promotion", grace_period=2, reduction_factor=2
     )
     assert promotion.suggest().milestone == 2
+
+
+def test_kde_by_its_syne_tune_name_keeps_syne_tunes_64_candidates():
+    """Syne Tune's KDE searcher draws 64 candidates per proposal; ashasim's own draws 24. The
+    façade keeps its library's default, and search_options still set it."""
+    from ashasim.search import make_searcher
+
+    space = {"learning_rate": loguniform(1e-2, 1), "max_epochs": 10}
+    facade = ASHA(space, metric="err", max_t=10, searcher="kde")
+    assert facade.searcher.num_samples == 64
+    assert make_searcher("kde").num_samples == 24
+    chosen = ASHA(space, metric="err", max_t=10, searcher="kde", search_options={"num_samples": 8})
+    assert chosen.searcher.num_samples == 8

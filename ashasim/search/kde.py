@@ -22,7 +22,11 @@ import numpy as np
 from ashasim.checks import check_fraction, check_int, check_number, check_optional_int
 from ashasim.search._model import Level, ModelSearcher
 
-__all__ = ["KDESearcher", "bandwidths", "log_density"]
+__all__ = ["BOHB_NUM_SAMPLES", "KDESearcher", "bandwidths", "log_density"]
+
+# Candidates per proposal in HpBandSter's BOHB and Syne Tune's KDE searcher: the façades keep
+# their library's default (ashasim's own is 24: see KDESearcher).
+BOHB_NUM_SAMPLES = 64
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 

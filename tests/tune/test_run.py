@@ -224,6 +224,7 @@ def test_model_based_searchers_by_their_ray_names(tmp_path):
     searcher = analysis.trace.info["scheduler"]["searcher"]
     assert searcher["name"] == "KDESearcher" and searcher["min_points"] == 3
     assert searcher["top_fraction"] == pytest.approx(0.3)
+    assert searcher["num_samples"] == 64  # HpBandSter's default (ashasim's own KDE draws 24)
     analysis = run(
         tmp_path,
         name="bo",

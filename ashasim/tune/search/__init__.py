@@ -22,6 +22,7 @@ from typing import Any
 
 from ashasim.checks import MODES, check_choice, check_int, check_optional_int, check_text
 from ashasim.search import GPSearcher, KDESearcher, Searcher, VariantSearcher
+from ashasim.search.kde import BOHB_NUM_SAMPLES
 from ashasim.tune.refusals import refused_name
 
 __all__ = [
@@ -125,7 +126,8 @@ class TuneBOHB(SearchAlgorithm):
     """Ray Tune's BOHB searcher: ashasim's ``KDESearcher`` (good/bad densities per resource
     level). *bohb_config*: HpBandSter's option names (``min_points_in_model``,
     ``top_n_percent``, ``num_samples``, ``random_fraction``, ``bandwidth_factor``,
-    ``min_bandwidth``). Pair it with ``HyperBandForBOHB`` for BOHB proper, or with
+    ``min_bandwidth``), with HpBandSter's defaults (``num_samples`` 64, where ashasim's own
+    ``KDESearcher`` draws 24). Pair it with ``HyperBandForBOHB`` for BOHB proper, or with
     ``ASHAScheduler`` for asynchronous BOHB. A ConfigSpace object as *space* is not supported:
     give tune domains."""
 
@@ -159,7 +161,7 @@ class TuneBOHB(SearchAlgorithm):
             self.options[name] = value * scale if scale != 1 else value
 
     def make(self, num_samples: int | None) -> Searcher:
-        return KDESearcher(**self.options)
+        return KDESearcher(**{"num_samples": BOHB_NUM_SAMPLES, **self.options})
 
 
 class BayesOptSearch(SearchAlgorithm):
