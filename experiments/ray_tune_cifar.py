@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader, TensorDataset, random_split
 from ashasim import tune  # was: from ray import tune
 from ashasim.tune import CLIReporter  # was: from ray.tune import CLIReporter
 from ashasim.tune.schedulers import ASHAScheduler  # was: from ray.tune.schedulers import ...
+from ashasim.tune.search import BasicVariantGenerator  # was: from ray.tune.search import ...
 
 
 class Net(nn.Module):
@@ -133,6 +134,7 @@ def main(
     data_dir: str = "./data",
     subset: int | None = None,
     storage_path: str | None = None,
+    seed: int | None = None,
 ):
     data_dir = os.path.abspath(data_dir)
     load_data(data_dir, subset)  # fail here, not in every trial, if the data are missing
@@ -146,12 +148,19 @@ def main(
         metric="loss", mode="min", max_t=max_num_epochs, grace_period=1, reduction_factor=2
     )
     reporter = CLIReporter(metric_columns=["loss", "accuracy", "training_iteration"])
+    # Not in the tutorial, which draws new configs on every run: *seed* makes the draws (and so a
+    # diverging trial, e.g. lr near 0.1 at batch size 2) the same every time, in Ray's own terms.
+    search_alg = None
+    if seed is not None:
+        np.random.seed(seed)  # the sample_from lambdas draw from NumPy's global generator
+        search_alg = BasicVariantGenerator(random_state=seed)
     result = tune.run(
         partial(train_cifar, data_dir=data_dir, subset=subset),
         resources_per_trial={"cpu": 2, "gpu": gpus_per_trial},
         config=config,
         num_samples=num_samples,
         scheduler=scheduler,
+        search_alg=search_alg,
         progress_reporter=reporter,
         storage_path=storage_path,
     )
@@ -181,6 +190,7 @@ if __name__ == "__main__":
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--subset", type=int, default=None)
     parser.add_argument("--out", default=None, help="storage path (default ~/ray_results)")
+    parser.add_argument("--seed", type=int, default=None, help="the same configs every run")
     args = parser.parse_args()
     main(
         args.samples,
@@ -189,4 +199,5 @@ if __name__ == "__main__":
         data_dir=args.data,
         subset=args.subset,
         storage_path=args.out,
+        seed=args.seed,
     )
