@@ -152,8 +152,8 @@ def main(
     # diverging trial, e.g. lr near 0.1 at batch size 2) the same every time, in Ray's own terms.
     search_alg = None
     if seed is not None:
-        np.random.seed(seed)  # the sample_from lambdas draw from NumPy's global generator
-        search_alg = BasicVariantGenerator(random_state=seed)
+        search_alg = BasicVariantGenerator(random_state=seed)  # (checks the seed, naming it)
+        np.random.seed(seed % 2**32)  # the sample_from lambdas draw from NumPy's global generator
     result = tune.run(
         partial(train_cifar, data_dir=data_dir, subset=subset),
         resources_per_trial={"cpu": 2, "gpu": gpus_per_trial},
