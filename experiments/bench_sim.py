@@ -46,7 +46,9 @@ from typing import Any
 
 import simpy
 
+from ashasim._gc import cyclic_gc_paused
 from ashasim.core import ASHA, RandomSearch
+from ashasim.events import JobStarted, Reported, Trace
 from ashasim.sim import LearningCurves, simulate
 from ashasim.sim.costs import CostModel, EpochFn
 
@@ -57,6 +59,7 @@ except ModuleNotFoundError:
     import peers  # type: ignore[no-redef]
 
 MAX_T = 81
+_CALLS = (JobStarted, Reported)  # the events that are scheduler calls in a fault-free run
 
 
 class Constant(CostModel):
@@ -112,6 +115,64 @@ def timed(name: str, n_workers: int, n_epochs: int, journal: bool) -> tuple[int,
         trace = simulate(scheduler, workload, n_workers, max_time=max_time, journal=path)
         seconds = time.process_time() - start
     return len(trace.results), seconds
+
+
+def budget_table(workers: list[int], n_epochs: int) -> None:
+    """Where the ``asha`` scenario's CPU time goes, per simulated epoch: the run, then its parts
+    replayed alone from its trace (the scheduler answering the same calls, the workload computing
+    the same epochs, a fresh trace recording the same events), the rest being the clock and the
+    driver. The ceiling is the ratio to bare SimPy the simulator would reach if the clock and the
+    driver cost nothing beyond one bare timeout per job."""
+    print(
+        f"\n{'asha':<8} {'workers':>7} {'epochs':>8} {'jobs':>7} {'run':>6} {'sched':>6} "
+        f"{'work':>6} {'trace':>6} {'rest':>6} {'floor':>6} {'ratio':>6} {'ceiling':>7}"
+        "   (us per epoch, CPU)"
+    )
+    for n_workers in workers:
+        scheduler, workload, max_time = scenario("asha", n_workers, n_epochs)
+        start = time.process_time()
+        trace = simulate(scheduler, workload, n_workers, max_time=max_time)
+        run = time.process_time() - start
+        epochs, jobs = len(trace.results), sum(type(e) is JobStarted for e in trace.events)
+        parts = [replay_seconds(trace, part, workload) for part in ("sched", "work", "trace")]
+        floor = bare_simpy(n_workers, epochs) / epochs  # seconds per bare timeout
+        us = [1e6 * x / epochs for x in (run, *parts, run - sum(parts))]
+        ceiling = epochs * floor / (sum(parts) + jobs * floor)
+        print(
+            f"{'':<8} {n_workers:>7} {epochs:>8,} {jobs:>7,} "
+            + " ".join(f"{x:>6.2f}" for x in (*us, 1e6 * floor))
+            + f" {epochs * floor / run:>6.2f} {ceiling:>7.2f}",
+            flush=True,
+        )
+
+
+def replay_seconds(trace: Trace, part: str, workload: CostModel) -> float:
+    """CPU seconds of one part of a simulated ASHA run, replayed alone from its trace (with the
+    cycle collector paused, as during the run)."""
+    events = trace.events
+    configs = {e.trial_id: e.config for e in events if type(e) is JobStarted}
+    with cyclic_gc_paused():
+        if part == "sched":  # the journal holds the scheduler's calls in the order it got them
+            fresh = asha({"x": 0})
+            suggest, report = fresh.suggest, fresh.report
+            calls = [None if type(e) is JobStarted else e[2:5] for e in events if type(e) in _CALLS]
+            start = time.process_time()
+            for call in calls:
+                suggest() if call is None else report(*call)
+        elif part == "work":
+            epoch = workload.epoch_fn(0)
+            levels = [
+                (e.trial_id, configs[e.trial_id], e.resource) for e in events if type(e) is Reported
+            ]
+            start = time.process_time()
+            for level in levels:
+                epoch(*level)
+        else:
+            record = Trace(trace.info).record
+            start = time.process_time()
+            for event in events:
+                record(event)
+        return time.process_time() - start
 
 
 def peer_table(n_trials: int, workers: list[int]) -> None:
@@ -192,6 +253,7 @@ def main() -> None:
     parser.add_argument("--peers", action="store_true", help="Syne Tune and mfhpo-simulator")
     parser.add_argument("--peer-trials", type=int, default=10_000)
     parser.add_argument("--peer-workers", type=int, nargs="+", default=[4, 64])
+    parser.add_argument("--budget", action="store_true", help="where an ASHA epoch's time goes")
     parser.add_argument("--scale", action="store_true", help="time and memory at scale")
     parser.add_argument("--scale-trials", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--scale-workers", type=int, nargs="+", default=[64, 1024])
@@ -219,6 +281,8 @@ def main() -> None:
                     rate_j = done_j / seconds_j
                     line += f" {rate_j:>13,.0f} {rate_j / floor_rate:>6.2f}"
                 print(line, flush=True)
+    if args.budget:
+        budget_table(args.workers, args.epochs[0])
     if args.scale:
         scale_table(args.scale_trials, args.scale_workers)
     if args.peers:
