@@ -28,7 +28,11 @@ from ashasim.studies import searchers
 def synthetic(argv: list[str]) -> int:
     """The ``synthetic`` comparison (see ``searchers_synthetic``): prints its Markdown table."""
     from ashasim.sim.synthetic import BENCHMARKS
-    from experiments import searchers_synthetic as study
+
+    try:
+        from experiments import searchers_synthetic as study
+    except ModuleNotFoundError:  # run as a script: experiments/ is on the path, the root may not be
+        import searchers_synthetic as study  # type: ignore[no-redef]
 
     parser = argparse.ArgumentParser(description=study.__doc__.splitlines()[0])
     parser.add_argument(

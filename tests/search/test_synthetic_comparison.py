@@ -23,3 +23,20 @@ def test_saved_cells_load_back_and_order_by_benchmark_workers_and_contender(tmp_
     table = study.format_table(study.ordered(loaded))
     assert "| hartmann3 | 4 | ashasim KDE | " in table
     assert "Syne Tune MOBSTER: 0.333" in table  # two against two, fully separated
+
+
+def test_the_synthetic_comparison_runs_as_the_guide_writes_it(tmp_path):
+    """``python experiments/searchers.py synthetic ...`` from the repository root, without
+    PYTHONPATH (the script's directory is on the path, the root is not): one tiny cell."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "experiments/searchers.py", "synthetic", "--benchmarks", "currin"]
+    command += ["--workers", "2", "--seeds", "1", "--budget", "20", "--max-t", "3"]
+    command += ["--contenders", "ashasim random", "--save", str(tmp_path / "cells.json")]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "| currin | 2 | ashasim random |" in done.stdout
+    assert study.load_cells(tmp_path / "cells.json")
