@@ -321,6 +321,20 @@ class Driver:
         if ending == "failed":
             self._check_failures(active)
 
+    def finish_job(self, worker: int, now: float, resource: int, metric: float) -> None:
+        """The report at the job's milestone and the job's end at once: ``report`` then
+        ``end_job``, for a clock whose worker lets go of the trial as it reports (the SimPy
+        clock, at the end of every job that reaches its milestone). Nothing is held: the trial is
+        already free when the scheduler hears the report. Once per simulated job, hence flat."""
+        active: _Active = self.jobs[worker]  # type: ignore[assignment]
+        active.ending = "milestone"  # so ``report`` delivers instead of holding
+        self.report(worker, now, resource, metric)
+        ending = active.ending
+        self._close(worker, active, now, ending, active.error)
+        heapq.heappush(self.idle, worker)
+        if ending == "failed":
+            self._check_failures(active)
+
     def lose_worker(self, worker: int, now: float, why: str, *, retry: bool = True) -> None:
         """The worker died (killed, out of memory, node lost): its job is retried while the
         trial has retries left (*retry* False: it is not, e.g. a job past its time limit), else

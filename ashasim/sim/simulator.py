@@ -312,13 +312,16 @@ class _Worker:
         clock, driver = self.clock, self.driver
         if clock.pending:
             clock.deliver(self.due, self.key)
-        if driver.report(self.worker, self.due, self.resource, self.metric) is not _STOP:
+        if self.next_index == self.n_levels:  # the milestone: its report ends the job
+            alone = not driver.idle
+            driver.finish_job(self.worker, self.due, self.resource, self.metric)
+            self._next(alone)
+        elif driver.report(self.worker, self.due, self.resource, self.metric) is not _STOP:
             if driver.idle:  # the scheduler's state changed and a worker is waiting
                 clock.request_dispatch()
-            if self.next_index < self.n_levels:
-                self._train()
-                return
-        self._end()
+            self._train()
+        else:
+            self._end()
 
     def _dropped(self, _: simpy.Event) -> None:
         clock = self.clock
@@ -328,10 +331,15 @@ class _Worker:
         self._end(f"dropped: the simulated job died (drop_probability={p:g})")
 
     def _end(self, error: str | None = None) -> None:
+        alone = not self.driver.idle
+        self.driver.end_job(self.worker, self.env.now, error=error)
+        self._next(alone)
+
+    def _next(self, alone: bool) -> None:
+        """The worker's job has ended: its next job, now or at this instant's dispatch. *alone*:
+        no other worker was free when the job ended."""
         clock, driver, env = self.clock, self.driver, self.env
-        alone = not driver.idle
         now = env.now
-        driver.end_job(self.worker, now, error=error)
         if clock.progress.enabled:  # (throttled) jobs end even when no deferred dispatch runs
             clock.show_progress()
         # The only free worker, and nothing else happens at this instant: the deferred dispatch
