@@ -40,3 +40,22 @@ def test_the_synthetic_comparison_runs_as_the_guide_writes_it(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "| currin | 2 | ashasim random |" in done.stdout
     assert study.load_cells(tmp_path / "cells.json")
+
+
+def test_the_guide_and_the_tables_show_what_the_committed_cells_make():
+    """docs/guides/searchers.md and the two table.md files quote the tables that the committed
+    cells make (``--load`` of every cell file of the folder): a re-run cell cannot leave a
+    stale row behind."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    folder = root / "experiments" / "figures" / "searchers_synthetic"
+    guide = (root / "docs" / "guides" / "searchers.md").read_text(encoding="utf-8")
+    for directory in (folder, folder / "budget400"):
+        cells = {}
+        for path in sorted(directory.glob("*.json")):
+            cells.update(study.load_cells(path))
+        table = study.format_table(study.ordered(cells))
+        assert (directory / "table.md").read_text(encoding="utf-8").strip() == table
+        for line in table.splitlines()[2:]:
+            assert line in guide, line
