@@ -53,38 +53,26 @@ def run_reproduce(args: argparse.Namespace) -> int:
         paper_measures,
         sync_vs_async,
     )
-    from ashasim.studies.pool import run_concurrently
 
     out: Path = args.out
     make_directory(out, "--out")
+    chapter_story.write(out)
+    print(f"chapter story: {out}/gantt_sync.png, {out}/gantt_async.png")
+    lenet_curves.write(out)
+    print(f"LeNet curves:  {out}/curves_asha-stopping.png, {out}/curves_random.png")
     seeds = 2 if args.quick else REPRODUCE_SEEDS
     workers = (2, 8, 32) if args.quick else REPRODUCE_WORKERS
     target = 0.15
-    processes = args.processes
-
-    def chapter_figures() -> None:
-        chapter_story.write(out)
-        print(f"chapter story: {out}/gantt_sync.png, {out}/gantt_async.png")
-        lenet_curves.write(out)
-        print(f"LeNet curves:  {out}/curves_asha-stopping.png, {out}/curves_random.png")
-
-    # The three studies share one pool and run at once; the chapter's figures are drawn meanwhile.
-    results, points, pairs = run_concurrently(
-        [
-            lambda: sync_vs_async.run(
-                workers=workers, seeds=seeds, target=target, processes=processes
-            ),
-            lambda: paper_measures.run(seeds=seeds, processes=processes),
-            lambda: asynchrony.run(seeds=seeds, processes=processes),
-        ],
-        processes,
-        meanwhile=chapter_figures,
+    results = sync_vs_async.run(
+        workers=workers, seeds=seeds, target=target, processes=args.processes
     )
     paths = sync_vs_async.write(out, results, target=target)
     print(paths["table"].read_text(encoding="utf-8"))
     print(paths["costs"].read_text(encoding="utf-8"))
+    points = paper_measures.run(seeds=seeds, processes=args.processes)
     paper = paper_measures.write(out, points)
     print(paper["table"].read_text(encoding="utf-8"))
+    pairs = asynchrony.run(seeds=seeds, processes=args.processes)
     price = asynchrony.write(out, pairs)
     print(price["table"].read_text(encoding="utf-8"))
     print(f"wrote {out}/")
