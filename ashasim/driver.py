@@ -11,8 +11,9 @@ once for every clock:
   clock answers the worker. The report at a job's milestone ends the job whatever the scheduler
   says, so it is *held* (its worker waits for no answer) and given to the scheduler and the
   journal once the worker has let go of the trial (``end_job``, ``lose_worker``, ``cancel``): a
-  scheduler may promote a paused trial at once, and a trial must never run in two places. A
-  report after the job was told to end (``told_to_end``) is the objective's error;
+  scheduler may promote a paused trial at once, and a trial must never run in two places (a
+  clock that lets go as it reports calls ``finish_job``). A report after the job was told to
+  end (``told_to_end``) is the objective's error;
 * **faults**: a report the scheduler refuses, an objective that returns early or raises, a worker
   that dies or runs past its time limit: the job ends ``failed``. The scheduler hears of it
   (``scheduler.fail``) when the job's end is journaled, not when the driver decides (a bad report
@@ -34,10 +35,10 @@ once for every clock:
 (``ashasim.tie_order``).
 
 A clock supplies only time and the workers: the SimPy clock (``ashasim.sim``) calls ``report``
-after each simulated epoch and ``end_job`` when a job is over; the real-time loop
-(``ashasim.run.executor``) turns worker messages into the same calls. The driver never waits,
-sleeps or reads a clock: every call takes ``now``. Its only contract with the scheduler is
-``ashasim.core.Scheduler``.
+after each simulated epoch and ``finish_job`` or ``end_job`` when a job is over; the real-time
+loop (``ashasim.run.executor``) turns worker messages into the same calls. The driver never
+waits, sleeps or reads a clock: every call takes ``now``; its only contract with the scheduler
+is ``ashasim.core.Scheduler``.
 """
 
 from __future__ import annotations
@@ -53,12 +54,9 @@ from ashasim.contract import check_bounded, check_scheduler, run_header
 from ashasim.core.jobs import Decision, Job, Scheduler
 from ashasim.errors import last_line
 from ashasim.events import JobEnded, JobStarted, Reported, Trace
-from ashasim.tie_order import DISPATCH, EPOCH, LOSS, RETURN, tie_key
 
-# The checks before a run live in ``ashasim.contract``; re-exported here, where the clocks
-# have always imported them from.
-__all__ = ["Driver", "RunError", "check_bounded", "check_scheduler", "run_header", "tie_key"]
-__all__ += ["DISPATCH", "EPOCH", "LOSS", "RETURN"]
+# The checks before a run (``ashasim.contract``), re-exported: the clocks import them from here.
+__all__ = ["Driver", "RunError", "check_bounded", "check_scheduler", "run_header"]
 
 _STOP, _CONTINUE = Decision.STOP, Decision.CONTINUE
 _STOP_TEXT, _CONTINUE_TEXT = _STOP.value, _CONTINUE.value
@@ -80,8 +78,7 @@ class _Active:
         self.resource = job.resume_from  # last resource the scheduler heard of in this job
         self.ending: str | None = None  # "milestone" | "stopped" | "failed" once decided
         self.error: str | None = None
-        # milestone report awaiting the worker: (resource, metric, checkpoint)
-        self.held: tuple[int, float, bool] | None = None
+        self.held: tuple[int, float, bool] | None = None  # (resource, metric, checkpoint) held
 
 
 class Driver:
@@ -90,12 +87,11 @@ class Driver:
     *max_failures*: stop the run (``RunError``) after this many jobs failed in a row without one
     good report in between (None: never); a systematic error would otherwise burn every trial.
     *idle*: the workers free at the start (all of them unless a clock starts its workers later).
-    *return_ends_trial*: an objective that returns by itself before its job's milestone, once
-    its trial has reported (in this job or an earlier one), has ended its trial (Ray Tune's
-    function trainables end by returning): the job ends ``returned`` and the scheduler hears
-    ``end`` (never suggest it again, wait for nothing from it; its results still count), and
-    no failure is counted. Without it (the default) such a job fails, as a missed milestone
-    usually means a bug; a trial that never reported fails either way.
+    *return_ends_trial*: an objective that returns by itself before its job's milestone, once its
+    trial has reported, has ended its trial (Ray Tune's function trainables end by returning):
+    the job ends ``returned``, the scheduler hears ``end`` (never suggest it again, wait for
+    nothing from it; its results still count), no failure is counted. Without it (the default)
+    such a job fails, as a missed milestone usually means a bug; so does a trial never reported.
     *max_retries*: how many times a trial may be retried after its worker died (0: never; see
     the module docstring). *retry_on_error*: an exception raised by the objective is retried
     too (by default it fails the job: a bug does not go away on a second try).
@@ -322,24 +318,16 @@ class Driver:
             self._check_failures(active)
 
     def finish_job(self, worker: int, now: float, resource: int, metric: float) -> None:
-        """The report at the job's milestone and the job's end at once: ``report`` then
-        ``end_job``, for a clock whose worker lets go of the trial as it reports (the SimPy
-        clock, at the end of every job that reaches its milestone). Nothing is held: the trial is
-        already free when the scheduler hears the report. Once per simulated job, hence flat."""
-        active: _Active = self.jobs[worker]  # type: ignore[assignment]
-        active.ending = "milestone"  # so ``report`` delivers instead of holding
+        """The report at the job's milestone and the job's end at once, nothing held: for a
+        clock whose worker lets go of the trial as it reports (the SimPy clock)."""
+        self.jobs[worker].ending = "milestone"  # type: ignore[union-attr]  # delivered, not held
         self.report(worker, now, resource, metric)
-        ending = active.ending
-        self._close(worker, active, now, ending, active.error)
-        heapq.heappush(self.idle, worker)
-        if ending == "failed":
-            self._check_failures(active)
+        self.end_job(worker, now)
 
     def lose_worker(self, worker: int, now: float, why: str, *, retry: bool = True) -> None:
-        """The worker died (killed, out of memory, node lost): its job is retried while the
-        trial has retries left (*retry* False: it is not, e.g. a job past its time limit), else
-        fails, unless it reached its end before the death. The worker is not free until
-        ``add_worker``."""
+        """The worker died (killed, out of memory, node lost): its job is retried while the trial
+        has retries left (*retry* False: never, e.g. past its time limit), else fails, unless it
+        reached its end before the death. The worker is not free until ``add_worker``."""
         if worker in self.idle:
             self.idle.remove(worker)
             heapq.heapify(self.idle)
