@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ashasim import space
@@ -55,3 +57,24 @@ def two_levels(searcher: Searcher, n_top: int) -> list[dict]:
         proposals.append(searcher.suggest(trial_id))
         searcher.on_failure(trial_id)
     return proposals
+
+
+def hartmann3_asha(searcher: Searcher, seed: int, budget: float) -> tuple[Any, Any]:
+    """(the benchmark, the trace) of a 4-worker stopping-type ASHA run (grace period 1, eta 3,
+    max_t 27) on the multi-fidelity Hartmann-3 for ``budget`` simulated seconds, as
+    experiments/searchers.py runs it."""
+    from ashasim.core import make_scheduler
+    from ashasim.sim import simulate
+    from ashasim.sim.synthetic import MultiFidelityFunction
+
+    bench = MultiFidelityFunction("hartmann3")
+    scheduler = make_scheduler(
+        "asha-stopping",
+        bench.config_space,
+        max_t=27,
+        grace_period=1,
+        reduction_factor=3,
+        seed=seed,
+        searcher=searcher,
+    )
+    return bench, simulate(scheduler, bench, 4, max_time=budget, seed=seed)

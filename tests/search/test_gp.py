@@ -13,7 +13,7 @@ from ashasim.search import GPSearcher, RandomSearcher
 from ashasim.search import _gp_model as gp_model_module
 from ashasim.search._gp_model import GP, default_theta, log_expected_improvement, neg_log_posterior
 from ashasim.search.gp import _standardise, best_free
-from tests.search.objectives import best_after, two_levels
+from tests.search.objectives import best_after, hartmann3_asha, two_levels
 
 SEEDS = range(10)
 
@@ -255,24 +255,11 @@ def test_the_fidelity_gp_does_not_send_proposals_to_the_flat_corners():
     EI went to the corners: on mf-Hartmann-3 (stopping ASHA, 4 workers, 400 simulated s) a median
     66% of the proposals after the first 10 fell in the flat part (true regret > 3, of 3.86 at
     most; seeds 0-5). Standardised together: 11-36%, median 21%."""
-    from ashasim.core import make_scheduler
     from ashasim.events import JobStarted
-    from ashasim.sim import simulate
-    from ashasim.sim.synthetic import multi_fidelity
 
-    bench = multi_fidelity("hartmann3", max_epochs=27)
     shares = []
     for seed in range(6):
-        scheduler = make_scheduler(
-            "asha-stopping",
-            bench.config_space,
-            max_t=27,
-            grace_period=1,
-            reduction_factor=3,
-            seed=seed,
-            searcher=GPSearcher(fidelity=True),
-        )
-        trace = simulate(scheduler, bench, 4, max_time=400.0, seed=seed)
+        bench, trace = hartmann3_asha(GPSearcher(fidelity=True), seed, 400.0)
         fresh = [e.config for e in trace.events if type(e) is JobStarted and e.resume_from == 0]
         shares.append(np.mean([bench.regret(config) > 3 for config in fresh[10:]]))
     assert np.median(shares) < 0.45, shares

@@ -13,7 +13,7 @@ from ashasim import space
 from ashasim.search import KDESearcher, RandomSearcher
 from ashasim.search._model import Level
 from ashasim.search.kde import bandwidths, log_density
-from tests.search.objectives import BOWL6_SPACE, best_after, bowl6, two_levels
+from tests.search.objectives import BOWL6_SPACE, best_after, bowl6, hartmann3_asha, two_levels
 
 SEEDS = range(10)
 
@@ -35,22 +35,9 @@ def test_kde_beats_random_search_on_a_six_dimensional_bowl():
 def _asha_regret(searcher: object, seed: int) -> float:
     """True regret of the incumbent of a 4-worker stopping-type ASHA run (grace period 1, eta 3)
     on the multi-fidelity Hartmann-3, 1,500 simulated seconds (as experiments/searchers.py)."""
-    from ashasim.core import make_scheduler
     from ashasim.events import JobStarted, Reported
-    from ashasim.sim import simulate
-    from ashasim.sim.synthetic import MultiFidelityFunction
 
-    bench = MultiFidelityFunction("hartmann3")
-    scheduler = make_scheduler(
-        "asha-stopping",
-        bench.config_space,
-        max_t=27,
-        grace_period=1,
-        reduction_factor=3,
-        seed=seed,
-        searcher=searcher,
-    )
-    trace = simulate(scheduler, bench, 4, max_time=1500.0, seed=seed)
+    bench, trace = hartmann3_asha(searcher, seed, 1500.0)
     configs = {e.trial_id: e.config for e in trace.events if type(e) is JobStarted}
     reports = [e for e in trace.events if type(e) is Reported]
     top = max(e.resource for e in reports)
