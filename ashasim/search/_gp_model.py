@@ -15,6 +15,7 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
 from scipy.linalg.lapack import dpotri
 from scipy.optimize import minimize
+from scipy.spatial.distance import cdist
 from scipy.special import ndtr
 from threadpoolctl import ThreadpoolController
 
@@ -70,15 +71,27 @@ def theta_bounds(n_columns: int) -> list[tuple[float, float]]:
 
 
 def _scaled_distance(a: np.ndarray, b: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    a, b = a / lengths, b / lengths
-    sq = np.sum(a * a, axis=1)[:, None] + np.sum(b * b, axis=1)[None, :] - 2.0 * a @ b.T
-    return np.sqrt(np.maximum(sq, 0.0))
+    """Euclidean distances between the rows of a and b, each column divided by its length
+    scale. ``cdist`` loops in C over the few columns: 2x faster than expanding |a|^2 + |b|^2 -
+    2 a.b with numpy temporaries at a few hundred rows, and exact (no negative rounding)."""
+    return cdist(a / lengths, b / lengths)
 
 
 def matern52(a: np.ndarray, b: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """Signal part of the kernel: s^2 (1 + sqrt5 r + 5 r^2 / 3) exp(-sqrt5 r), r scaled by l."""
-    r = _scaled_distance(a, b, np.exp(theta[:-2]))
-    return math.exp(theta[-2]) * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r * r) * np.exp(-_SQRT5 * r)
+    """Signal part of the kernel: s^2 (1 + sqrt5 r + 5 r^2 / 3) exp(-sqrt5 r), r scaled by l.
+
+    In place on one distance matrix (with t = sqrt5 r: (1 + t + t^2 / 3) exp(-t)): the
+    kernels between training rows and candidates are most of a suggestion's elementwise work."""
+    t = _scaled_distance(a, b, np.exp(theta[:-2]))
+    t *= _SQRT5
+    k = np.exp(-t)
+    poly = t * t
+    poly *= 1.0 / 3.0
+    poly += t
+    poly += 1.0
+    k *= poly
+    k *= math.exp(theta[-2])
+    return k
 
 
 def _log_prior(theta: np.ndarray) -> tuple[float, np.ndarray]:
