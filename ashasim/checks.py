@@ -179,13 +179,16 @@ def check_rung_levels(name: str, value: Any, *, maximum: int) -> tuple[int, ...]
     return tuple(levels)
 
 
-def check_report(values: Mapping[str, Any], resource_attr: str, metric: str) -> tuple[int, float]:
+def check_report(
+    values: Mapping[str, Any], resource_attr: str, metric: str, *, allow_nan: bool = False
+) -> tuple[int, float]:
     """``(resource, metric)`` of a report as an objective makes it (``{resource_attr: ...,
     metric: ..., ...}``), or a ValueError saying what is wrong with it.
 
     Checked where the report enters the driver, so a bad one fails its job with a message that
     names the key, rather than corrupting a rung. A whole float resource (``epoch=3.0``) counts
-    as the integer.
+    as the integer. *allow_nan*: a NaN or infinite metric is a result (the schedulers rank it
+    last), as Ray Tune takes it, instead of an error.
     """
     resource = values.get(resource_attr)
     value = values.get(metric)
@@ -200,7 +203,11 @@ def check_report(values: Mapping[str, Any], resource_attr: str, metric: str) -> 
         raise ValueError(
             f"report({_show(values)}) has no {metric!r}, the metric the scheduler optimizes"
         )
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (allow_nan or math.isfinite(value))
+    ):
         raise ValueError(
             f"{metric} = {value!r} at {resource_attr}={resource} is not a finite number"
         )

@@ -16,10 +16,9 @@ once for every clock:
   end (``told_to_end``) is the objective's error;
 * **faults**: a report the scheduler refuses, an objective that returns early or raises, a worker
   that dies or runs past its time limit: the job ends ``failed``. The scheduler hears of it
-  (``scheduler.fail``) when the job's end is journaled, not when the driver decides (a bad report
-  may come well before the worker lets go): every call the scheduler gets is then journaled in
-  the order it got it, which is what lets a resumed run catch up with its journal. Too many
-  failures in a row stop the run;
+  (``scheduler.fail``) when the job's end is journaled, not when the driver decides: every call
+  the scheduler gets is then journaled in the order it got it, which is what lets a resumed run
+  catch up with its journal. Too many failures in a row stop the run;
 * **retries** (*max_retries*): a job whose worker *died* (node lost, OOM kill, preemption; an
   exception of the objective only with *retry_on_error*) ends ``retried`` instead, and the same
   stretch of the trial goes first in the queue, continuing from its last journaled report (with
@@ -94,7 +93,8 @@ class Driver:
     such a job fails, as a missed milestone usually means a bug; so does a trial never reported.
     *max_retries*: how many times a trial may be retried after its worker died (0: never; see
     the module docstring). *retry_on_error*: an exception raised by the objective is retried
-    too (by default it fails the job: a bug does not go away on a second try).
+    too (by default it fails the job: a bug does not go away on a second try). *allow_nan*: an
+    objective's NaN or infinite metric is a result, ranked last (Ray Tune's way), not a failure.
     """
 
     def __init__(
@@ -108,8 +108,10 @@ class Driver:
         return_ends_trial: bool = False,
         max_retries: int = 0,
         retry_on_error: bool = False,
+        allow_nan: bool = False,
     ) -> None:
         self.scheduler = scheduler
+        self.allow_nan = allow_nan
         self.max_retries = max_retries
         self.retry_on_error = retry_on_error
         self.retries: dict[int, int] = {}  # trial -> times it was retried (a resume sets it)
@@ -228,13 +230,10 @@ class Driver:
     def report_values(
         self, worker: int, now: float, values: Mapping[str, Any], checkpoint: bool = False
     ) -> bool:
-        """A report as an objective makes it (``{resource_attr: ..., metric: ..., ...}``),
-        checked at the boundary; True when the job goes on.
-
-        A missing, non-integer resource, a missing or non-finite metric fail the job. Reports at
-        or below ``resume_from`` are ignored: an objective without checkpoints retrains a
-        promoted trial from scratch, and the scheduler already has those results.
-        """
+        """A report as an objective makes it (``{resource_attr: ..., metric: ..., ...}``), checked
+        at the boundary (``check_report``: a bad one fails the job); True when the job goes on.
+        Reports at or below ``resume_from`` are ignored: an objective without checkpoints retrains
+        a promoted trial from scratch, and the scheduler already has those results."""
         active = self.jobs[worker]
         if active is None:
             return False
@@ -242,7 +241,9 @@ class Driver:
             self._ignored_stop(active, values.get(self.resource_attr))
             return False
         try:
-            resource, metric = check_report(values, self.resource_attr, self.metric_name)
+            resource, metric = check_report(
+                values, self.resource_attr, self.metric_name, allow_nan=self.allow_nan
+            )
         except ValueError as problem:
             self._fail(active, str(problem))
             return False
@@ -273,9 +274,8 @@ class Driver:
     def _settle(self, worker: int, active: _Active, now: float) -> None:
         """The worker has let go of the trial: the held milestone report reaches the scheduler."""
         if active.held is not None:
-            resource, metric, checkpoint = active.held
-            active.held = None
-            self.report(worker, now, resource, metric, checkpoint)  # delivered, not held
+            held, active.held = active.held, None
+            self.report(worker, now, *held)  # delivered, not held
 
     def _fail(self, active: _Active, error: str) -> None:
         """Decide that the job fails; the scheduler is told when the end is journaled

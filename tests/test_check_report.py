@@ -54,3 +54,11 @@ def test_a_whole_float_resource_counts_as_the_integer():
     resource, metric = check_report({"epoch": 3.0, "loss": 1}, "epoch", "loss")
     assert (resource, metric) == (3, 1.0)
     assert type(resource) is int and type(metric) is float
+
+
+@given(value=st.floats(allow_nan=True, allow_infinity=True))
+def test_allow_nan_takes_any_float_metric_as_a_result(value):
+    resource, metric = check_report({"epoch": 2, "loss": value}, "epoch", "loss", allow_nan=True)
+    assert resource == 2 and (metric == value or (math.isnan(metric) and math.isnan(value)))
+    with pytest.raises(ValueError, match="loss = 'x' at epoch=2 is not a finite number"):
+        check_report({"epoch": 2, "loss": "x"}, "epoch", "loss", allow_nan=True)

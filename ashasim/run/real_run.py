@@ -99,6 +99,7 @@ class RealRun:
         display: Display | None = None,
         return_ends_trial: bool = False,
         allow_pickle: bool = False,
+        allow_nan: bool = False,
     ) -> RealRun:
         """Check what a new real run needs beyond its frame; write nothing. *allow_pickle*:
         keep by value (pickled) what has no JSON form, such as an objective defined in a
@@ -129,6 +130,7 @@ class RealRun:
             name=name,
             objective_name=objective_name(objective),
             return_ends_trial=bool(return_ends_trial),
+            allow_nan=bool(allow_nan),
             print_every=(display or Display()).print_every,
             function=objective,
             allow_pickle=allow_pickle,
@@ -230,6 +232,7 @@ class RealRun:
             max_failures=faults.max_failures,
             idle=(),
             return_ends_trial=settings.return_ends_trial,
+            allow_nan=settings.allow_nan,
             max_retries=faults.max_retries,
             retry_on_error=faults.retry_on_error,
         )

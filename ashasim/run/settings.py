@@ -103,6 +103,7 @@ class RunSettings:
     objective_name: str = ""
     origin: Origin | None = None
     return_ends_trial: bool = False
+    allow_nan: bool = False
     function: Any = None
     by_value: tuple[str, ...] = ()
     allow_pickle: bool = False

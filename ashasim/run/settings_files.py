@@ -57,7 +57,8 @@ __all__ = ["FORMAT", "SavedSettings", "load_settings", "save_settings", "setting
 
 FORMAT = "ashasim.run.settings/2"
 VALUES = ("frame", "function", "backend", "checkpoints")  # the settings that are objects
-PLAIN = ("name", "print_every", "objective_name", "return_ends_trial", "allow_pickle")
+PLAIN = ("name", "print_every", "objective_name", "return_ends_trial", "allow_pickle", "allow_nan")
+_ADDED = {"allow_nan": False}  # settings saved before a field existed: the value those runs had
 TRUST_SWITCH = "allow_pickle=True (ashasim tune --trust-run-dir)"
 _SUGGESTIONS_COMPARED = 5  # a rebuilt scheduler must suggest the same first jobs
 
@@ -315,7 +316,10 @@ def _settings(path: Path, document: dict[str, Any], values: dict[str, Any]) -> R
     frame.limit_trials()  # as the run did when it started
     try:
         shipped = dumps_objective(values["function"], ship=values["backend"].remote)
-        plain = {name: document[name] for name in PLAIN}
+        plain = {
+            name: document.get(name, _ADDED[name]) if name in _ADDED else document[name]
+            for name in PLAIN
+        }
     except Exception as error:
         raise ResumeError(f"{path} is damaged ({first_line(error)})") from None
     return RunSettings(

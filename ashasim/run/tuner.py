@@ -80,7 +80,8 @@ class Tuner:
     *name*: the run's name (default: scheduler and time), the directory name under ``runs/``.
 
     Hooks for façades (``ashasim.tune``): *return_ends_trial* lets an objective end its trial by
-    returning (see ``ashasim.driver.Driver``; saved with the run). *progress*: a display of
+    returning, *allow_nan* makes a NaN metric a result (see ``ashasim.driver.Driver``; both
+    saved with the run). *progress*: a display of
     your own instead of the status line, any object with ``enabled``, ``update(fraction, text)``
     and ``close()`` like ``ashasim.progress.Progress`` (the façade's CLIReporter table).
     """
@@ -114,6 +115,7 @@ class Tuner:
         checkpoint_storage: str | Path | None = None,
         retrain_on_miss: bool = False,
         allow_pickle: bool = False,
+        allow_nan: bool = False,
     ) -> None:
         if not callable(objective):
             raise ValueError(f"objective must be a function of the config, got {objective!r}")
@@ -158,6 +160,7 @@ class Tuner:
             display=Display(quiet, print_every, progress),
             return_ends_trial=return_ends_trial,
             allow_pickle=allow_pickle,
+            allow_nan=allow_nan,
         )
         self._describe(self._run)
 

@@ -289,6 +289,7 @@ def _execute(
             max_retries=max_failures,
             retry_on_error=max_failures > 0,
             return_ends_trial=True,
+            allow_nan=True,  # Ray Tune records a NaN metric and the trial goes on
             progress=live,
             **options,
         ).run()

@@ -270,3 +270,16 @@ def test_an_objective_given_again_replaces_the_saved_one_if_it_is_the_run_s(tmp_
         Tuner.resume(crashed, quiet=True, objective=objectives.quadratic)
     resumed = Tuner.resume(crashed, quiet=True, outputs=False, objective=objective)
     assert reports(resumed) == reports(full)
+
+
+@pytest.mark.damaged_journals  # settings.json is edited: the journal's digest no longer matches
+def test_allow_nan_is_saved_with_the_run_and_older_settings_read_as_without_it(tmp_path):
+    fake_run(tmp_path / "nan", allow_nan=True).run()
+    settings, _ = load_settings(tmp_path / "nan")
+    assert settings.allow_nan is True
+    path = tmp_path / "nan" / STATE_FILE
+    document = json.loads(path.read_text())
+    del document["allow_nan"]  # as a run saved before the field existed
+    path.write_text(json.dumps(document))
+    settings, _ = load_settings(tmp_path / "nan")
+    assert settings.allow_nan is False

@@ -196,3 +196,10 @@ def yields_numbers(config):
 def always_fails(config):
     tune.report(loss=1.0)
     raise RuntimeError("the data loader broke")
+
+
+def diverges(config):
+    """Like ``quadratic``, but a large x diverges: NaN loss from the third report on."""
+    for i in range(1, 11):
+        loss = float("nan") if config["x"] > 0.6 and i >= 3 else curve(config["x"], i)
+        tune.report(loss=loss)
