@@ -189,7 +189,7 @@ def test_two_drivers_started_together_on_one_directory_exactly_one_runs(tmp_path
     finally:
         for handle in handles:
             handle.close()
-    assert codes == [0, 2]
+    assert codes == [0, 2], [log.read_text()[-2000:] for log in logs]  # what each one said
     loser = next(log.read_text() for log in logs if "error" in log.read_text())
     lines = [line for line in loser.splitlines() if line.startswith("ashasim tune: error")]
     assert len(lines) == 1
