@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -175,8 +176,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             trace = _interruptible(run, out)
         except UsageError:  # refused before the run began: leave no empty directory behind
-            if created and not any(out.iterdir()):
-                out.rmdir()
+            if created:
+                _remove_if_unused(out)
             raise
     write_figures(trace, out, title=out.name)
     print(format_summary(trace.summary(), header=f"ashasim tune: {out}"))
@@ -274,6 +275,18 @@ def _resume(args: argparse.Namespace) -> Any:
     return Experiment.resume(
         args.resume, quiet=args.quiet, allow_pickle=args.trust_run_dir, **changes
     )
+
+
+def _remove_if_unused(out: Path) -> None:
+    """Remove the empty run directory this command made, unless a driver holds it: another
+    driver started at the same moment may have won it and not written anything yet (removing it
+    then made that driver's run fail on a directory that was gone)."""
+    from ashasim.driver import RunError
+    from ashasim.run.lock import RunLock
+
+    with contextlib.suppress(RunError, OSError), RunLock(out):  # (busy: RunError)
+        if not any(out.iterdir()):
+            out.rmdir()
 
 
 def _interruptible(run: Any, out: Path) -> Any:

@@ -205,3 +205,25 @@ def test_a_run_in_which_every_trial_failed_exits_1_with_the_last_error(tmp_path)
     assert "ashasim tune: error: every trial failed (2 of 2)" in done.stderr
     assert "has no 'accuracy', the metric the scheduler optimizes" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_refused_run_removes_its_empty_directory_only_if_no_driver_holds_it(tmp_path):
+    """Two drivers started at once on one new directory: the one that made it may lose the lock
+    to the other, which has not written anything yet; removing the 'empty' directory then made
+    the winner's run fail (CI saw exit codes [1, 2] once). It stays while a driver holds it."""
+    from ashasim.cli.tune import _remove_if_unused
+    from ashasim.run.lock import RunLock
+
+    held = tmp_path / "held"
+    held.mkdir()
+    with RunLock(held):
+        _remove_if_unused(held)
+        assert held.is_dir()
+    _remove_if_unused(held)
+    assert not held.exists()
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "journal.jsonl").write_text("")
+    _remove_if_unused(full)
+    assert full.is_dir()
+    _remove_if_unused(tmp_path / "gone")  # already removed: nothing to do, no error
