@@ -108,6 +108,7 @@ class RealRun:
         checkpoints = Checkpoints() if checkpoints is None else checkpoints
         check_new_run(frame, objective, backend, checkpoints)
         check_flag("allow_pickle", allow_pickle)
+        check_flag("allow_nan", allow_nan)
         scheduler = frame.scheduler
         name = name or default_name(scheduler)
         frame = frame.replace(directory=frame.directory or DEFAULT_ROOT / name)
@@ -130,7 +131,7 @@ class RealRun:
             name=name,
             objective_name=objective_name(objective),
             return_ends_trial=bool(return_ends_trial),
-            allow_nan=bool(allow_nan),
+            allow_nan=allow_nan,
             print_every=(display or Display()).print_every,
             function=objective,
             allow_pickle=allow_pickle,

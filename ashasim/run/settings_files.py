@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ashasim.checks import check_flag
 from ashasim.errors import first_line
 from ashasim.events.journal import sync_directory
 from ashasim.frame import Frame
@@ -320,6 +321,7 @@ def _settings(path: Path, document: dict[str, Any], values: dict[str, Any]) -> R
             name: document.get(name, _ADDED[name]) if name in _ADDED else document[name]
             for name in PLAIN
         }
+        check_flag("allow_nan", plain["allow_nan"])  # a crafted "yes" is damage, not a switch
     except Exception as error:
         raise ResumeError(f"{path} is damaged ({first_line(error)})") from None
     return RunSettings(

@@ -283,3 +283,16 @@ def test_allow_nan_is_saved_with_the_run_and_older_settings_read_as_without_it(t
     path.write_text(json.dumps(document))
     settings, _ = load_settings(tmp_path / "nan")
     assert settings.allow_nan is False
+
+
+@pytest.mark.damaged_journals  # settings.json is edited: the journal's digest no longer matches
+def test_allow_nan_must_be_a_bool_given_and_saved(tmp_path):
+    with pytest.raises(ValueError, match="allow_nan must be True or False, got 'yes'"):
+        fake_run(tmp_path / "bad", allow_nan="yes")
+    fake_run(tmp_path / "nan").run()
+    path = tmp_path / "nan" / STATE_FILE
+    document = json.loads(path.read_text())
+    document["allow_nan"] = "yes"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ResumeError, match="is damaged .*allow_nan must be True or False"):
+        load_settings(tmp_path / "nan")
