@@ -363,6 +363,13 @@ def test_ctrl_c_before_the_command_runs_is_one_line(monkeypatch, capsys):
     assert capsys.readouterr().err.strip() == "ashasim: interrupted"
 
 
+# Once Python starts shutting down it puts SIGINT back to the system default, so a Ctrl-C that
+# lands then ends the process by the signal, silently (status -2 here; a shell reports 130, as for
+# the handled case). Seen in CI after a finished run, and at will: a script that exits while it is
+# sent SIGINT every 0.2 ms ended by the signal in 20 of 20 runs, 17 of them printing nothing.
+LATE_SIGINT = -signal.SIGINT
+
+
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.15, 0.3])
 def test_ctrl_c_while_the_command_line_imports_is_one_line(tmp_path, delay):
     """Ctrl-C in a command's first moments, while the CLI's modules (numpy, matplotlib) are
@@ -388,9 +395,7 @@ def test_ctrl_c_while_the_command_line_imports_is_one_line(tmp_path, delay):
     process.send_signal(signal.SIGINT)
     _, rest = process.communicate(timeout=120)
     said = [line for line in rest.splitlines() if line and not line.startswith("import time:")]
-    # -SIGINT: after the one line and a return of 130, CPython now and then ends the process by
-    # the signal itself (seen under load: 4 runs in 120); a shell reports both as status 130.
-    assert process.returncode in (130, -signal.SIGINT), rest
+    assert process.returncode in (130, LATE_SIGINT), rest
     assert len(said) == 1 and said[0].endswith(": interrupted"), said
 
 
@@ -418,7 +423,9 @@ def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path, delay):
     time.sleep(delay)
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode in (0, 130), stderr  # 0: it finished first
+    # 0: it finished first; LATE_SIGINT: it finished (or printed its line) and the signal
+    # landed while Python shut down
+    assert process.returncode in (0, 130, LATE_SIGINT), stderr
     assert "Traceback" not in stderr
     if process.returncode == 130:  # once the run is going, the line says how to continue
         assert "interrupted" in stderr
