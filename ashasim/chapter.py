@@ -15,8 +15,8 @@ façade translates Syne Tune's names and defaults onto them and holds no logic o
   chapter's code relies on that default, although its figures show the promotion type), and r_max
   comes from the constant that ``max_resource_attr`` names in the config space (or ``max_t``).
   ``searcher`` takes Syne Tune's names ("random", "grid", "kde", "bayesopt") or a ``Searcher``,
-  with ``search_options`` for its settings; "kde" draws Syne Tune's 64 candidates per proposal
-  (ashasim's own ``KDESearcher`` draws 24).
+  with ``search_options`` in Syne Tune's names (or ashasim's) and Syne Tune's defaults:
+  "bayesopt" is the multi-fidelity GP, as under Syne Tune's ASHA (``ashasim.chapter_search``).
 * ``PythonBackend(tune_function=..., config_space=...)`` and ``Tuner(trial_backend=...,
   scheduler=..., stop_criterion=..., n_workers=...)`` map onto ``ashasim.run.Tuner``.
 * ``load_experiment(tuner.name)`` returns an ``ExperimentResult`` whose ``results`` is a pandas
@@ -31,14 +31,14 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ashasim.chapter_search import syne_tune_searcher
 from ashasim.core import asha
 from ashasim.core.jobs import Scheduler
 from ashasim.run import tuner as run_tuner
 from ashasim.run.real_run import DEFAULT_ROOT
 from ashasim.run.reporter import Reporter
 from ashasim.run.tuner import StoppingCriterion
-from ashasim.search import Searcher, make_searcher
-from ashasim.search.kde import BOHB_NUM_SAMPLES
+from ashasim.search import Searcher
 from ashasim.space import choice, lograndint, loguniform, randint, uniform
 
 __all__ = [
@@ -56,9 +56,6 @@ __all__ = [
     "resolve_max_t",
     "uniform",
 ]
-
-# Syne Tune's searcher names -> ashasim's
-_SEARCHERS = {"random": "random", "grid": "grid", "kde": "kde", "bayesopt": "gp"}
 
 
 def resolve_max_t(
@@ -110,13 +107,7 @@ class ASHA(asha.ASHA):
         search_options: Mapping[str, Any] | None = None,
     ) -> None:
         if isinstance(searcher, str):
-            if searcher not in _SEARCHERS:
-                raise ValueError(
-                    f"searcher must be one of {sorted(_SEARCHERS)} or a Searcher, got {searcher!r}"
-                )
-            defaults = {"num_samples": BOHB_NUM_SAMPLES} if searcher == "kde" else {}
-            options = {**defaults, **dict(search_options or {})}
-            searcher = make_searcher(_SEARCHERS[searcher], **options)
+            searcher = syne_tune_searcher(searcher, search_options, config_space)
         elif search_options:
             raise ValueError("search_options go with a searcher given by name")
         super().__init__(

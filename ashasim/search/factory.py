@@ -11,7 +11,7 @@ from ashasim.search.grid import GridSearcher
 from ashasim.search.kde import KDESearcher
 from ashasim.search.random_search import RandomSearcher
 
-__all__ = ["SEARCHER_NAMES", "make_searcher"]
+__all__ = ["SEARCHER_NAMES", "make_searcher", "searcher_options"]
 
 SEARCHER_NAMES = ("random", "grid", "kde", "gp")
 _CLASSES: dict[str, type[Searcher]] = {
@@ -40,15 +40,20 @@ def make_searcher(name_or_instance: str | Searcher, **options: Any) -> Searcher:
             f"searcher must be one of {list(SEARCHER_NAMES)} or a Searcher instance, "
             f"got {name_or_instance!r}"
         )
-    cls = _CLASSES[name_or_instance]
-    accepted = [
-        p.name
-        for p in inspect.signature(cls.__init__).parameters.values()
-        if p.name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
+    accepted = searcher_options(name_or_instance)
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise ValueError(
             f"searcher {name_or_instance!r} does not take option(s) {unknown}; it takes {accepted}"
         )
-    return cls(**options)
+    return _CLASSES[name_or_instance](**options)
+
+
+def searcher_options(name: str) -> list[str]:
+    """The options the searcher called ``name`` takes (its constructor's keyword arguments)."""
+    parameters = inspect.signature(_CLASSES[name].__init__).parameters.values()
+    return [
+        p.name
+        for p in parameters
+        if p.name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
