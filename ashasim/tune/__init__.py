@@ -29,9 +29,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ashasim.tune import stopper  # tune.stopper.MaximumIterationStopper, as in Ray Tune
 from ashasim.tune.analysis import ExperimentAnalysis, Trial
 from ashasim.tune.callbacks import Callback
 from ashasim.tune.checkpoints import Checkpoint
+from ashasim.tune.context import TuneContext, get_context
 from ashasim.tune.domains import (
     choice,
     grid_search,
@@ -46,6 +48,7 @@ from ashasim.tune.domains import (
     uniform,
 )
 from ashasim.tune.errors import TuneError
+from ashasim.tune.factories import create_scheduler, create_searcher
 from ashasim.tune.refusals import refused_name
 from ashasim.tune.reporter import CLIReporter, JupyterNotebookReporter, ProgressReporter
 from ashasim.tune.runner import run, with_parameters
@@ -90,10 +93,14 @@ __all__ = [
     "Stopper",
     "Trial",
     "TuneBOHB",
+    "TuneContext",
     "TuneError",
     "checkpoint_dir",
     "choice",
+    "create_scheduler",
+    "create_searcher",
     "get_checkpoint",
+    "get_context",
     "get_trial_dir",
     "get_trial_id",
     "get_trial_name",
@@ -108,6 +115,7 @@ __all__ = [
     "report",
     "run",
     "sample_from",
+    "stopper",
     "uniform",
     "with_parameters",
 ]

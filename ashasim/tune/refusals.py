@@ -37,6 +37,20 @@ NOT_PROVIDED = {
     "qlograndint": "not provided; use lograndint or qrandint",
     "qrandn": "not provided; use randn or quniform",
     "PlacementGroupFactory": "placement groups; resources_per_trial takes {'cpu': c, 'gpu': g}",
+    "with_resources": "use tune.run(resources_per_trial={'cpu': c, 'gpu': g})",
+    "CheckpointConfig": "Ray Tune 2's Tuner API; use tune.run(keep_checkpoints_num=..., "
+    "checkpoint_score_attr=...)",
+    "FailureConfig": "Ray Tune 2's Tuner API; use tune.run(max_failures=..., fail_fast=...)",
+    "SyncConfig": "syncing to cloud storage is not provided; runs write to storage_path",
+    "ResumeConfig": "Ray Tune 2's Tuner API; use tune.run(resume=True)",
+    "Result": "Ray Tune 2's Tuner results; tune.run returns an ExperimentAnalysis",
+    "ResultGrid": "Ray Tune 2's Tuner results; tune.run returns an ExperimentAnalysis",
+    "Experiment": "experiment specs; call tune.run with the trainable",
+    "run_experiments": "experiment specs; call tune.run with the trainable",
+    "register_env": "RLlib environments are not provided",
+    "TimeoutStopper": "it ends the whole experiment; use tune.run(time_budget_s=...)",
+    "ExperimentPlateauStopper": "it ends the whole experiment, which ashasim's stoppers cannot "
+    "(they run beside each trial); use time_budget_s or num_samples",
 }
 
 #: Ray Tune module paths (under ashasim.tune) left out on purpose, and why

@@ -105,6 +105,17 @@ class _Session:
         self.checkpoint = materialize(restored, trial_dir) if restored else None
         self.started = self.last = time.time()
         self.reports = 0
+        self.stop = trainable.stop and trainable.stop.for_trial(trial_id, self._earlier())
+
+    def _earlier(self) -> list[dict[str, Any]]:
+        """The trial's results up to the point this job resumes from, flattened (a Stopper is
+        shown them: ``TrialStop.for_trial``)."""
+        time_attr = self.trainable.time_attr
+        return [
+            flatten_result(row)
+            for row in read_results(self.trial_dir)
+            if isinstance(row.get(time_attr), (int, float)) and row[time_attr] <= self.resume_from
+        ]
 
     def report(self, metrics: dict[str, Any], checkpoint: Checkpoint | None) -> None:
         trainable = self.trainable
@@ -132,18 +143,19 @@ class _Session:
             node_ip=_node_ip(),
         )
         self.last = now
-        stop = trainable.stop
-        why = None if stop is None else stop.reason(self.trial_id, flatten_result(result))
-        result["done"] = why is not None
         resource = result.get(trainable.time_attr)
         if resource is None:
             raise TuneError(
                 f"tune.report() got no {trainable.time_attr!r}, the scheduler's time_attr; "
                 f"report it every time (e.g. tune.report(..., {trainable.time_attr}=...))"
             )
+        new = isinstance(resource, (int, float)) and resource > self.resume_from
+        stop = self.stop if new else None  # (a retrained result was checked the first time)
+        why = None if stop is None else stop.reason(self.trial_id, flatten_result(result))
+        result["done"] = why is not None
         if checkpoint is not None:
             self.stage(pack(checkpoint.path), self.iteration)
-        if isinstance(resource, (int, float)) and resource > self.resume_from:
+        if new:
             with open(self.trial_dir / RESULT_FILE, "a", encoding="utf-8") as stream:
                 stream.write(json.dumps(result, default=_jsonable) + "\n")
             if trainable.keep is not None:

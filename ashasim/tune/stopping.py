@@ -6,22 +6,26 @@
   with "/") is ``>= value``; a key a result lacks is ignored for that result. The scheduler's
   ``time_attr`` key also caps the scheduler's max_t (a trial cannot be promoted past it);
 * a function ``(trial_id, result) -> bool``: the trial ends at the first result it is True for;
-* a ``tune.Stopper``: its ``__call__(trial_id, result)`` likewise. Its ``stop_all`` is asked
-  after each result too; ending the whole experiment is not supported, so a ``stop_all`` that
-  returns True fails the trial with a one-line error saying so (use ``time_budget_s``).
+* a ``tune.Stopper`` (Ray Tune's own are in ``ashasim.tune.stopper``): its
+  ``__call__(trial_id, result)`` likewise. Its ``stop_all`` is asked after each result too;
+  ending the whole experiment is not supported, so a ``stop_all`` that returns True fails the
+  trial with a one-line error saying so (use ``time_budget_s``).
 
 The check runs in the trial's worker, right after the report is journaled: the trainable is
 unwound as if it had returned, so the driver journals the job as ``returned`` and the scheduler
 hears that the trial ended; the result that met the criterion is written with ``done: true`` in
-the trial's ``result.json``, as Ray Tune marks a trial's last result. A stateful Stopper therefore
-sees the results of its trial in the worker running it (Ray Tune: every result, in the driver);
-a trial paused and resumed on another worker starts from a fresh copy of it. A result that
+the trial's ``result.json``, as Ray Tune marks a trial's last result. A Stopper therefore runs
+in the worker (Ray Tune: in the driver), as a fresh copy for each job that has first been shown
+the trial's earlier results (``TrialStop.for_trial``): its state per trial is Ray Tune's, also
+for a trial resumed on another worker. Results a job retrains without a checkpoint (at or below
+the point it resumes from) are not new and not checked again. A result that
 meets the criterion at the milestone of a pausing scheduler's rung (HyperBand, promotion ASHA)
 pauses the trial there as usual; if it is promoted, it ends at its next result.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -50,6 +54,17 @@ class TrialStop(RecordsArguments):
     ) -> None:
         self.thresholds = dict(thresholds)
         self.test = test
+
+    def for_trial(self, trial_id: Any, earlier: list[dict[str, Any]]) -> TrialStop:
+        """This check for one job of a trial: a Stopper is copied and first shown the trial's
+        *earlier* results (flattened), so that its state per trial is what Ray Tune's, which
+        sees every result in the driver, would hold now (``ashasim.tune.stopper``)."""
+        if not isinstance(self.test, Stopper):
+            return self
+        stopper = copy.deepcopy(self.test)
+        for result in earlier:
+            stopper(trial_id, result)
+        return TrialStop(self.thresholds, stopper)
 
     def reason(self, trial_id: Any, result: dict[str, Any]) -> str | None:
         """Why *result* ends its trial, or None; *result* is flattened ("a/b" keys)."""

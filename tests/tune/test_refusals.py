@@ -72,3 +72,65 @@ def test_rays_module_paths_give_the_same_classes(path, name, same):
 def test_unknown_names_stay_attribute_errors():
     with pytest.raises(AttributeError):
         _ = tune.schedulers.NoSuchScheduler
+
+
+# ``ray.tune.__all__`` of Ray 2.60 (its public top-level names)
+RAY_TUNE_NAMES = [
+    "CLIReporter",
+    "Callback",
+    "Checkpoint",
+    "CheckpointConfig",
+    "Experiment",
+    "ExperimentAnalysis",
+    "FailureConfig",
+    "JupyterNotebookReporter",
+    "PlacementGroupFactory",
+    "ProgressReporter",
+    "Result",
+    "ResultGrid",
+    "ResumeConfig",
+    "RunConfig",
+    "Stopper",
+    "SyncConfig",
+    "Trainable",
+    "TuneConfig",
+    "TuneContext",
+    "TuneError",
+    "Tuner",
+    "choice",
+    "create_scheduler",
+    "create_searcher",
+    "get_checkpoint",
+    "get_context",
+    "grid_search",
+    "lograndint",
+    "loguniform",
+    "qlograndint",
+    "qloguniform",
+    "qrandint",
+    "qrandn",
+    "quniform",
+    "randint",
+    "randn",
+    "register_env",
+    "register_trainable",
+    "report",
+    "run",
+    "run_experiments",
+    "sample_from",
+    "uniform",
+    "with_parameters",
+    "with_resources",
+]
+
+
+@pytest.mark.parametrize("name", RAY_TUNE_NAMES)
+def test_every_public_name_of_ray_tune_works_or_says_why(name):
+    """From ``ashasim.tune``, each of Ray Tune's top-level names is the working counterpart or
+    an ImportError giving the reason: never a bare AttributeError."""
+    if name in NOT_PROVIDED:
+        with pytest.raises(ImportError, match=f"ashasim.tune does not provide {name}: ") as error:
+            getattr(tune, name)
+        assert "\n" not in str(error.value)
+    else:
+        assert name in tune.__all__ and getattr(tune, name) is not None

@@ -203,3 +203,14 @@ def diverges(config):
     for i in range(1, 11):
         loss = float("nan") if config["x"] > 0.6 and i >= 3 else curve(config["x"], i)
         tune.report(loss=loss)
+
+
+def reports_its_context(config):
+    """Reports what tune.get_context() says beside what the plain functions say."""
+    context = tune.get_context()
+    same = (
+        context.get_trial_id() == tune.get_trial_id()
+        and context.get_trial_name() == tune.get_trial_name()
+        and context.get_trial_dir() == tune.get_trial_dir() == os.getcwd()
+    )
+    tune.report(loss=config["x"], same=same, experiment=context.get_experiment_name())

@@ -1,0 +1,146 @@
+"""Ray Tune's module path ``ray.tune.stopper``: the stoppers that end single trials.
+
+``tune.run(stop=MaximumIterationStopper(10))`` and the others here end a trial as Ray Tune's do
+(``ashasim.tune.stopping`` says where the check runs). Ray Tune asks one stopper in its driver
+about every result of every trial; ashasim asks it in the worker that runs the trial, and gives
+each job a fresh copy that has first been shown the trial's earlier results (from its
+``result.json``). So a stopper that keeps state per trial, as all of these do, decides exactly as
+Ray Tune's would, also for a trial paused at a rung and resumed on another worker. A stopper
+whose state spans trials would see only one trial's results; the two stoppers of Ray Tune that
+end the whole experiment (``TimeoutStopper``, ``ExperimentPlateauStopper``) are refused with
+their reason (``ashasim.tune.refusals``).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict, deque
+from collections.abc import Callable
+from typing import Any
+
+from ashasim.checks import check_int, check_number
+from ashasim.tune.refusals import refused_name
+from ashasim.tune.stopping import Stopper
+
+__all__ = [
+    "CombinedStopper",
+    "FunctionStopper",
+    "MaximumIterationStopper",
+    "NoopStopper",
+    "Stopper",
+    "TrialPlateauStopper",
+]
+
+
+class NoopStopper(Stopper):
+    """Never stops a trial."""
+
+    def __call__(self, trial_id: Any, result: dict[str, Any]) -> bool:
+        return False
+
+
+class FunctionStopper(Stopper):
+    """A function ``(trial_id, result) -> bool`` as a stopper: True ends the trial."""
+
+    def __init__(self, function: Callable[[Any, dict[str, Any]], bool]) -> None:
+        if not callable(function):
+            raise ValueError(
+                f"function must be callable as (trial_id, result) -> bool: {function!r}"
+            )
+        self.function = function
+
+    def __call__(self, trial_id: Any, result: dict[str, Any]) -> bool:
+        return bool(self.function(trial_id, result))
+
+
+class MaximumIterationStopper(Stopper):
+    """Ends a trial at its ``max_iter``-th result (counted over all its jobs)."""
+
+    def __init__(self, max_iter: int) -> None:
+        self.max_iter = check_int("max_iter", max_iter, minimum=1)
+        self.seen: defaultdict[Any, int] = defaultdict(int)
+
+    def __call__(self, trial_id: Any, result: dict[str, Any]) -> bool:
+        self.seen[trial_id] += 1
+        return self.seen[trial_id] >= self.max_iter
+
+
+class TrialPlateauStopper(Stopper):
+    """Ends a trial once its ``metric`` has plateaued: after at least ``grace_period`` results,
+    the (population) standard deviation of its last ``num_results`` values is below ``std``.
+    With ``metric_threshold``, only a value past it may stop the trial: below it for
+    ``mode="min"``, above it for ``mode="max"``. A result without the metric (or a non-number)
+    counts as not plateaued."""
+
+    def __init__(
+        self,
+        metric: str,
+        std: float = 0.01,
+        num_results: int = 4,
+        grace_period: int = 4,
+        metric_threshold: float | None = None,
+        mode: str | None = None,
+    ) -> None:
+        if not isinstance(metric, str):
+            raise ValueError(f"metric must be a result name (a str), got {metric!r}")
+        self.metric = metric
+        self.std = check_number("std", std, minimum=0)
+        self.num_results = check_int("num_results", num_results, minimum=1)
+        self.grace_period = check_int("grace_period", grace_period, minimum=0)
+        if metric_threshold is not None:
+            check_number("metric_threshold", metric_threshold)
+            if mode not in ("min", "max"):
+                raise ValueError(f"mode must be 'min' or 'max' given a metric_threshold: {mode!r}")
+        self.metric_threshold, self.mode = metric_threshold, mode
+        self.seen: defaultdict[Any, int] = defaultdict(int)
+        self.recent: dict[Any, deque[Any]] = {}
+
+    def __call__(self, trial_id: Any, result: dict[str, Any]) -> bool:
+        value = result.get(self.metric)
+        recent = self.recent.setdefault(trial_id, deque(maxlen=self.num_results))
+        recent.append(value)
+        self.seen[trial_id] += 1
+        if self.seen[trial_id] < self.grace_period or len(recent) < self.num_results:
+            return False
+        if self.metric_threshold is not None and not self._past_threshold(value):
+            return False
+        return _spread(recent) < self.std
+
+    def _past_threshold(self, value: Any) -> bool:
+        if not _is_number(value):
+            return False
+        if self.mode == "min":
+            return value <= self.metric_threshold
+        return value >= self.metric_threshold
+
+
+class CombinedStopper(Stopper):
+    """Ends a trial when any of its stoppers says so (asked in order, up to the first yes)."""
+
+    def __init__(self, *stoppers: Stopper) -> None:
+        for stopper in stoppers:
+            if not isinstance(stopper, Stopper):
+                raise ValueError(f"CombinedStopper takes tune.Stopper instances, got {stopper!r}")
+        self.stoppers = stoppers
+
+    def __call__(self, trial_id: Any, result: dict[str, Any]) -> bool:
+        return any(stopper(trial_id, result) for stopper in self.stoppers)
+
+    def stop_all(self) -> bool:
+        return any(stopper.stop_all() for stopper in self.stoppers)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _spread(values: deque[Any]) -> float:
+    """Population standard deviation; infinite when a value is missing or not a number."""
+    if not all(_is_number(v) and math.isfinite(v) for v in values):
+        return math.inf
+    return statistics.pstdev(values)
+
+
+def __getattr__(name: str) -> Any:
+    return refused_name(__name__, name)
