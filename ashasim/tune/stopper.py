@@ -71,7 +71,7 @@ class TrialPlateauStopper(Stopper):
     the (population) standard deviation of its last ``num_results`` values is below ``std``.
     With ``metric_threshold``, only a value past it may stop the trial: below it for
     ``mode="min"``, above it for ``mode="max"``. A result without the metric (or a non-number)
-    counts as not plateaued."""
+    counts as not plateaued; with a threshold it is an error, as in Ray Tune."""
 
     def __init__(
         self,
@@ -108,8 +108,11 @@ class TrialPlateauStopper(Stopper):
         return _spread(recent) < self.std
 
     def _past_threshold(self, value: Any) -> bool:
-        if not _is_number(value):
-            return False
+        if not _is_number(value):  # (Ray Tune fails comparing it: a TypeError)
+            raise ValueError(
+                f"TrialPlateauStopper: a result's {self.metric!r} must be a number to compare "
+                f"with metric_threshold={self.metric_threshold}, got {value!r}"
+            )
         if self.mode == "min":
             return value <= self.metric_threshold
         return value >= self.metric_threshold

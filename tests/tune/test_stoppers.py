@@ -75,6 +75,10 @@ def test_trial_plateau_threshold_and_missing_metric():
     assert decisions(stopper, [2.0, 2.0, 1.0, 1.0]) == [False, False, False, True]
     missing = TrialPlateauStopper("loss", num_results=2, grace_period=0)
     assert [missing("t", {"acc": 1}) for _ in range(3)] == [False] * 3
+    assert not stopper("u", {"acc": 1})  # one result: before num_results, nothing compared
+    with pytest.raises(ValueError, match="a result's 'loss' must be a number to compare") as error:
+        stopper("u", {"acc": 1})
+    one_line(error)
     with pytest.raises(ValueError, match="mode must be 'min' or 'max'") as error:
         TrialPlateauStopper("loss", metric_threshold=1.0)
     one_line(error)
