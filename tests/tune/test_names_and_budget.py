@@ -260,6 +260,14 @@ def test_bayesopt_verbose_is_refused_in_one_line():
         BayesOptSearch(verbose=2)
 
 
+def test_bayesopt_duplicate_precision_is_taken_at_its_default_and_refused_otherwise():
+    """Ray 2.60's BayesOptSearch(repeat_float_precision=5) tunes its duplicate check, which the
+    GP does not have: the default is accepted (Ray code passes it), another value refused."""
+    BayesOptSearch(repeat_float_precision=5)
+    with pytest.raises(ValueError, match="BayesOptSearch: repeat_float_precision not supported"):
+        BayesOptSearch(repeat_float_precision=3)
+
+
 def test_metric_given_to_the_reporter_and_to_tune_run_is_refused_as_ray_does(tmp_path):
     reporter = CLIReporter(metric="loss", mode="min")
     with pytest.raises(ValueError, match="metric/mode were given to tune.run\\(\\) and to the pr"):

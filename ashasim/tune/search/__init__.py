@@ -168,7 +168,8 @@ class BayesOptSearch(SearchAlgorithm):
     """Ray Tune's Bayesian optimisation: ashasim's ``GPSearcher`` (Matérn 5/2 GP, expected
     improvement). *random_search_steps* (10, Ray Tune's default): random configs before the
     model. *random_state*: the run's seed (else ``tune.run(seed=...)``). Ray's other knobs
-    (``utility_kwargs``, ``patience``, ``skip_duplicate``, ``analysis``) are not supported:
+    (``utility_kwargs``, ``patience``, ``skip_duplicate``, ``repeat_float_precision``,
+    ``analysis``) are not supported:
     the GP always maximises EI and never repeats a running config."""
 
     ray_name = "BayesOptSearch"
@@ -186,6 +187,7 @@ class BayesOptSearch(SearchAlgorithm):
         patience: int = 5,
         skip_duplicate: bool = True,
         analysis: Any = None,
+        repeat_float_precision: int = 5,
     ) -> None:
         super().__init__(
             metric=metric,
@@ -201,6 +203,7 @@ class BayesOptSearch(SearchAlgorithm):
             "skip_duplicate": skip_duplicate is not True,
             "analysis": analysis is not None,
             "verbose": verbose != 0,
+            "repeat_float_precision": repeat_float_precision != 5,  # (Ray's duplicate check)
         }
         named = [name for name, given in unsupported.items() if given]
         if named:
