@@ -14,10 +14,11 @@ their reason (``ashasim.tune.refusals``).
 from __future__ import annotations
 
 import math
-import statistics
 from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from ashasim.checks import check_int, check_number
 from ashasim.tune.refusals import refused_name
@@ -139,10 +140,11 @@ def _is_number(value: Any) -> bool:
 
 
 def _spread(values: deque[Any]) -> float:
-    """Population standard deviation; infinite when a value is missing or not a number."""
+    """Population standard deviation (numpy's, as Ray Tune computes it, so that a value at the
+    threshold rounds the same way); infinite when a value is missing or not a number."""
     if not all(_is_number(v) and math.isfinite(v) for v in values):
         return math.inf
-    return statistics.pstdev(values)
+    return float(np.std(list(values)))
 
 
 def __getattr__(name: str) -> Any:

@@ -14,13 +14,21 @@ a config when its trial starts, so theirs is empty; ``tune.run`` says so in one 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from numbers import Number
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ashasim.events import JobEnded, JobStarted, Trace
 from ashasim.tune.checkpoints import Checkpoint, copy_name, latest_stored, materialize
-from ashasim.tune.configs import experiment_tag, recorded_names, trial_name, unflatten
+from ashasim.tune.configs import (
+    experiment_tag,
+    flatten_result,
+    recorded_names,
+    trial_name,
+    unflatten,
+)
 from ashasim.tune.results import read_results
 
 __all__ = ["Trial", "load_trials"]
@@ -30,8 +38,16 @@ __all__ = ["Trial", "load_trials"]
 class Trial:
     """One trial: ``trial_id`` (ashasim's number), ``name`` (``str(trial)``; the directory's
     name unless ``trial_dirname_creator`` chose another), ``config`` (nested, as the trainable
-    got it), ``status``, ``last_result``, ``logdir``, ``error``; ``trainable_name`` and ``done``
-    (the trial ended by itself, not cut by the time budget)."""
+    got it), ``status`` (one of the class's constants, as Ray Tune's), ``last_result``,
+    ``logdir``, ``error``, ``num_failures`` (jobs that failed, retried ones included),
+    ``metric_analysis``; ``trainable_name`` and ``done`` (the trial ended by itself, not cut by
+    the time budget)."""
+
+    PENDING: ClassVar[str] = "PENDING"
+    RUNNING: ClassVar[str] = "RUNNING"
+    PAUSED: ClassVar[str] = "PAUSED"
+    TERMINATED: ClassVar[str] = "TERMINATED"
+    ERROR: ClassVar[str] = "ERROR"
 
     trial_id: int
     name: str
@@ -42,6 +58,7 @@ class Trial:
     experiment_dir: str = ""
     trainable_name: str = ""
     done: bool = False
+    num_failures: int = 0
     _results: list[dict[str, Any]] | None = field(default=None, repr=False)
     _fallback: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
@@ -67,6 +84,25 @@ class Trial:
         row["checkpoint_dir_name"] = folder if kept else None
         row.setdefault("node_ip", None)
         return row
+
+    def is_finished(self) -> bool:
+        return self.status in (Trial.TERMINATED, Trial.ERROR)
+
+    @property
+    def metric_analysis(self) -> dict[str, dict[str, float]]:
+        """Ray Tune's summary of every number the trial's results hold (nested keys joined with
+        "/"; its bookkeeping keys left out): ``max``, ``min``, ``last``, ``avg`` (a running mean
+        weighted by ``training_iteration``, as Ray Tune keeps it) and ``last-5-avg``,
+        ``last-10-avg``."""
+        analysis: dict[str, dict[str, float]] = {}
+        history: dict[str, list[float]] = {}
+        for result in self.results:
+            step = result.get("training_iteration") or 1
+            kept = {k: v for k, v in result.items() if k not in _NOT_METRICS}
+            for key, value in flatten_result(kept).items():
+                if isinstance(value, Number):
+                    _update(analysis, history.setdefault(key, []), key, value, step)
+        return analysis
 
     @property
     def experiment_tag(self) -> str:
@@ -94,6 +130,29 @@ class Trial:
         return self.name
 
 
+# what Ray Tune leaves out of metric_analysis (its DEBUG_METRICS)
+_NOT_METRICS = frozenset(
+    ("trial_id", "experiment_id", "date", "timestamp", "pid", "hostname", "node_ip", "config")
+)
+
+
+def _update(
+    analysis: dict[str, dict[str, float]], seen: list[float], key: str, value: Any, step: int
+) -> None:
+    """One result's *value* of *key* into ``Trial.metric_analysis`` (*seen*: its earlier ones)."""
+    seen.append(value)
+    entry = analysis.get(key)
+    if entry is None:
+        entry = analysis[key] = {"max": value, "min": value, "avg": value}
+    else:
+        entry["max"], entry["min"] = max(value, entry["max"]), min(value, entry["min"])
+        entry["avg"] = (value + (step - 1) * entry["avg"]) / step
+    entry["last"] = value
+    for n in (5, 10):
+        window = seen[-n:]
+        entry[f"last-{n}-avg"] = sum(window) / len(window)
+
+
 def load_trials(
     directory: Path, trace: Trace, meta: dict[str, Any], *, live: bool = False
 ) -> list[Trial]:
@@ -104,12 +163,15 @@ def load_trials(
     cut = not live and meta.get("finished") is False
     configs: dict[int, dict[str, Any]] = {}
     last: dict[int, Any] = {}
+    failures: Counter[int] = Counter()
     for event in trace.events:
         if type(event) is JobStarted:
             configs.setdefault(event.trial_id, event.config)
             last[event.trial_id] = event
         elif type(event) is JobEnded:
             last[event.trial_id] = event
+            if event.reason in ("failed", "retried"):
+                failures[event.trial_id] += 1
     fallback = _journal_results(trace)
     names = {int(k): tuple(v) for k, v in (meta.get("trial_names") or {}).items()}
     names = names or recorded_names(directory)
@@ -129,6 +191,7 @@ def load_trials(
                 experiment_dir=str(directory),
                 trainable_name=prefix or "",
                 done=done,
+                num_failures=failures[trial_id],
                 _fallback=fallback.get(trial_id, []),
             )
         )
