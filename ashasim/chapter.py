@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ashasim.chapter_search import syne_tune_searcher
+from ashasim.chapter_tuner import tuner_options
 from ashasim.core import asha
 from ashasim.core.jobs import Scheduler
 from ashasim.run import tuner as run_tuner
@@ -128,11 +129,23 @@ class ASHA(asha.ASHA):
 
 
 class PythonBackend:
-    """The chapter's trial backend: an objective function and its config space."""
+    """The chapter's trial backend: an objective function and its config space. Syne Tune's
+    ``rotate_gpus=True`` is what ashasim does (workers spread over the GPUs) and
+    ``delete_checkpoints=False`` too (a resume needs them); the other values are refused."""
 
-    def __init__(self, tune_function: Callable[..., Any], config_space: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        tune_function: Callable[..., Any],
+        config_space: Mapping[str, Any],
+        rotate_gpus: bool = True,
+        delete_checkpoints: bool = False,
+    ) -> None:
         if not callable(tune_function):
             raise ValueError(f"tune_function must be a function, got {tune_function!r}")
+        if rotate_gpus is not True:
+            raise ValueError("rotate_gpus: only True is supported (workers spread over the GPUs)")
+        if delete_checkpoints is not False:
+            raise ValueError("delete_checkpoints: only False is supported (a resume needs them)")
         self.tune_function = tune_function
         self.config_space = dict(config_space)
 
@@ -142,8 +155,9 @@ class Tuner:
     chapter; ``run()`` tunes and returns the Trace; ``name`` is what ``load_experiment`` takes.
 
     *print_update_interval*: seconds between plain status lines on stdout (they show in notebooks,
-    where the live status line cannot); None keeps the live line only. Other keywords
-    (``devices``, ``workers_per_device``, ``experiment_dir``, ``backend``, ...) go to
+    where the live status line cannot); None keeps the live line only. Syne Tune's other
+    arguments (``max_failures``, ``tuner_name``, ...) as ``ashasim.chapter_tuner`` says; ashasim's
+    own (``devices``, ``workers_per_device``, ``experiment_dir``, ``backend``, ...) go to
     ``ashasim.run.Tuner``.
     """
 
@@ -165,7 +179,7 @@ class Tuner:
             n_workers,
             stop=stop_criterion,
             print_every=print_update_interval,
-            **options,
+            **tuner_options(scheduler, options),
         )
         self.name = self._tuner.name
         self.experiment_dir = self._tuner.experiment_dir
@@ -208,11 +222,23 @@ class ExperimentResult:
         return f"ExperimentResult({self.trace!r})"
 
 
-def load_experiment(name: str | os.PathLike[str]) -> ExperimentResult:
-    """A run by its directory, or by the ``name`` a Tuner gave it (looked up under ``runs/``)."""
+def load_experiment(
+    tuner_name: str | os.PathLike[str],
+    load_tuner: bool = False,
+    local_path: str | os.PathLike[str] | None = None,
+    experiment_name: str | None = None,
+) -> ExperimentResult:
+    """A run by its directory, or by the name a Tuner gave it (``tuner.name``), looked up under
+    *local_path* (default ``runs/``: Syne Tune's is ``~/syne-tune``). ``load_tuner=True`` and
+    ``experiment_name`` (Syne Tune's pickled tuner, its benchmarking folders) are refused."""
     from ashasim.events import load_experiment as load_trace
 
-    path = Path(name)
-    if not path.exists() and (DEFAULT_ROOT / path).exists():
-        path = DEFAULT_ROOT / path
+    if load_tuner is not False:
+        raise ValueError("load_tuner: only False is supported (no pickled Tuner is kept)")
+    if experiment_name is not None:
+        raise ValueError("experiment_name is not supported; give the run's name or directory")
+    root = DEFAULT_ROOT if local_path is None else Path(local_path)
+    path = Path(tuner_name)
+    if not path.exists() and (root / path).exists():
+        path = root / path
     return ExperimentResult(load_trace(path))

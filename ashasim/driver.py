@@ -18,7 +18,7 @@ once for every clock:
   that dies or runs past its time limit: the job ends ``failed``. The scheduler hears of it
   (``scheduler.fail``) when the job's end is journaled, not when the driver decides: every call
   the scheduler gets is then journaled in the order it got it, which is what lets a resumed run
-  catch up with its journal. Too many failures in a row stop the run;
+  catch up with its journal. Too many failures in a row, or in all, stop the run;
 * **retries** (*max_retries*): a job whose worker *died* (node lost, OOM kill, preemption; an
   exception of the objective only with *retry_on_error*) ends ``retried`` instead, and the same
   stretch of the trial goes first in the queue, continuing from its last journaled report (with
@@ -30,14 +30,11 @@ once for every clock:
 * **cancellation** at the budget: open jobs end ``cancelled`` (the scheduler is not told, so a
   resumed run continues them).
 
-**The tie order** of events at the same instant is stated, not left to an event queue
-(``ashasim.tie_order``).
-
-A clock supplies only time and the workers: the SimPy clock (``ashasim.sim``) calls ``report``
-after each simulated epoch and ``finish_job`` or ``end_job`` when a job is over; the real-time
-loop (``ashasim.run.executor``) turns worker messages into the same calls. The driver never
-waits, sleeps or reads a clock: every call takes ``now``; its only contract with the scheduler
-is ``ashasim.core.Scheduler``.
+The tie order of events at one instant is stated (``ashasim.tie_order``). A clock supplies only
+time and the workers: the SimPy clock (``ashasim.sim``) calls ``report`` after each simulated epoch
+and ``finish_job`` or ``end_job`` when a job is over; the real-time loop (``ashasim.run.executor``)
+turns worker messages into the same calls. The driver never waits, sleeps or reads a clock: every
+call takes ``now``; its only contract with the scheduler is ``ashasim.core.Scheduler``.
 """
 
 from __future__ import annotations
@@ -49,13 +46,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ashasim.checks import check_report
-from ashasim.contract import check_bounded, check_scheduler, run_header
 from ashasim.core.jobs import Decision, Job, Scheduler
 from ashasim.errors import last_line
 from ashasim.events import JobEnded, JobStarted, Reported, Trace
 
-# The checks before a run (``ashasim.contract``), re-exported: the clocks import them from here.
-__all__ = ["Driver", "RunError", "check_bounded", "check_scheduler", "run_header"]
+__all__ = ["Driver", "RunError"]
 
 _STOP, _CONTINUE = Decision.STOP, Decision.CONTINUE
 _STOP_TEXT, _CONTINUE_TEXT = _STOP.value, _CONTINUE.value
@@ -85,6 +80,8 @@ class Driver:
 
     *max_failures*: stop the run (``RunError``) after this many jobs failed in a row without one
     good report in between (None: never); a systematic error would otherwise burn every trial.
+    *max_failed_trials*: stop it once more than this many jobs (so trials) failed in all (None:
+    never; Syne Tune's ``Tuner(max_failures=...)``, whose default is 1).
     *idle*: the workers free at the start (all of them unless a clock starts its workers later).
     *return_ends_trial*: an objective that returns by itself before its job's milestone, once its
     trial has reported, has ended its trial (Ray Tune's function trainables end by returning):
@@ -104,6 +101,7 @@ class Driver:
         n_workers: int,
         *,
         max_failures: int | None = None,
+        max_failed_trials: int | None = None,
         idle: Iterable[int] | None = None,
         return_ends_trial: bool = False,
         max_retries: int = 0,
@@ -118,7 +116,7 @@ class Driver:
         self.return_ends_trial = return_ends_trial
         self.trace = trace
         self.n_workers = n_workers
-        self.max_failures = max_failures
+        self.max_failures, self.max_failed_trials = max_failures, max_failed_trials
         self.metric_name = scheduler.metric
         self.resource_attr = scheduler.resource_attr
         self.idle: list[int] = sorted(range(n_workers) if idle is None else idle)  # a heap
@@ -390,10 +388,12 @@ class Driver:
         self._record(_new(JobEnded, (now, worker, active.trial_id, active.resource, reason, error)))
 
     def _check_failures(self, active: _Active) -> None:
-        limit = self.max_failures
+        limit, total = self.max_failures, self.max_failed_trials
         if limit is not None and self.failures_in_a_row >= limit:
-            raise RunError(
-                f"{self.failures_in_a_row} jobs failed in a row without a single good report; "
-                f"giving up (a systematic error? max_failures={limit}). The last error:\n"
-                f"{active.error}"
-            )
+            why = f"{self.failures_in_a_row} jobs failed in a row without a single good report"
+            why += f"; giving up (a systematic error? max_failures={limit})"
+        elif total is not None and self.failed_jobs > total:
+            why = f"{self.failed_jobs} trials failed, more than max_failed_trials={total} allows"
+        else:
+            return
+        raise RunError(f"{why}. The last error:\n{active.error}")

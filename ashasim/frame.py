@@ -28,8 +28,8 @@ from ashasim.checks import (
     check_optional_int,
     check_workers,
 )
+from ashasim.contract import check_scheduler, run_header
 from ashasim.core.jobs import Scheduler
-from ashasim.driver import check_scheduler, run_header
 from ashasim.events import JOURNAL, Trace
 
 __all__ = ["Faults", "Frame", "Stop", "check_directory"]
@@ -60,13 +60,16 @@ class Faults:
     retried, from its last report, after its worker died (node lost, OOM kill, preemption): not a
     failure; the scheduler hears of one only when the retries have run out. *retry_on_error*:
     retry exceptions raised by the objective too. *trial_timeout*: seconds a job may run before it
-    fails and its worker is replaced (a hung objective); None: no limit.
+    fails and its worker is replaced (a hung objective); None: no limit. *max_failed_trials*: give
+    up once more than this many trials failed in all (Syne Tune's ``Tuner(max_failures=...)``);
+    None: no such limit.
     """
 
     max_failures: int | None = 10
     max_retries: int = 0
     retry_on_error: bool = False
     trial_timeout: float | None = None
+    max_failed_trials: int | None = None
 
     def __post_init__(self) -> None:
         check_optional_int("max_failures", self.max_failures, minimum=1)
@@ -74,6 +77,7 @@ class Faults:
         check_flag("retry_on_error", self.retry_on_error)
         if self.trial_timeout is not None:
             check_number("trial_timeout", self.trial_timeout, minimum=0, strict=True)
+        check_optional_int("max_failed_trials", self.max_failed_trials, minimum=0)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ashasim.contract import check_scheduler
 from ashasim.core import make_scheduler
-from ashasim.driver import RunError, check_scheduler
+from ashasim.driver import RunError
 from ashasim.run import Reporter, StoppingCriterion, Tuner, current_job
 from ashasim.sim import simulate
 from ashasim.sim.costs import CostModel, EpochFn

@@ -231,6 +231,7 @@ class RealRun:
             trace,
             frame.n_workers,
             max_failures=faults.max_failures,
+            max_failed_trials=faults.max_failed_trials,
             idle=(),
             return_ends_trial=settings.return_ends_trial,
             allow_nan=settings.allow_nan,
@@ -238,6 +239,7 @@ class RealRun:
             retry_on_error=faults.retry_on_error,
         )
         driver.retries.update(point.retries)
+        driver.failed_jobs = sum(type(e) is JobEnded and e.reason == "failed" for e in events)
         driver.requeue(point.requeue)
         try:
             Execution(
@@ -353,9 +355,10 @@ class RealRun:
         return Progress("tune", quiet=display.quiet)
 
 
-def default_name(scheduler: Any) -> str:
+def default_name(scheduler: Any, prefix: str | None = None) -> str:
+    """*prefix* (default: the scheduler's class, lower case) and the time, to the millisecond."""
     stamp = _dt.datetime.now().strftime("%Y-%m-%d-%H-%M-%S-%f")[:-3]
-    return f"{type(scheduler).__name__.lower()}-{stamp}"
+    return f"{prefix or type(scheduler).__name__.lower()}-{stamp}"
 
 
 class DirectoryTakenError(RunDirectoryBusyError, ValueError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,16 @@ BY_VALUE_FILE = "by_value.pkl"  # what has no JSON form, kept only with allow_pi
 LEGACY_STATE_FILE = "tuner.pkl"  # the whole settings, pickled (ashasim before settings.json)
 
 
+_SYNE_TUNE_ONLY = (
+    "max_num_evaluations",
+    "max_num_trials_completed",
+    "max_num_trials_finished",
+    "max_cost",
+    "min_metric_value",
+    "max_metric_value",
+)
+
+
 @dataclass(frozen=True)
 class StoppingCriterion:
     """When to stop: after ``max_wallclock_time`` seconds or ``max_trials`` trials started
@@ -52,8 +62,22 @@ class StoppingCriterion:
     max_wallclock_time: float | None = None
     max_trials: int | None = None
     max_num_trials_started: int | None = None
+    # Syne Tune's other criteria: refused in one line when given (InitVars: never kept)
+    max_num_evaluations: InitVar[int | None] = None
+    max_num_trials_completed: InitVar[int | None] = None
+    max_num_trials_finished: InitVar[int | None] = None
+    max_cost: InitVar[float | None] = None
+    min_metric_value: InitVar[dict[str, float] | None] = None
+    max_metric_value: InitVar[dict[str, float] | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, *syne_tune: Any) -> None:
+        pairs = zip(_SYNE_TUNE_ONLY, syne_tune, strict=True)
+        given = [name for name, value in pairs if value is not None]
+        if given:
+            raise ValueError(
+                f"StoppingCriterion: {', '.join(given)} not supported; ashasim stops a run after "
+                f"max_wallclock_time seconds or max_trials (max_num_trials_started) trials"
+            )
         if self.max_wallclock_time is not None:
             check_number("max_wallclock_time", self.max_wallclock_time, minimum=0, strict=True)
         for name in ("max_trials", "max_num_trials_started"):

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ashasim.checks import check_choice, check_name, check_number, check_workers
+from ashasim.contract import check_scheduler
 from ashasim.core.jobs import Scheduler
-from ashasim.driver import check_scheduler
 from ashasim.events import Trace
 from ashasim.frame import Faults, Frame, check_directory
 from ashasim.progress import Progress
@@ -52,6 +52,7 @@ class Tuner:
     (for notebooks and logs). *max_failures*: give up (RunError) after this many jobs in a row
     failed without a single good report in between: a systematic error (missing data, a bug in
     the objective) would otherwise burn through thousands of trials; None never gives up.
+    *max_failed_trials*: give up once more than this many trials failed in all (None: never).
     *trial_timeout*: seconds a job may run; a job still running then fails with a reason naming
     the limit, and its worker is stopped and replaced (a hung objective). None: no limit.
     *max_retries*: times a trial is retried, from its last report and checkpoint, after its
@@ -105,6 +106,7 @@ class Tuner:
         name: str | None = None,
         print_every: float | None = None,
         max_failures: int | None = 10,
+        max_failed_trials: int | None = None,
         trial_timeout: float | None = None,
         durable: bool = False,
         return_ends_trial: bool = False,
@@ -134,7 +136,7 @@ class Tuner:
             backend, devices, workers_per_device, ray_address, placement_timeout, backend_options
         )
         config.slots(n_workers)  # n_workers fits the devices
-        faults = Faults(max_failures, max_retries, retry_on_error, trial_timeout)
+        faults = Faults(max_failures, max_retries, retry_on_error, trial_timeout, max_failed_trials)
         frame = Frame(
             scheduler,
             n_workers,
