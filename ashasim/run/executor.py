@@ -180,6 +180,10 @@ class Execution:
             for worker, message in backend.wait(until - self.offset + self.t0):
                 self.handle(worker, message)
             self.show_progress()
+            asked = getattr(self.progress, "stop_reason", None)  # (ashasim.tune's stop_all)
+            if asked is not None:
+                self.stop_all(self.now(), asked)
+                return
 
     def start_job(self, worker: int, job: Job, now: float) -> None:
         """Send a job the driver handed to ``worker``, with its time limit; a continued job that

@@ -14,6 +14,9 @@ gained since the last one, in their order. So a hook runs one step of the loop a
 (Ray Tune: within the same step), and ``trials`` are fresh ``Trial`` objects read from the run
 directory at that step, not the live objects Ray Tune passes. A resumed run calls the hooks for
 its new events only.
+
+The display is also where the run hears a Stopper's ``stop_all`` (``StopAll``): its copy sees
+each result here, and ``stop_reason`` tells the executor to end the run.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 from ashasim.events import JOURNAL, JobEnded, JobStarted, Reported, load_experiment
 from ashasim.events.records import decode
 from ashasim.tune.analysis import Trial, load_trials
+from ashasim.tune.stopping import StopAll
 
 __all__ = ["Callback", "CallbackList", "check_callbacks"]
 
@@ -92,8 +96,11 @@ class CallbackList:
         meta: dict[str, Any],
         *,
         resuming: bool,
+        stop_all: StopAll | None = None,
     ) -> None:
         self.callbacks, self.display = callbacks, display
+        self.stop_all = stop_all
+        self.stop_reason: str | None = None  # read by the executor after each update
         self.directory, self.meta = directory, meta
         journal = directory / JOURNAL
         self.offset = journal.stat().st_size if resuming and journal.exists() else 0
@@ -106,6 +113,8 @@ class CallbackList:
 
     def update(self, fraction: float | None, text: str, *, now: bool = False) -> None:
         self.step()
+        if self.stop_all is not None:
+            self.stop_reason = self.stop_all.check()
         if self.display.enabled:
             self.display.update(fraction, text, now=now)
 
@@ -142,7 +151,10 @@ class CallbackList:
         elif kind is Reported:
             attr = self.meta.get("time_attr", "training_iteration")
             found = [r for r in trial.results if r.get(attr) == event.resource]
-            self.call("on_trial_result", **common, result=found[-1] if found else {})
+            result = found[-1] if found else {}
+            if self.stop_all is not None:
+                self.stop_all.result(trial.trial_id, result)
+            self.call("on_trial_result", **common, result=result)
         elif kind is JobEnded and event.reason == "failed":
             self.call("on_trial_error", **common)
         elif kind is JobEnded and _completes(event, max_t):

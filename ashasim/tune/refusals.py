@@ -48,9 +48,8 @@ NOT_PROVIDED = {
     "Experiment": "experiment specs; call tune.run with the trainable",
     "run_experiments": "experiment specs; call tune.run with the trainable",
     "register_env": "RLlib environments are not provided",
-    "TimeoutStopper": "it ends the whole experiment; use tune.run(time_budget_s=...)",
-    "ExperimentPlateauStopper": "it ends the whole experiment, which ashasim's stoppers cannot "
-    "(they run beside each trial); use time_budget_s or num_samples",
+    "ExperimentPlateauStopper": "it stops each trial from the results of all trials, which a "
+    "stopper beside each trial cannot see; use time_budget_s or num_samples",
 }
 
 #: Ray Tune module paths (under ashasim.tune) left out on purpose, and why

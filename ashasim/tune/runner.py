@@ -2,12 +2,12 @@
 
 What it translates, and nothing more: the config (nested, Ray's domains) into a flat space; the
 scheduler and search algorithm into an ashasim scheduler with its searcher and trial budget
-(``num_samples``, times the grid's size for ``grid_search``); ``resources_per_trial`` into
-workers (``ashasim.tune.resources``); ``time_budget_s`` into the stopping criterion; ``stop``
-into max_t and a per-result check (``ashasim.tune.stopping``); the trainable into a
-``FunctionTrainable`` (``ashasim.tune.session``). The run itself is ashasim's: the one driver,
-the journal, crash-safe resume, Gantt charts and idle time. Arguments are checked, or refused
-in one line, by ``ashasim.tune.arguments``.
+(``num_samples``, times the grid's size for ``grid_search``); ``resources_per_trial`` into workers
+(``ashasim.tune.resources``); ``time_budget_s`` into the stopping criterion; ``stop`` into max_t
+and a per-result check (``ashasim.tune.stopping``); the trainable into a ``FunctionTrainable``
+(``ashasim.tune.session``). The run itself is ashasim's: the one driver, the journal, crash-safe
+resume, Gantt charts and idle time. Arguments are checked, or refused in one line, by
+``ashasim.tune.arguments``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from ashasim.tune.reporter import CLIReporter, LiveTable
 from ashasim.tune.resources import WorkerPlan, plan_workers
 from ashasim.tune.schedulers import FIFOScheduler, TrialScheduler
 from ashasim.tune.session import FunctionTrainable
+from ashasim.tune.stopping import StopAll, TrialStop
 from ashasim.tune.trial_lines import TrialLines
 
 __all__ = ["DEFAULT_STORAGE", "run", "with_parameters"]
@@ -124,7 +125,7 @@ def run(
     meta = _write_meta(directory, plan, resuming)
     live: Any = _live_table(plan, workers, directory, meta, progress_reporter, verbose)
     setup = {"stop": stop, "num_samples": num_samples, "total_num_samples": plan.trials}
-    live = _listening(live, hooks, directory, meta, (resuming, verbose), setup)
+    live = _listening(live, hooks, directory, meta, (resuming, verbose), setup, plan.stop)
     options = {"backend": backend, "ray_address": ray_address, "backend_options": backend_options}
     failure = _execute(plan, workers, directory, resuming, time_budget_s, live, options, failures)
     analysis = _analysis(directory, meta, live, plan if time_budget_s else None, verbose)
@@ -139,15 +140,16 @@ def _listening(
     meta: dict[str, Any],
     flags: tuple[bool, int],
     setup: dict[str, Any],
+    stop: TrialStop | None,
 ) -> Any:
-    """The status display, wrapped so that Ray Tune's callbacks hear the run through it;
-    *flags*: whether the run resumes, and ``verbose`` (from 2, Ray's lines per trial result)."""
+    """The status display, wrapped so that Ray's callbacks and a Stopper's ``stop_all`` hear the
+    run; *flags*: resuming, and ``verbose`` (from 2, Ray's lines per trial result)."""
     resuming, verbose = flags
-    if verbose >= 2:
-        hooks = [*hooks, TrialLines(verbose, meta.get("metric"))]
-    if not hooks:
+    hooks = [*hooks, TrialLines(verbose, meta.get("metric"))] if verbose >= 2 else hooks
+    stop_all = StopAll.of(stop)
+    if not hooks and stop_all is None:
         return live
-    listening = CallbackList(hooks, live, directory, meta, resuming=resuming)
+    listening = CallbackList(hooks, live, directory, meta, resuming=resuming, stop_all=stop_all)
     listening.call("setup", **setup)
     return listening
 
@@ -182,11 +184,7 @@ def _analysis(
 
 
 def _workers(
-    plan: Plan,
-    resources_per_trial: Any,
-    num_cpus: int | None,
-    num_gpus: int | None,
-    backend: str,
+    plan: Plan, resources_per_trial: Any, num_cpus: int | None, num_gpus: int | None, backend: str
 ) -> WorkerPlan:
     """Workers from the resources per trial, capped by the concurrency limits."""
     return plan_workers(

@@ -5,15 +5,18 @@
 about every result of every trial; ashasim asks it in the worker that runs the trial, and gives
 each job a fresh copy that has first been shown the trial's earlier results (from its
 ``result.json``). So a stopper that keeps state per trial, as all of these do, decides exactly as
-Ray Tune's would, also for a trial paused at a rung and resumed on another worker. A stopper
-whose state spans trials would see only one trial's results; the two stoppers of Ray Tune that
-end the whole experiment (``TimeoutStopper``, ``ExperimentPlateauStopper``) are refused with
-their reason (``ashasim.tune.refusals``).
+Ray Tune's would, also for a trial paused at a rung and resumed on another worker. ``stop_all``
+is asked in the driver, of a copy that sees every result (``ashasim.tune.stopping.StopAll``), so
+``TimeoutStopper`` ends the run as in Ray Tune. A stopper whose per-trial answers depend on other
+trials' results would see only its own trial's: ``ExperimentPlateauStopper`` is refused with its
+reason (``ashasim.tune.refusals``).
 """
 
 from __future__ import annotations
 
+import datetime
 import math
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +33,7 @@ __all__ = [
     "MaximumIterationStopper",
     "NoopStopper",
     "Stopper",
+    "TimeoutStopper",
     "TrialPlateauStopper",
 ]
 
@@ -117,6 +121,32 @@ class TrialPlateauStopper(Stopper):
         if self.mode == "min":
             return value <= self.metric_threshold
         return value >= self.metric_threshold
+
+
+class TimeoutStopper(Stopper):
+    """Ends the whole run once ``timeout`` seconds (a number or a ``datetime.timedelta``) have
+    passed since its ``stop_all`` was first asked, i.e. since the run began; stops no trial on its
+    own. A copy (a resumed run's) counts on from what was left."""
+
+    def __init__(self, timeout: float | datetime.timedelta) -> None:
+        if isinstance(timeout, datetime.timedelta):
+            timeout = timeout.total_seconds()
+        self.timeout = check_number("timeout", timeout, minimum=0)
+        self.left = float(self.timeout)
+        self.last_check: float | None = None
+
+    def __call__(self, trial_id: Any, result: dict[str, Any]) -> bool:
+        return False
+
+    def stop_all(self) -> bool:
+        now = time.monotonic()
+        if self.last_check is not None:
+            self.left -= now - self.last_check
+        self.last_check = now
+        return self.left <= 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "last_check": None}  # a copy counts from its own first check
 
 
 class CombinedStopper(Stopper):

@@ -7,9 +7,10 @@
   ``time_attr`` key also caps the scheduler's max_t (a trial cannot be promoted past it);
 * a function ``(trial_id, result) -> bool``: the trial ends at the first result it is True for;
 * a ``tune.Stopper`` (Ray Tune's own are in ``ashasim.tune.stopper``): its
-  ``__call__(trial_id, result)`` likewise. Its ``stop_all`` is asked after each result too;
-  ending the whole experiment is not supported, so a ``stop_all`` that returns True fails the
-  trial with a one-line error saying so (use ``time_budget_s``).
+  ``__call__(trial_id, result)`` likewise. Its ``stop_all()``, if it defines one, is asked in the
+  driver, by a copy of the stopper that is shown every result of every trial (as Ray Tune's one
+  stopper is), after each step of the run's loop: True ends the run there, the running trials cut
+  as by ``time_budget_s`` (``StopAll``).
 
 The check runs in the trial's worker, right after the report is journaled: the trainable is
 unwound as if it had returned, so the driver journals the job as ``returned`` and the scheduler
@@ -30,9 +31,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ashasim.checks import RecordsArguments, check_int
-from ashasim.tune.errors import TuneError
+from ashasim.tune.configs import flatten_result
 
-__all__ = ["Stopper", "TrialStop", "compile_stop"]
+__all__ = ["StopAll", "Stopper", "TrialStop", "compile_stop"]
 
 
 class Stopper:
@@ -74,14 +75,35 @@ class TrialStop(RecordsArguments):
                 return f"stop: {key}={value} >= {limit}"
         if self.test is None:
             return None
-        if isinstance(self.test, Stopper) and self.test.stop_all():
-            raise TuneError(
-                f"stop: {type(self.test).__name__}.stop_all() returned True; ending the whole "
-                f"run from a Stopper is not supported (use time_budget_s)"
-            )
         if self.test(trial_id, result):
             return f"stop: {getattr(self.test, '__name__', type(self.test).__name__)} said so"
         return None
+
+
+class StopAll:
+    """The driver's copy of a Stopper that defines ``stop_all``: shown every result of every
+    trial, as Ray Tune's one stopper is, and asked whether the whole run ends."""
+
+    def __init__(self, stopper: Stopper) -> None:
+        self.stopper = copy.deepcopy(stopper)
+        self.reason: str | None = None
+
+    @staticmethod
+    def of(stop: TrialStop | None) -> StopAll | None:
+        """The driver's copy for *stop*, or None when its test cannot end the run."""
+        test = None if stop is None else stop.test
+        if isinstance(test, Stopper) and type(test).stop_all is not Stopper.stop_all:
+            return StopAll(test)
+        return None
+
+    def result(self, trial_id: Any, result: dict[str, Any]) -> None:
+        self.stopper(trial_id, flatten_result(result))
+
+    def check(self) -> str | None:
+        """Why the run must end now (once stop_all has said True), else None."""
+        if self.reason is None and self.stopper.stop_all():
+            self.reason = f"stop: {type(self.stopper).__name__}.stop_all() returned True"
+        return self.reason
 
 
 def compile_stop(stop: Any, time_attr: str) -> tuple[TrialStop | None, int | None]:

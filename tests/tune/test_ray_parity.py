@@ -4,6 +4,7 @@ the one-line refusal that says what to use instead."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -130,25 +131,28 @@ def test_stop_function_and_stopper(tmp_path):
     assert iterations(second) == [5]
 
 
-def test_a_stopper_as_ray_documents_it_and_stop_all_in_one_line(tmp_path):
-    """Ray Tune's Stopper example defines stop_all; False goes on, True is refused in one line
-    (the trial fails saying so: ashasim cannot end the whole run from a Stopper)."""
+def test_a_stopper_as_ray_documents_it_and_its_stop_all_ends_the_run(tmp_path):
+    """Ray Tune's Stopper docstring example (a deadline in stop_all, no trial stopped by
+    __call__): the whole run ends at the deadline, every trial TERMINATED, the running jobs cut
+    with the reason; a stop_all that stays False changes nothing."""
 
-    class Threshold(tune.Stopper):
-        def __init__(self, end_all):
-            self.end_all = end_all
+    class TimeStopper(tune.Stopper):
+        def __init__(self, deadline):
+            self._start = time.time()
+            self._deadline = deadline
 
         def __call__(self, trial_id, result):
-            return result["mean_accuracy"] >= 0.3
+            return False
 
         def stop_all(self):
-            return self.end_all
+            return time.time() - self._start > self._deadline
 
-    fine = run(tmp_path, trainables.accuracy_climbs, name="ok", config={}, stop=Threshold(False))
-    assert iterations(fine) == [3]
-    with pytest.raises(TuneError, match=r"Threshold.stop_all\(\) returned True; ending the") as e:
-        run(tmp_path, trainables.accuracy_climbs, name="all", config={}, stop=Threshold(True))
-    one_line(e)
+    fine = run(tmp_path, trainables.accuracy_climbs, name="ok", config={}, stop=TimeStopper(600))
+    assert iterations(fine) == [10]
+    ended = run(tmp_path, trainables.forever, name="all", stop=TimeStopper(0.3), num_samples=2)
+    assert all(trial.status == "TERMINATED" for trial in ended.trials)
+    cut = [e for e in ended.trace.events if type(e) is JobEnded and e.reason == "cancelled"]
+    assert cut and all("TimeStopper.stop_all() returned True" in e.error for e in cut)
     with pytest.raises(ValueError, match="nested ones joined with '/'"):
         run(tmp_path, stop={"val": {"loss": 1}})
 

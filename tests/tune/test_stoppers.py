@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import math
 import re
+import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ashasim import tune
+from ashasim.events import JobEnded
 from ashasim.tune import ASHAScheduler
 from ashasim.tune.stopper import (
     CombinedStopper,
     FunctionStopper,
     MaximumIterationStopper,
     NoopStopper,
+    TimeoutStopper,
     TrialPlateauStopper,
 )
 from tests.tune import trainables
@@ -91,11 +94,47 @@ def test_combined_function_and_noop():
         CombinedStopper(lambda t, r: True)
 
 
-def test_stoppers_that_end_the_experiment_are_refused_with_the_reason():
-    with pytest.raises(ImportError, match="use tune.run.time_budget_s"):
-        from ashasim.tune.stopper import TimeoutStopper  # noqa: F401
-    with pytest.raises(ImportError, match="ends the whole experiment"):
-        _ = tune.stopper.ExperimentPlateauStopper
+def test_experiment_plateau_is_refused_with_the_reason():
+    with pytest.raises(ImportError, match="stops each trial from the results of all trials"):
+        from ashasim.tune.stopper import ExperimentPlateauStopper  # noqa: F401
+
+
+class AfterResults(tune.Stopper):
+    """Ends the whole run once it has seen n results, of any trials (state across trials)."""
+
+    def __init__(self, n):
+        self.n, self.seen = n, 0
+
+    def __call__(self, trial_id, result):
+        self.seen += 1
+        return False
+
+    def stop_all(self):
+        return self.seen >= self.n
+
+
+def cut_by(analysis, name):
+    return [e for e in analysis.trace.events if type(e) is JobEnded and e.reason == "cancelled"]
+
+
+def test_stop_all_hears_every_result_of_every_trial_in_the_driver(tmp_path):
+    """Ray Tune asks stop_all of its one stopper, which has seen every result: the run ends
+    soon after the 6th result of all trials together (a copy beside each trial would never
+    count 6: each trial here reports forever, but the run ends)."""
+    analysis = run(tmp_path, trainables.forever, num_samples=3, stop=AfterResults(6))
+    cut = cut_by(analysis, "AfterResults")
+    assert cut and all("AfterResults.stop_all() returned True" in e.error for e in cut)
+    assert 6 <= len(analysis.trace.results) < 40
+    assert all(trial.status == "TERMINATED" for trial in analysis.trials)
+
+
+def test_timeout_stopper_ends_the_run_as_time_budget_s_does(tmp_path):
+    start = time.monotonic()
+    analysis = run(tmp_path, trainables.forever, num_samples=2, stop=TimeoutStopper(0.5))
+    assert 0.5 <= time.monotonic() - start < 30
+    assert cut_by(analysis, "TimeoutStopper")
+    combined = CombinedStopper(MaximumIterationStopper(1000), TimeoutStopper(0.2))
+    assert cut_by(run(tmp_path, trainables.forever, name="both", stop=combined), "Timeout")
 
 
 # -- a stopper's state per trial survives a pause at a rung, as in Ray Tune's driver ------------
