@@ -154,11 +154,11 @@ class Tuner:
     """``Tuner(trial_backend=..., scheduler=..., stop_criterion=..., n_workers=...)`` as in the
     chapter; ``run()`` tunes and returns the Trace; ``name`` is what ``load_experiment`` takes.
 
-    *print_update_interval*: seconds between plain status lines on stdout (they show in notebooks,
-    where the live status line cannot); None keeps the live line only. Syne Tune's other
-    arguments (``max_failures``, ``tuner_name``, ...) as ``ashasim.chapter_tuner`` says; ashasim's
-    own (``devices``, ``workers_per_device``, ``experiment_dir``, ``backend``, ...) go to
-    ``ashasim.run.Tuner``.
+    *print_update_interval*: seconds between plain status lines on stdout (Syne Tune's default, 30;
+    they show in notebooks, where the live status line cannot); None keeps the live line only. Syne
+    Tune's other arguments (``max_failures``, ``tuner_name``, ...) as ``ashasim.chapter_tuner``
+    says; ashasim's own (``devices``, ``workers_per_device``, ``experiment_dir``, ``backend``, ...)
+    go to ``ashasim.run.Tuner``.
     """
 
     def __init__(
@@ -167,7 +167,7 @@ class Tuner:
         scheduler: Scheduler,
         stop_criterion: Any,
         n_workers: int,
-        print_update_interval: float | None = None,
+        print_update_interval: float | None = 30.0,
         **options: Any,
     ) -> None:
         if not isinstance(trial_backend, PythonBackend):
