@@ -196,3 +196,21 @@ def test_deaths_between_reports_are_not_a_broken_worker():
         trace = run(Path(folder) / "run", "random", 1, dies=after_first_epoch)
     assert len(ends(trace, "failed")) == 10 > MAX_RESTARTS + 1
     assert {r.trial_id for r in trace.results if r.resource > 1} == {10, 11}
+
+
+def test_a_resume_counts_the_trials_that_failed_before_it(tmp_path):
+    """max_failed_trials counts failures over the whole run: cut after the second of three
+    failures, the resumed run gives up at the third, as the uninterrupted run does (a resume
+    that counted from zero would go on)."""
+    deaths = {(2, 1): 1, (5, 1): 1, (8, 1): 1}  # no retries: each death fails its trial
+    with pytest.raises(RunError, match="3 trials failed, more than max_failed_trials=2"):
+        run(tmp_path / "whole", "asha", 1, dies=Deaths(deaths), max_failed_trials=2)
+    lines = (tmp_path / "whole" / JOURNAL).read_text().splitlines()
+    failures = [n for n, line in enumerate(lines) if '"failed"' in line]
+    assert len(failures) == 3
+    cut = crash_copy(tmp_path / "whole", tmp_path / "cut", failures[1] + 1)
+    with pytest.raises(RunError, match="3 trials failed, more than max_failed_trials=2"):
+        Tuner.resume(cut, allow_pickle=True, quiet=True, outputs=False)
+    _, events = read_journal(cut / JOURNAL)
+    failed = [e.trial_id for e in events if type(e) is JobEnded and e.reason == "failed"]
+    assert failed == [2, 5, 8]
