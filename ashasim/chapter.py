@@ -10,10 +10,13 @@ are the core's, the executor's and the journal's, with ashasim's own arguments a
 façade translates Syne Tune's names and defaults onto them and holds no logic of its own.
 
 * ``ASHA(config_space, metric=..., mode=..., resource_attr=..., max_resource_attr=...,
-  grace_period=..., reduction_factor=..., points_to_evaluate=..., random_seed=..., type=...)``
-  maps onto ``ashasim.core.ASHA``. As in Syne Tune, ``type`` defaults to ``"stopping"`` (the
-  chapter's code relies on that default, although its figures show the promotion type), and r_max
-  comes from the constant that ``max_resource_attr`` names in the config space (or ``max_t``).
+  grace_period=..., reduction_factor=..., rung_levels=..., brackets=..., points_to_evaluate=...,
+  random_seed=..., type=...)`` maps onto ``ashasim.core.ASHA`` (``brackets`` > 1: asynchronous
+  Hyperband, ``ashasim.core.AsyncHyperband``, as in Syne Tune). As in Syne Tune, ``type``
+  defaults to ``"stopping"`` (the chapter's code relies on that default, although its figures
+  show the promotion type), and r_max comes from the constant that ``max_resource_attr`` names in
+  the config space (or ``max_t``). ``rung_levels`` overrides ``grace_period`` and
+  ``reduction_factor`` (ignored, with a warning, as Syne Tune logs one); see ``syne_tune_ladder``.
   ``searcher`` takes Syne Tune's names ("random", "grid", "kde", "bayesopt") or a ``Searcher``,
   with ``search_options`` in Syne Tune's names (or ashasim's) and Syne Tune's defaults:
   "bayesopt" is the multi-fidelity GP, as under Syne Tune's ASHA (``ashasim.chapter_search``).
@@ -26,13 +29,16 @@ façade translates Syne Tune's names and defaults onto them and holds no logic o
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Callable, Iterable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ashasim.chapter_search import syne_tune_searcher
 from ashasim.chapter_tuner import tuner_options
+from ashasim.checks import check_rung_levels
 from ashasim.core import asha
 from ashasim.core.jobs import Scheduler
 from ashasim.run import tuner as run_tuner
@@ -55,6 +61,7 @@ __all__ = [
     "loguniform",
     "randint",
     "resolve_max_t",
+    "syne_tune_ladder",
     "uniform",
 ]
 
@@ -87,8 +94,68 @@ def resolve_max_t(
     return value
 
 
+def syne_tune_ladder(
+    grace_period: int | None,
+    reduction_factor: int | None,
+    rung_levels: Sequence[int] | None,
+    max_t: int,
+) -> tuple[int | None, int, list[int] | None]:
+    """(grace_period, reduction_factor, rung_levels) for ashasim from Syne Tune's arguments.
+
+    Syne Tune keeps the top r_j / r_(j+1) of rung j (r_J = max_t), so explicit ``rung_levels``
+    set every rung's quota, and ``grace_period``/``reduction_factor`` are ignored. ashasim keeps
+    the top 1/reduction_factor at every rung: the two agree when the levels grow by one integer
+    factor up to max_t, which is then the reduction factor; any other ladder is refused in one
+    line (ashasim would keep other trials than Syne Tune)."""
+    if rung_levels is None:
+        return (
+            1 if grace_period is None else grace_period,
+            3 if reduction_factor is None else reduction_factor,
+            None,
+        )
+    if grace_period is not None or reduction_factor is not None:
+        warnings.warn(
+            f"rung_levels is given, so grace_period={grace_period} and "
+            f"reduction_factor={reduction_factor} are ignored (as in Syne Tune)",
+            stacklevel=3,
+        )
+    levels = list(check_rung_levels("rung_levels", rung_levels, maximum=max_t))
+    if levels[-1] == max_t:
+        levels.pop()  # Syne Tune strips max_t from the rung levels
+    ladder = [*levels, max_t]
+    steps = list(itertools.pairwise(ladder))
+    factors = {divmod(high, low) for low, high in steps}  # one (factor, 0) when geometric
+    factor, remainder = factors.pop()
+    if factors or remainder or factor < 2:
+        quotas = ", ".join(f"{low}/{high}" for low, high in steps)
+        raise ValueError(
+            f"rung_levels={list(rung_levels)} with max_t={max_t}: Syne Tune would keep the top "
+            f"{quotas} of its rungs; ashasim keeps the same share 1/reduction_factor at every "
+            f"rung, so it runs only levels that grow by one integer factor >= 2 up to max_t "
+            f"(e.g. {_geometric_example(max_t)})"
+        )
+    return None, factor, levels
+
+
+def _geometric_example(max_t: int) -> list[int]:
+    """Rung levels growing by 3 (or 2) up to max_t, for an error message."""
+    for factor in (3, 2):
+        levels: list[int] = []
+        level = max_t
+        while level % factor == 0 and level // factor >= 1:
+            level //= factor
+            levels.insert(0, level)
+        if levels:
+            return levels
+    return [1]
+
+
 class ASHA(asha.ASHA):
-    """ASHA with Syne Tune's argument names; see ``ashasim.core.ASHA`` for the rules."""
+    """ASHA with Syne Tune's argument names; see ``ashasim.core.ASHA`` for the rules. With
+    ``brackets`` > 1 it is asynchronous Hyperband over that many brackets (as
+    ``ashasim.core.AsyncHyperband``), as Syne Tune's ASHA is: still an ``ashasim.core.ASHA``, so
+    code that checks for one keeps working, built by the brackets' common base (``ASHA``'s own
+    constructor fixes one bracket)."""
 
     def __init__(
         self,
@@ -98,8 +165,10 @@ class ASHA(asha.ASHA):
         resource_attr: str = "epoch",
         max_resource_attr: str | None = None,
         max_t: int | None = None,
-        grace_period: int = 1,
-        reduction_factor: int = 3,
+        grace_period: int | None = None,
+        reduction_factor: int | None = None,
+        rung_levels: Sequence[int] | None = None,
+        brackets: int = 1,
         points_to_evaluate: Iterable[Mapping[str, Any]] | None = None,
         random_seed: int = 0,
         type: str = "stopping",  # noqa: A002
@@ -111,12 +180,16 @@ class ASHA(asha.ASHA):
             searcher = syne_tune_searcher(searcher, search_options, config_space)
         elif search_options:
             raise ValueError("search_options go with a searcher given by name")
-        super().__init__(
+        r_max = resolve_max_t(config_space, max_t, max_resource_attr)
+        r_min, eta, levels = syne_tune_ladder(grace_period, reduction_factor, rung_levels, r_max)
+        super(asha.ASHA, self).__init__(
             config_space,
             type=type,
-            max_t=resolve_max_t(config_space, max_t, max_resource_attr),
-            grace_period=grace_period,
-            reduction_factor=reduction_factor,
+            max_t=r_max,
+            grace_period=r_min,
+            reduction_factor=eta,
+            rung_levels=levels,
+            brackets=brackets,
             mode=mode,
             metric=metric,
             resource_attr=resource_attr,

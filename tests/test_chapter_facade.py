@@ -143,3 +143,99 @@ def test_a_search_option_ashasim_cannot_honour_is_refused_in_one_line(searcher, 
     with pytest.raises(ValueError, match=re.escape(said)) as error:
         facade(searcher, search_options=options)
     assert "\n" not in str(error.value)
+
+
+# -- rung_levels= and brackets= as Syne Tune reads them ------------------------------------------
+
+LADDER_SPACE = {"x": uniform(0, 1), "epochs": 27}
+
+
+def _decisions(scheduler, n_jobs=60):
+    """The jobs a scheduler hands out while every job reports a metric that is a hash of its
+    trial: a run's decisions, without a clock."""
+    from ashasim.core.jobs import Decision
+
+    jobs = []
+    for _ in range(n_jobs):
+        job = scheduler.suggest()
+        if job is None:
+            break
+        metric = (job.trial_id * 7919 % 101) / 101
+        for resource in range(job.resume_from + 1, job.milestone + 1):
+            stop = scheduler.report(job.trial_id, resource, metric / resource) is Decision.STOP
+            if stop or resource == job.milestone:
+                break
+        jobs.append((job.trial_id, job.resume_from, job.milestone, job.bracket, resource))
+    return jobs
+
+
+@pytest.mark.parametrize(
+    ("rung_levels", "eta", "r_min"), [([1, 3, 9], 3, 1), ([3, 9, 27], 3, 3), ([1, 3, 9, 27], 3, 1)]
+)
+def test_geometric_rung_levels_are_the_ladder_syne_tune_runs(rung_levels, eta, r_min):
+    """Syne Tune keeps the top r_j / r_(j+1) of each rung and strips max_t from rung_levels: a
+    ladder that grows by one factor is that factor's ASHA, whatever grace_period says."""
+    facade = ASHA(LADDER_SPACE, metric="loss", max_resource_attr="epochs", rung_levels=rung_levels)
+    plain = ASHA(
+        LADDER_SPACE,
+        metric="loss",
+        max_resource_attr="epochs",
+        grace_period=r_min,
+        reduction_factor=eta,
+    )
+    assert facade.rung_levels == plain.rung_levels and facade.reduction_factor == eta
+    assert _decisions(facade) == _decisions(plain)
+    with pytest.warns(UserWarning, match=r"rung_levels is given, so grace_period=2 .* ignored"):
+        ASHA(LADDER_SPACE, metric="loss", max_t=27, rung_levels=rung_levels, grace_period=2)
+
+
+@pytest.mark.parametrize("rung_levels", [[1, 2, 8], [1, 3, 9, 20], [5], [2, 4, 8]])
+def test_other_rung_levels_are_refused_in_one_line(rung_levels):
+    """Syne Tune would keep other shares at other rungs than ashasim's 1/eta: refused, saying
+    which shares and what ashasim runs."""
+    with pytest.raises(ValueError, match=r"^rung_levels=\[.*Syne Tune would keep the top") as e:
+        ASHA(LADDER_SPACE, metric="loss", max_resource_attr="epochs", rung_levels=rung_levels)
+    assert "\n" not in str(e.value) and "e.g. [1, 3, 9]" in str(e.value)
+    with pytest.raises(ValueError, match=r"rung_levels\[1\] must be an integer in 1\.\.27"):
+        ASHA(LADDER_SPACE, metric="loss", max_t=27, rung_levels=[1, 30])
+
+
+@pytest.mark.parametrize("kind", ["stopping", "promotion"])
+def test_brackets_make_asynchronous_hyperband_as_in_syne_tune(kind):
+    """Syne Tune's ASHA(brackets=n) is asynchronous Hyperband over n brackets, each new trial's
+    bracket drawn with probability proportional to S / ((S - s) r_s) (S rung levels with max_t,
+    r_s bracket s's first level): the core's AsyncHyperband, the same decisions."""
+    from ashasim.core import AsyncHyperband
+
+    facade = ASHA(LADDER_SPACE, metric="loss", max_t=27, brackets=3, type=kind, random_seed=4)
+    core = AsyncHyperband(
+        LADDER_SPACE,
+        type=kind,
+        max_t=27,
+        grace_period=1,
+        reduction_factor=3,
+        brackets=3,
+        seed=4,
+        metric="loss",
+    )
+    assert isinstance(facade, CoreASHA)
+    levels = [*facade.rung_levels]
+    syne_tune = [len(levels) / ((len(levels) - s) * levels[s]) for s in range(3)]
+    assert facade.bracket_probabilities.tolist() == pytest.approx(
+        [p / sum(syne_tune) for p in syne_tune]
+    )
+    jobs = _decisions(facade, 200)
+    assert jobs == _decisions(core, 200)
+    assert {bracket for *_, bracket, _ in jobs} == {0, 1, 2}
+    with pytest.raises(ValueError, match=r"brackets must be in 1\.\.4"):
+        ASHA(LADDER_SPACE, metric="loss", max_t=27, brackets=5)
+
+
+def test_a_facade_ladder_survives_the_run_directory():
+    """The run directory keeps the façade's own arguments (rung_levels, brackets) as data."""
+    from ashasim.run.codec import decode, encode
+
+    facade = ASHA(LADDER_SPACE, metric="loss", max_t=27, rung_levels=[3, 9], brackets=2)
+    rebuilt = decode(encode(facade), run_directory=None)
+    assert rebuilt.describe() == facade.describe()
+    assert rebuilt.rung_levels == (3, 9, 27) and len(rebuilt.bracket_probabilities) == 2
