@@ -210,6 +210,11 @@ class Trace:
         return self.idle_time / total if total > 0 else 0.0
 
     @property
+    def failed_jobs(self) -> int:
+        """Jobs that ended ``failed`` (a retried job is not one)."""
+        return sum(1 for segment in self.segments if segment.reason == "failed")
+
+    @property
     def results(self) -> list[Result]:
         """One row per report, in time order, with the trial's config."""
         return self._view("results", self._build_results)
@@ -292,7 +297,7 @@ class Trace:
             "best_trial": None if best is None else best.trial_id,
             "best_resource": None if best is None else best.resource,
             "time_to_best": None if best is None else best.t,
-            "failed_jobs": sum(1 for s in self.segments if s.reason == "failed"),
+            "failed_jobs": self.failed_jobs,
         }
         fidelity = self.fidelity
         if fidelity is not None:  # levels are not epochs: the best result's real fidelity too

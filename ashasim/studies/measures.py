@@ -16,11 +16,11 @@ come from any run of any scheduler:
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 
 from ashasim.events import Trace
+from ashasim.events.segments import Segment
 
 __all__ = [
     "count_at_top",
@@ -58,16 +58,17 @@ def promotion_waits(trace: Trace) -> list[float]:
     """Seconds between a job's end at its milestone and the start of the same trial's next job.
 
     A trial that passes a rung inside one job (ASHA's stopping type) never waits and adds
-    nothing; a retrain (synchronous SH without checkpoints) counts like a resume.
+    nothing; a retrain (synchronous SH without checkpoints) counts like a resume. Segments come
+    in start order, so a trial's previous job is the last one seen of it: one pass, in the order
+    of the trials' next jobs.
     """
-    jobs: dict[int, list] = defaultdict(list)
-    for segment in trace.segments:  # (in start order: a trial's jobs come out sorted)
-        jobs[segment.trial_id].append(segment)
+    last: dict[int, Segment] = {}  # trial -> its latest segment so far
     waits = []
-    for segments in jobs.values():
-        for before, after in itertools.pairwise(segments):
-            if before.reason == "milestone":
-                waits.append(after.start - before.end)
+    for segment in trace.segments:
+        before = last.get(segment.trial_id)
+        if before is not None and before.reason == "milestone":
+            waits.append(segment.start - before.end)
+        last[segment.trial_id] = segment
     return waits
 
 
@@ -106,14 +107,14 @@ def wrong_promotions(
         return 0, 0  # random search: no rung, no promotion
     eta = int(reduction_factor or scheduler["reduction_factor"])
     sign = 1.0 if trace.mode == "min" else -1.0
-    bracket_of: dict[int, int] = {}
+    segments = trace.segments
+    bracket_of = {segment.trial_id: segment.bracket for segment in segments}  # (one per trial)
     first_rung: dict[int, int] = {}  # bracket -> the level it first judges its trials at
-    asynchronous = "type" in scheduler  # ASHA / async Hyperband: bracket b starts at level b
-    for segment in trace.segments:
-        bracket_of.setdefault(segment.trial_id, segment.bracket)
-        if asynchronous:
-            first_rung[segment.bracket] = rungs[min(segment.bracket, len(rungs) - 1)]
-        else:  # a synchronous bracket starts its trials at its first rung's milestone
+    if "type" in scheduler:  # ASHA / async Hyperband: bracket b starts at level b
+        for bracket in set(bracket_of.values()):
+            first_rung[bracket] = rungs[min(bracket, len(rungs) - 1)]
+    else:  # a synchronous bracket starts its trials at its first rung's milestone
+        for segment in segments:
             first = first_rung.get(segment.bracket, segment.milestone)
             first_rung[segment.bracket] = min(first, segment.milestone)
     scores: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)  # first score at a rung
