@@ -37,17 +37,45 @@ __all__ = ["Faults", "Frame", "Stop", "check_directory"]
 
 @dataclass(frozen=True)
 class Stop:
-    """When a run stops: after *time* seconds (simulated, or wall-clock in a real run; jobs still
-    running are cancelled) or once *trials* trials have started, whichever comes first. The run
-    also ends when the scheduler is done; one of the three must bound it."""
+    """When a run stops, whichever comes first: after *time* seconds (simulated, or wall-clock
+    in a real run), once *trials* trials have started, once *results* results have been reported,
+    once *completed* trials have completed (trained to max_t, or returned by themselves), once
+    *finished* trials have finished (completed, stopped by the scheduler, or failed), or at the
+    first result of the scheduler's metric below *metric_below* or above *metric_above*. Jobs
+    still running then are cancelled. The run also ends when the scheduler is done; a time, a
+    trial, result or trial-end count, or the scheduler must bound it (a threshold may never be
+    met). The counts and thresholds are watched on the journal as it is written
+    (``ashasim.stop_rules``), so a resumed run counts what it did before.
+    """
 
     time: float | None = None
     trials: int | None = None
+    results: int | None = None
+    completed: int | None = None
+    finished: int | None = None
+    metric_below: float | None = None
+    metric_above: float | None = None
 
     def __post_init__(self) -> None:
         if self.time is not None:
             check_number("Stop(time=...)", self.time, minimum=0, strict=True)
-        check_optional_int("Stop(trials=...)", self.trials, minimum=1)
+        for name in ("trials", "results", "completed", "finished"):
+            check_optional_int(f"Stop({name}=...)", getattr(self, name), minimum=1)
+        for name in ("metric_below", "metric_above"):
+            if getattr(self, name) is not None:
+                check_number(f"Stop({name}=...)", getattr(self, name))
+
+    @property
+    def bounded(self) -> bool:
+        """Whether the stop alone ends the run (a threshold may never be met)."""
+        counts = (self.time, self.trials, self.results, self.completed, self.finished)
+        return any(count is not None for count in counts)
+
+    @property
+    def watches_journal(self) -> bool:
+        """Whether a rule needs the journal's events counted (``ashasim.stop_rules``)."""
+        rules = (self.results, self.completed, self.finished, self.metric_below, self.metric_above)
+        return any(rule is not None for rule in rules)
 
 
 @dataclass(frozen=True)
@@ -111,8 +139,7 @@ class Frame:
                 raise ValueError(f"directory must be a path or None, got {self.directory!r}")
             object.__setattr__(self, "directory", Path(self.directory))
             check_directory("directory", self.directory)
-        unbounded = self.stop.time is None and self.stop.trials is None
-        if unbounded and self.scheduler.max_trials is None:
+        if not self.stop.bounded and self.scheduler.max_trials is None:
             raise ValueError(
                 "stop: give Stop(time=...) or Stop(trials=...) (simulate: max_time or "
                 "max_trials), or a scheduler with max_trials: otherwise the run never ends"

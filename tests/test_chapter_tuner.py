@@ -35,10 +35,10 @@ def trains(x, epochs):
 def tuner(tmp_path, objective=trains, trials=6, **options):
     scheduler = ASHA(SPACE, metric="loss", max_resource_attr="epochs", random_seed=0)
     options.setdefault("experiment_dir", tmp_path / "run")
+    options.setdefault("stop_criterion", StoppingCriterion(max_num_trials_started=trials))
     return Tuner(
         trial_backend=PythonBackend(tune_function=objective, config_space=SPACE),
         scheduler=scheduler,
-        stop_criterion=StoppingCriterion(max_num_trials_started=trials),
         n_workers=1,
         backend="fake",
         quiet=True,
@@ -99,19 +99,59 @@ def test_a_tuner_argument_ashasim_cannot_honour_is_refused_in_one_line(tmp_path,
     assert "\n" not in str(error.value)
 
 
+def finished_trials(trace, *reasons: str) -> set[int]:
+    return {
+        e.trial_id
+        for e in trace.events
+        if type(e) is JobEnded
+        and (e.reason in reasons or (e.reason == "milestone" and e.resource >= SPACE["epochs"]))
+    }
+
+
 @pytest.mark.parametrize(
-    "criterion",
+    ("criterion", "counted"),
     [
-        {"max_num_evaluations": 10},
-        {"max_num_trials_completed": 3},
-        {"max_cost": 1.0},
-        {"min_metric_value": {"loss": 0.1}},
+        ({"max_num_evaluations": 12}, lambda trace: len(trace.results)),
+        ({"max_num_trials_completed": 2}, lambda trace: len(finished_trials(trace, "returned"))),
+        (
+            {"max_num_trials_finished": 3},
+            lambda trace: len(finished_trials(trace, "returned", "stopped", "failed")),
+        ),
     ],
 )
-def test_syne_tunes_other_stopping_criteria_are_refused_by_name(criterion):
-    (name,) = criterion
-    with pytest.raises(ValueError, match=f"StoppingCriterion: {name} not supported") as error:
-        StoppingCriterion(max_wallclock_time=10, **criterion)
+def test_syne_tunes_counts_stop_the_run_once_more_than_n(tmp_path, criterion, counted):
+    """Syne Tune stops once *more* than N results (trials completed, finished) are in: N + 1,
+    running jobs cancelled with the reason; the plain run would have gone on."""
+    (n,) = criterion.values()
+    plain = tuner(tmp_path / "plain", trials=12).run()
+    stop = StoppingCriterion(max_num_trials_started=12, **criterion)
+    stopped = tuner(tmp_path / "stopped", trials=12, stop_criterion=stop).run()
+    assert counted(stopped) == n + 1 < counted(plain)
+    cancelled = [e for e in stopped.events if type(e) is JobEnded and e.reason == "cancelled"]
+    assert all("Stop(" in e.error for e in cancelled)
+
+
+def test_a_metric_threshold_stops_the_run_at_the_first_result_past_it(tmp_path):
+    plain = tuner(tmp_path / "plain", trials=12).run()
+    first = next(r for r in plain.results if r.metric < 0.05)
+    stop = StoppingCriterion(max_num_trials_started=12, min_metric_value={"loss": 0.05})
+    stopped = tuner(tmp_path / "stopped", trials=12, stop_criterion=stop).run()
+    assert stopped.results[-1].metric == first.metric
+    assert all(r.metric >= 0.05 for r in stopped.results[:-1])
+
+
+@pytest.mark.parametrize(
+    ("criterion", "said"),
+    [
+        ({"max_cost": 1.0}, "StoppingCriterion: max_cost not supported"),
+        ({"max_metric_value": {"accuracy": 0.9}}, "watches the scheduler's metric 'loss' only"),
+        ({"max_num_evaluations": -1}, "max_num_evaluations must be"),
+        ({"min_metric_value": 0.1}, "min_metric_value must be a dict"),
+    ],
+)
+def test_a_criterion_ashasim_cannot_watch_is_refused_in_one_line(tmp_path, criterion, said):
+    with pytest.raises(ValueError, match=re.escape(said)) as error:
+        tuner(tmp_path, stop_criterion=StoppingCriterion(max_wallclock_time=10, **criterion))
     assert "\n" not in str(error.value)
 
 

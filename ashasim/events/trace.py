@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -93,6 +93,19 @@ class Trace:
             self._views.clear()
         if self._journal is not None:
             self._journal.write(event)
+
+    def observe(self, observer: Callable[[Event], None]) -> None:
+        """Call *observer* with every event recorded from now on, once it is recorded (a run's
+        stopping rules count results as they are journaled: ``ashasim.stop_rules``). Only this
+        trace's recorder is rebound, so a trace nobody observes pays nothing per event; a
+        ``Driver`` keeps the recorder it was made with, so observe before making one."""
+        plain = self.record
+
+        def record(event: Event) -> None:
+            plain(event)
+            observer(event)
+
+        self.record = record  # type: ignore[method-assign]
 
     def close(self) -> None:
         if self._journal is not None:

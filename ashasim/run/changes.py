@@ -16,7 +16,7 @@ from typing import Any
 
 from ashasim.frame import Faults, Stop
 from ashasim.run.resume import ResumeError
-from ashasim.run.settings import RunSettings
+from ashasim.run.settings import RunSettings, StoppingCriterion
 
 __all__ = ["FRAME_CHANGES", "changed", "check_changes"]
 
@@ -32,6 +32,11 @@ def changed(settings: RunSettings, changes: Mapping[str, Any], directory: Path) 
     for key in FRAME_CHANGES:
         if key in changes:
             updates[key] = _updated(key, getattr(frame, key), changes[key], directory)
+    if isinstance(updates.get("stop"), StoppingCriterion):  # its metric is the saved scheduler's
+        try:
+            updates["stop"] = updates["stop"].as_stop(frame.scheduler.metric)
+        except ValueError as error:
+            raise ResumeError(f"stop: {error}") from None
     _check_budget(frame.scheduler.max_trials, updates.get("stop"), directory)
     backend = _updated("backend", settings.backend, changes.get("backend", {}), directory)
     if type(backend) is not type(settings.backend):
@@ -65,7 +70,8 @@ def check_changes(changes: Mapping[str, Any]) -> None:
         raise ValueError(
             f"resume cannot change {unknown[0]}; it may change {', '.join(sorted(allowed))}"
         )
-    for key, kind, example in (("stop", Stop, "Stop(...)"), ("durable", bool, "True or False")):
+    kinds = (("stop", (Stop, StoppingCriterion), "Stop(...)"), ("durable", bool, "True or False"))
+    for key, kind, example in kinds:
         if key in changes and not isinstance(changes[key], kind):
             raise ValueError(f"{key} must be {example}, got {changes[key]!r}")
     if "outputs" in changes and not isinstance(changes["outputs"], bool):

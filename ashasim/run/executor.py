@@ -49,6 +49,7 @@ from ashasim.run.messages import (
 )
 from ashasim.run.preflight import NoWorkersError, fatal_error, probed_error
 from ashasim.run.stopping import Terminated, exit_reason, stop_on_signals, stop_reason
+from ashasim.stop_rules import StopRules
 
 __all__ = [
     "MAX_RESTARTS",
@@ -78,7 +79,9 @@ class Execution:
     trial -> resources it filed checkpoints at before (from the journal), which its workers must
     find.
     *alive*: called with the run time about every ``BEAT`` seconds while the loop runs (the
-    heartbeat a resume reads after a crash).
+    heartbeat a resume reads after a crash). *rules*: the run's ``Stop`` rules that watch the
+    journal (``ashasim.stop_rules``); once one is met the loop ends the run at its next turn,
+    as when the time budget runs out.
     """
 
     def __init__(
@@ -99,8 +102,10 @@ class Execution:
         probe: tuple[str, str] | None = None,
         ready: Sequence[int] = (),
         alive: Callable[[float], None] | None = None,
+        rules: StopRules | None = None,
     ) -> None:
         self.driver = driver
+        self.rules = rules
         self.backend = backend
         self.slots = list(slots)
         self.objective = objective
@@ -150,6 +155,8 @@ class Execution:
     def loop(self, driver: Driver, backend: Backend, deadline: float | None) -> None:
         if driver.finished:  # a resume of a run that had ended: no worker to start
             return
+        if self.rules is not None and self.rules.reason is not None:
+            return  # a resume whose journal already meets a Stop rule: nothing to start
         for slot in self.slots:
             if slot.index in self.ready:
                 driver.add_worker(slot.index)
@@ -181,6 +188,8 @@ class Execution:
                 self.handle(worker, message)
             self.show_progress()
             asked = getattr(self.progress, "stop_reason", None)  # (ashasim.tune's stop_all)
+            if asked is None and self.rules is not None:
+                asked = self.rules.reason  # a Stop rule met (ashasim.stop_rules)
             if asked is not None:
                 self.stop_all(self.now(), asked)
                 return

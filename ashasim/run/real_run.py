@@ -51,6 +51,7 @@ from ashasim.run.settings import (
 from ashasim.run.settings_files import SavedSettings, load_settings, save_settings, settings_files
 from ashasim.run.storage import probe_clean
 from ashasim.run.worker import dumps_objective
+from ashasim.stop_rules import StopRules
 
 __all__ = ["DEFAULT_ROOT", "AllTrialsFailedError", "DirectoryTakenError", "Display", "RealRun"]
 
@@ -225,6 +226,7 @@ class RealRun:
         lock.mark()
         trace, offset = self._open_trace(point, header, events)
         self.trace = trace
+        rules = StopRules.attach(frame.stop, trace, frame.scheduler.max_t)  # before the Driver
         faults = frame.faults
         driver = Driver(
             frame.scheduler,
@@ -258,6 +260,7 @@ class RealRun:
                 probe=probe,
                 ready=ready,
                 alive=self._beat,
+                rules=rules,
             ).run()
         finally:
             trace.close()

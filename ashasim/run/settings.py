@@ -43,45 +43,44 @@ BY_VALUE_FILE = "by_value.pkl"  # what has no JSON form, kept only with allow_pi
 LEGACY_STATE_FILE = "tuner.pkl"  # the whole settings, pickled (ashasim before settings.json)
 
 
-_SYNE_TUNE_ONLY = (
-    "max_num_evaluations",
-    "max_num_trials_completed",
-    "max_num_trials_finished",
-    "max_cost",
-    "min_metric_value",
-    "max_metric_value",
-)
-
-
 @dataclass(frozen=True)
 class StoppingCriterion:
-    """When to stop: after ``max_wallclock_time`` seconds or ``max_trials`` trials started
-    (``max_num_trials_started`` is Syne Tune's name for the latter); whichever comes first.
-    The run also ends when the scheduler is done."""
+    """When to stop, in Syne Tune's words, whichever comes first: after ``max_wallclock_time``
+    seconds; once ``max_trials`` trials have started (``max_num_trials_started`` is Syne Tune's
+    name); and, with Syne Tune's meaning ("once *more* than N"), after more than
+    ``max_num_evaluations`` results, ``max_num_trials_completed`` completed trials or
+    ``max_num_trials_finished`` finished ones (completed, stopped or failed), or at a result of
+    the scheduler's metric below ``min_metric_value[metric]`` or above
+    ``max_metric_value[metric]``. The run also ends when the scheduler is done. ``as_stop`` says
+    it in ashasim's words (``ashasim.frame.Stop``); ``max_cost`` is refused (ashasim's results
+    carry no cost)."""
 
     max_wallclock_time: float | None = None
     max_trials: int | None = None
     max_num_trials_started: int | None = None
-    # Syne Tune's other criteria: refused in one line when given (InitVars: never kept)
-    max_num_evaluations: InitVar[int | None] = None
-    max_num_trials_completed: InitVar[int | None] = None
-    max_num_trials_finished: InitVar[int | None] = None
-    max_cost: InitVar[float | None] = None
-    min_metric_value: InitVar[dict[str, float] | None] = None
-    max_metric_value: InitVar[dict[str, float] | None] = None
+    max_num_evaluations: int | None = None
+    max_num_trials_completed: int | None = None
+    max_num_trials_finished: int | None = None
+    min_metric_value: dict[str, float] | None = None
+    max_metric_value: dict[str, float] | None = None
+    max_cost: InitVar[float | None] = None  # refused when given (an InitVar: never kept)
 
-    def __post_init__(self, *syne_tune: Any) -> None:
-        pairs = zip(_SYNE_TUNE_ONLY, syne_tune, strict=True)
-        given = [name for name, value in pairs if value is not None]
-        if given:
+    def __post_init__(self, max_cost: float | None) -> None:
+        if max_cost is not None:
             raise ValueError(
-                f"StoppingCriterion: {', '.join(given)} not supported; ashasim stops a run after "
-                f"max_wallclock_time seconds or max_trials (max_num_trials_started) trials"
+                "StoppingCriterion: max_cost not supported; ashasim's results carry no cost "
+                "(stop on max_wallclock_time, trials, evaluations or a metric value instead)"
             )
         if self.max_wallclock_time is not None:
             check_number("max_wallclock_time", self.max_wallclock_time, minimum=0, strict=True)
         for name in ("max_trials", "max_num_trials_started"):
             check_optional_int(name, getattr(self, name), minimum=1)
+        for name in _MORE_THAN:
+            check_optional_int(name, getattr(self, name), minimum=0)
+        for name in ("min_metric_value", "max_metric_value"):
+            thresholds = getattr(self, name)
+            if thresholds is not None and not isinstance(thresholds, dict):
+                raise ValueError(f"{name} must be a dict {{metric: value}}, got {thresholds!r}")
         if self.max_trials is not None and self.max_num_trials_started is not None:
             raise ValueError("give max_trials or max_num_trials_started, not both")
 
@@ -89,9 +88,40 @@ class StoppingCriterion:
     def trials(self) -> int | None:
         return self.max_trials if self.max_trials is not None else self.max_num_trials_started
 
-    def as_stop(self) -> Stop:
-        """The same criterion in ashasim's own words (``ashasim.frame.Stop``)."""
-        return Stop(time=self.max_wallclock_time, trials=self.trials)
+    def as_stop(self, metric: str | None = None) -> Stop:
+        """The same criterion in ashasim's own words (``ashasim.frame.Stop``); *metric*: the
+        scheduler's, the only one a metric threshold may name."""
+        more_than = {
+            key: None if (n := getattr(self, name)) is None else n + 1
+            for name, key in _MORE_THAN.items()
+        }
+        return Stop(
+            time=self.max_wallclock_time,
+            trials=self.trials,
+            metric_below=self._threshold("min_metric_value", metric),
+            metric_above=self._threshold("max_metric_value", metric),
+            **more_than,
+        )
+
+    def _threshold(self, name: str, metric: str | None) -> float | None:
+        thresholds = getattr(self, name)
+        if not thresholds:
+            return None
+        other = sorted(key for key in thresholds if key != metric)
+        if other:
+            raise ValueError(
+                f"StoppingCriterion({name}=...): ashasim watches the scheduler's metric "
+                f"{metric!r} only, got {other[0]!r}"
+            )
+        return check_number(f"{name}[{metric!r}]", thresholds[metric])
+
+
+# Syne Tune's counts that stop once *more* than N: ashasim's Stop stops once N are reached
+_MORE_THAN = {
+    "max_num_evaluations": "results",
+    "max_num_trials_completed": "completed",
+    "max_num_trials_finished": "finished",
+}
 
 
 @dataclass(frozen=True)

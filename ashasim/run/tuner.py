@@ -140,7 +140,7 @@ class Tuner:
         frame = Frame(
             scheduler,
             n_workers,
-            stop=stop.as_stop(),
+            stop=stop.as_stop(scheduler.metric),
             faults=faults,
             durable=durable,
             outputs=outputs,
@@ -244,7 +244,7 @@ def _resume_changes(
     if stop is not None:
         if not isinstance(stop, StoppingCriterion):
             raise ValueError(f"stop must be a StoppingCriterion, got {stop!r}")
-        changes["stop"] = stop.as_stop()
+        changes["stop"] = stop  # (said in ashasim's words with the saved scheduler's metric)
     if trial_timeout is not KEEP:
         Faults(trial_timeout=trial_timeout)  # checked here, before anything is read
         changes["faults"] = {"trial_timeout": trial_timeout}

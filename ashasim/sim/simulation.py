@@ -20,6 +20,7 @@ from ashasim.events import Trace
 from ashasim.frame import Frame, Stop
 from ashasim.sim.costs import CostModel
 from ashasim.sim.simulator import _Clock
+from ashasim.stop_rules import StopRules
 
 __all__ = ["MANY_TRIALS", "BudgetWarning", "run_simulation", "simulate"]
 
@@ -97,10 +98,14 @@ def run_simulation(
     loss = getattr(costs, "worker_loss", None)
     retries = frame.faults.max_retries if loss is None else loss.max_retries
     trace = Trace(frame.header("simulated", extra), journal=journal or frame.journal)
+    rules = StopRules.attach(frame.stop, trace, scheduler.max_t)
     try:
         with cyclic_gc_paused():  # a simulation makes no cycles; see ashasim._gc
             driver = Driver(scheduler, trace, n_workers, max_retries=retries)
-            _Clock(driver, costs, seed, progress).run(max_time)
+            clock = _Clock(driver, costs, seed, progress)
+            if rules is not None:
+                rules.on_met = clock.stop_now
+            clock.run(max_time)
     finally:
         trace.close()
     frame.write_outputs(trace)

@@ -39,7 +39,7 @@ from numbers import Real
 from typing import Any
 
 import simpy
-from simpy.events import EventPriority
+from simpy.events import URGENT, EventPriority
 
 from ashasim.core.jobs import Decision, Job
 from ashasim.driver import Driver, RunError
@@ -90,6 +90,8 @@ class _Clock:
             wait_first=not tty,
         )
         self.max_time: float | None = None
+        self.stopped: str | None = None  # why a stop rule ended the run (``stop_now``), when
+        self.stopped_at = 0.0
         self.workers = [_Worker(self, worker) for worker in range(driver.n_workers)]
         self.loss = getattr(costs, "worker_loss", None)  # node loss (``ashasim.sim.faults``)
         if self.loss is not None:
@@ -117,15 +119,30 @@ class _Clock:
             self.env.run(until=max_time)  # (the limit comes first at its instant: URGENT)
         finally:
             self.progress.close()
+        if self.stopped is not None:  # a stop rule was met (``stop_now``): the run ends there
+            self.driver.cancel(self.stopped_at, self.stopped)
+            return
         if max_time is not None:
             self.deliver(max_time, 0)  # reports due before the limit; the others are lost
         self.driver.cancel(self.env.now if max_time is None else max_time)
+
+    def stop_now(self, reason: str, t: float) -> None:
+        """End the run at *t*, the time of the event that met a stop rule
+        (``ashasim.stop_rules``), once the event being handled is done: nothing after that
+        event is delivered (a batched report may meet the rule at a time before the clock's),
+        and the running jobs are cancelled at *t*."""
+        if self.stopped is None:
+            self.stopped, self.stopped_at = reason, t
+            event = simpy.Event(self.env)
+            event.callbacks.append(simpy.core.StopSimulation.callback)
+            event._ok, event._value = True, None
+            self.env.schedule(event, URGENT, 0)
 
     def deliver(self, now: float, key: int) -> None:
         """Hand the driver the pending reports that come before (*now*, *key*) in the tie order:
         what every event does first."""
         pending, report = self.pending, self.driver.report
-        while pending:
+        while pending and self.stopped is None:
             due, its_key, worker, life = pending[0]
             if due > now or (due == now and its_key >= key):
                 return
@@ -154,6 +171,8 @@ class _Clock:
         now = self.env.now
         if self.pending:
             self.deliver(now, self.dispatch_key)
+        if self.stopped is not None:
+            return
         self.dispatch_pending = False
         workers = self.workers
         for worker, job in self.driver.dispatch(now):
@@ -237,7 +256,7 @@ class _Worker:
         driver (retried or failed), and it comes back after the downtime."""
         clock, driver, env = self.clock, self.driver, self.env
         clock.deliver(env.now, tie_key(LOSS, self.worker))
-        if driver.finished:
+        if driver.finished or clock.stopped is not None:
             return
         self.generation += 1  # its reports still pending are void
         self.losses += 1
@@ -252,7 +271,7 @@ class _Worker:
     def _back(self, _: simpy.Event) -> None:
         clock = self.clock
         clock.deliver(self.env.now, tie_key(RETURN, self.worker))
-        if self.driver.finished:
+        if self.driver.finished or clock.stopped is not None:
             return
         self.driver.add_worker(self.worker)
         clock.request_dispatch()
@@ -312,6 +331,8 @@ class _Worker:
         clock, driver = self.clock, self.driver
         if clock.pending:
             clock.deliver(self.due, self.key)
+            if clock.stopped is not None:  # a stop rule was met by a report before this one
+                return
         if self.next_index == self.n_levels:  # the milestone: its report ends the job
             alone = not driver.idle
             driver.finish_job(self.worker, self.due, self.resource, self.metric)
@@ -327,6 +348,8 @@ class _Worker:
         clock = self.clock
         if clock.pending:
             clock.deliver(self.env.now, self.key)
+        if clock.stopped is not None:
+            return
         p = clock.costs.drop_probability
         self._end(f"dropped: the simulated job died (drop_probability={p:g})")
 
@@ -339,6 +362,8 @@ class _Worker:
         """The worker's job has ended: its next job, now or at this instant's dispatch. *alone*:
         no other worker was free when the job ended."""
         clock, driver, env = self.clock, self.driver, self.env
+        if clock.stopped is not None:  # the job's end met a stop rule: no new job
+            return
         now = env.now
         if clock.progress.enabled:  # (throttled) jobs end even when no deferred dispatch runs
             clock.show_progress()

@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 from ashasim.core import Decision, RandomSearch, make_scheduler
 from ashasim.driver import Driver, RunError
 from ashasim.events import Reported, Trace
+from ashasim.frame import Stop
 from ashasim.sim import Scripted, simulate
 from ashasim.sim.costs import CostModel, EpochFn
 from ashasim.sim.faults import WorkerLoss
 from ashasim.sim.simulator import _Clock
 from ashasim.space import uniform
+from ashasim.stop_rules import StopRules
 
 SPACE = {"x": uniform(0.0, 1.0)}
 SCHEDULERS = [
@@ -49,11 +51,15 @@ class Table(CostModel):
         )
 
 
-def events(scheduler, costs, n_workers, max_time, seed, *, batch: bool) -> list:
+def events(scheduler, costs, n_workers, max_time, seed, *, batch: bool, stop=None) -> list:
     trace = Trace({"n_workers": n_workers})
+    rules = None if stop is None else StopRules.attach(stop, trace, scheduler.max_t)
     loss = costs.worker_loss
     driver = Driver(scheduler, trace, n_workers, max_retries=loss.max_retries if loss else 0)
-    _Clock(driver, costs, seed, False, batch=batch).run(max_time)
+    clock = _Clock(driver, costs, seed, False, batch=batch)
+    if rules is not None:
+        rules.on_met = clock.stop_now
+    clock.run(max_time)
     return trace.events
 
 
@@ -72,6 +78,13 @@ def events(scheduler, costs, n_workers, max_time, seed, *, batch: bool) -> list:
     overhead=st.sampled_from([0.0, 0.5, 1.0]),
     drop_probability=st.sampled_from([0.0, 0.0, 0.3]),
     mtbf=st.one_of(st.none(), st.sampled_from([3.0, 10.0])),
+    rule=st.one_of(
+        st.none(),
+        st.builds(Stop, results=st.integers(1, 40)),
+        st.builds(Stop, completed=st.integers(1, 4)),
+        st.builds(Stop, finished=st.integers(1, 6)),
+        st.builds(Stop, metric_below=st.sampled_from([0.15, 0.25])),
+    ),
 )
 def test_batched_epochs_make_the_same_events_as_one_event_per_epoch(
     choice,
@@ -87,7 +100,9 @@ def test_batched_epochs_make_the_same_events_as_one_event_per_epoch(
     overhead,
     drop_probability,
     mtbf,
+    rule,
 ):
+    """... also when a stop rule ends the run: at the event that met it, batched or not."""
     name, options = choice
     loss = None if mtbf is None else WorkerLoss(mtbf=mtbf, downtime=1.0, max_retries=1)
     costs = Table(
@@ -114,7 +129,7 @@ def test_batched_epochs_make_the_same_events_as_one_event_per_epoch(
             max_trials=max_trials,
             **options,
         )
-        return events(scheduler, costs, n_workers, max_time, seed, batch=batch)
+        return events(scheduler, costs, n_workers, max_time, seed, batch=batch, stop=rule)
 
     assert run(batch=True) == run(batch=False)
 
