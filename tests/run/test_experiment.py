@@ -86,7 +86,8 @@ def test_settings_are_json(tmp_path):
         asha(), 2, stop=Stop(time=60.0, trials=5), directory=tmp_path, faults=Faults(max_retries=2)
     )
     settings = json.loads(json.dumps(experiment.settings()))
-    assert settings["stop"] == {"time": 60.0, "trials": 5}
+    rules = ("results", "completed", "finished", "metric_below", "metric_above")
+    assert settings["stop"] == {"time": 60.0, "trials": 5, **dict.fromkeys(rules)}
     assert settings["faults"]["max_retries"] == 2
     assert settings["scheduler"]["name"] == "ASHA"
     assert settings["directory"] == str(tmp_path)
