@@ -9,6 +9,7 @@ that is a bug.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,6 +119,19 @@ positive_int = _number(int, 1)
 non_negative_int = _number(int, 0)
 positive_float = _number(float, 0, strict=True)
 non_negative_float = _number(float, 0)
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: any finite number (a metric's threshold)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 #: workers of one run: more would exhaust the machine before the first job
 worker_count = _number(int, 1, maximum=MAX_WORKERS)
 
@@ -179,6 +193,38 @@ def add_ladder(parser: argparse.ArgumentParser) -> None:
         help="how new configs are chosen: random (default), grid, kde (BOHB's model) or gp "
         "(Bayesian optimisation); bohb, async-bohb and asha-bo come with their own",
     )
+
+
+#: ``Stop`` rules on the journal (``ashasim.stop_rules``) -> their flags, in both commands
+STOP_RULE_FLAGS = {
+    "results": "--max-results",
+    "completed": "--max-completed",
+    "finished": "--max-finished",
+    "metric_below": "--stop-below",
+    "metric_above": "--stop-above",
+}
+
+
+def add_stop_rules(parser: argparse.ArgumentParser) -> None:
+    """The flags of the ``Stop`` rules that watch the journal (``stop_rules`` reads them)."""
+    group = parser.add_argument_group("stop rules (the first met ends the run)")
+    group.add_argument("--max-results", type=positive_int, help="after this many results")
+    group.add_argument(
+        "--max-completed", type=positive_int, help="once this many trials are trained to max_t"
+    )
+    group.add_argument(
+        "--max-finished", type=positive_int, help="once this many completed, stopped or failed"
+    )
+    group.add_argument("--stop-below", type=finite_float, help="at a result of the metric below")
+    group.add_argument("--stop-above", type=finite_float, help="at a result of the metric above")
+
+
+def stop_rules(args: argparse.Namespace) -> dict[str, Any]:
+    """The stop-rule flags given, as ``Stop`` fields."""
+    values = {
+        field: getattr(args, flag[2:].replace("-", "_")) for field, flag in STOP_RULE_FLAGS.items()
+    }
+    return {field: value for field, value in values.items() if value is not None}
 
 
 def scheduler_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from ashasim.cli.common import (
     SCHEDULER_NAMES,
     UsageError,
     add_ladder,
+    add_stop_rules,
     non_empty_path,
     non_negative_float,
     non_negative_int,
@@ -30,6 +31,7 @@ from ashasim.cli.common import (
     positive_int,
     prepare_out,
     scheduler_options,
+    stop_rules,
     usage_errors,
     worker_count,
 )
@@ -59,6 +61,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--force", action="store_true", help="overwrite an existing run")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
+    add_stop_rules(parser)
     add_ladder(parser)
     # None = not given: a table's defaults are its own levels (see _ladder)
     parser.set_defaults(max_t=None, grace_period=None)
@@ -197,8 +200,12 @@ def run(args: argparse.Namespace) -> int:
             max_trials=args.max_trials,
             **options,
         )
-        if args.max_time is None and scheduler.max_trials is None:
-            raise UsageError("give --max-time or --max-trials, otherwise the run never ends")
+        stop = Stop(time=args.max_time, **stop_rules(args))
+        if not stop.bounded and scheduler.max_trials is None:
+            raise UsageError(
+                "give --max-time, --max-trials, --max-results, --max-completed or "
+                "--max-finished, otherwise the run never ends"
+            )
     out = args.out or Path("runs") / args.scheduler
     created = not out.exists()
     out = prepare_out(out, force=args.force)
@@ -209,9 +216,7 @@ def run(args: argparse.Namespace) -> int:
             warnings.simplefilter("always")
             warnings.simplefilter("error", BudgetWarning)  # refused before the run starts
             warnings.showwarning = _show_warning
-            experiment = Experiment(
-                scheduler, args.workers, stop=Stop(time=args.max_time), directory=out
-            )
+            experiment = Experiment(scheduler, args.workers, stop=stop, directory=out)
             trace = experiment.simulate(costs, seed=args.seed, progress=not args.quiet)
     except BaseException:
         # A run that did not finish (an error, an interrupt) is not a run: a simulation is cheap

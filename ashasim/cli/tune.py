@@ -14,6 +14,7 @@ from ashasim.cli.common import (
     SCHEDULER_NAMES,
     UsageError,
     add_ladder,
+    add_stop_rules,
     make_directory,
     non_empty_path,
     non_negative_int,
@@ -21,6 +22,7 @@ from ashasim.cli.common import (
     positive_int,
     read_space,
     scheduler_options,
+    stop_rules,
     usage_errors,
     worker_count,
 )
@@ -98,6 +100,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--workers", type=worker_count, help=f"1..{MAX_WORKERS} (default 2)")
     parser.add_argument("--max-wallclock", type=positive_float, help="seconds (default: none)")
     parser.add_argument("--max-trials", type=positive_int)
+    add_stop_rules(parser)
     parser.add_argument("--devices", help="auto (default), cpu, or cuda:0,cuda:1,...")
     parser.add_argument("--workers-per-device", type=positive_int)
     parser.add_argument("--backend", choices=("local", "ray"), help="default local")
@@ -191,7 +194,7 @@ def _stop(args: argparse.Namespace) -> Any:
     from ashasim.experiment import Stop
 
     with usage_errors():
-        return Stop(time=args.max_wallclock, trials=args.max_trials)
+        return Stop(time=args.max_wallclock, trials=args.max_trials, **stop_rules(args))
 
 
 def _experiment(args: argparse.Namespace) -> tuple[Any, Any, Any]:
@@ -256,7 +259,7 @@ def _resume(args: argparse.Namespace) -> Any:
             f"settings (see ashasim tune --help for what a resume may change)"
         )
     changes: dict[str, Any] = {}
-    if args.max_wallclock is not None or args.max_trials is not None:
+    if args.max_wallclock is not None or args.max_trials is not None or stop_rules(args):
         changes["stop"] = _stop(args)
     faults = {
         "trial_timeout": args.trial_timeout,

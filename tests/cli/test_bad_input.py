@@ -219,6 +219,34 @@ CASES: list[tuple[str, list[str], Callable[[Path], None], int, str]] = [
         "settings.json is damaged",
     ),
     ("resume-lock-is-a-directory", resume(), lock_file_as_a_directory, 1, "cannot lock"),
+    (
+        "simulate-max-results-zero",
+        ["simulate", "--max-results", "0"],
+        no_change,
+        2,
+        "argument --max-results: expected an integer >= 1, got 0",
+    ),
+    (
+        "simulate-stop-below-nan",
+        ["simulate", "--max-time", "5", "--stop-below", "nan"],
+        no_change,
+        2,
+        "argument --stop-below: expected a finite number, got 'nan'",
+    ),
+    (
+        "simulate-only-a-threshold",
+        ["simulate", "--stop-below", "0.1"],
+        no_change,
+        2,
+        "give --max-time, --max-trials, --max-results, --max-completed or --max-finished",
+    ),
+    (
+        "tune-max-completed-zero",
+        [*TUNE, "--max-completed", "0"],
+        no_change,
+        2,
+        "argument --max-completed: expected an integer >= 1, got 0",
+    ),
 ]
 # what else the one line of these says
 ALSO = {
@@ -345,9 +373,10 @@ def test_resume_passes_what_it_may_change(template, monkeypatch):
     argv = [
         *("tune", "--resume", str(template / "run"), "--max-trials", "4", "--max-wallclock"),
         *("60", "--trial-timeout", "5", "--max-retries", "2", "--retry-on-error", "--durable"),
+        *("--max-results", "40", "--stop-above", "0.9"),
     ]
     assert main(argv) == 130
-    assert asked["stop"] == Stop(time=60.0, trials=4)
+    assert asked["stop"] == Stop(time=60.0, trials=4, results=40, metric_above=0.9)
     assert asked["faults"] == {"trial_timeout": 5.0, "max_retries": 2, "retry_on_error": True}
     assert asked["durable"] is True
 

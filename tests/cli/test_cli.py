@@ -374,3 +374,19 @@ def test_tune_usage_errors(tmp_path, args, message):
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_simulate_stops_on_a_rule_of_the_journal(tmp_path):
+    """--max-results ends the run with its N-th result; --stop-below at the first result of the
+    metric below the threshold (bounded by --max-time, since it may never come)."""
+    from ashasim.events import load_experiment
+
+    done = ashasim("simulate", "--max-results", 30, "--out", tmp_path / "a", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert len(load_experiment(tmp_path / "a").results) == 30
+    done = ashasim(
+        "simulate", "--stop-below", 0.3, "--max-time", 600, "--out", tmp_path / "b", "--quiet"
+    )
+    assert done.returncode == 0, done.stderr
+    results = load_experiment(tmp_path / "b").results
+    assert results[-1].metric < 0.3 and all(r.metric >= 0.3 for r in results[:-1])
