@@ -77,6 +77,7 @@ class _AsyncSuccessiveHalving(SchedulerBase):
     """
 
     _sees_every_report = False  # decides at milestones and rung levels
+    budget_shapes_decisions = False  # it only stops new trials coming (``raise_trials``)
 
     def __init__(
         self,

@@ -223,6 +223,25 @@ class SchedulerBase(RecordsArguments):
         if self.max_trials is None or max_trials < self.max_trials:
             self.max_trials = max_trials
 
+    #: whether the trial budget shapes decisions other than "no new trial" (synchronous brackets
+    #: are sized and cut short by it), so that a run cannot be given a larger one later
+    budget_shapes_decisions = True
+
+    def raise_trials(self, max_trials: int) -> None:
+        """Raise the trial budget (a resume asked for more trials; up to what a finite searcher
+        has), for a scheduler whose budget only decides when new trials stop coming: its
+        decisions so far are the ones the larger budget would have made. A ValueError otherwise."""
+        max_trials = check_int("max_trials", max_trials, minimum=1)
+        if self.max_trials is None or max_trials <= self.max_trials:
+            return
+        if self.budget_shapes_decisions:
+            raise ValueError(
+                f"{type(self).__name__} sizes its brackets by its trial budget "
+                f"({self.max_trials}), so a resume cannot raise it"
+            )
+        configs = self.searcher.max_configs
+        self.max_trials = max_trials if configs is None else min(max_trials, configs)
+
     _SETTINGS = (
         "type",
         "max_t",

@@ -17,6 +17,7 @@ class RandomSearch(SchedulerBase):
     """
 
     _sees_every_report = False  # decides at milestones
+    budget_shapes_decisions = False  # it only stops new trials coming (``raise_trials``)
 
     def _next_job(self) -> SchedulerTrial | None:
         return self._new_trial(self.max_t)

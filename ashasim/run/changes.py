@@ -10,15 +10,17 @@ fields to change. Anything else is refused in one line, before the directory is 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ashasim.core.jobs import Scheduler
+from ashasim.events.records import Event, JobStarted
 from ashasim.frame import Faults, Stop
 from ashasim.run.resume import ResumeError
 from ashasim.run.settings import RunSettings, StoppingCriterion
 
-__all__ = ["FRAME_CHANGES", "changed", "check_changes"]
+__all__ = ["FRAME_CHANGES", "changed", "check_changes", "raise_budget"]
 
 FRAME_CHANGES = ("stop", "faults", "durable", "outputs")
 
@@ -37,7 +39,6 @@ def changed(settings: RunSettings, changes: Mapping[str, Any], directory: Path) 
             updates["stop"] = updates["stop"].as_stop(frame.scheduler.metric)
         except ValueError as error:
             raise ResumeError(f"stop: {error}") from None
-    _check_budget(frame.scheduler.max_trials, updates.get("stop"), directory)
     backend = _updated("backend", settings.backend, changes.get("backend", {}), directory)
     if type(backend) is not type(settings.backend):
         raise ResumeError(
@@ -51,15 +52,29 @@ def changed(settings: RunSettings, changes: Mapping[str, Any], directory: Path) 
     return dataclasses.replace(settings, frame=frame, backend=backend)
 
 
-def _check_budget(saved: int | None, stop: Stop | None, directory: Path) -> None:
-    """A trial budget can be lowered on resume, not raised: the saved scheduler has it (the
-    budget is part of the run's decisions, and the journal must replay on the same ones)."""
-    if stop is not None and stop.trials is not None and saved is not None and stop.trials > saved:
+def raise_budget(
+    scheduler: Scheduler, stop: Stop, events: Sequence[Event], directory: Path
+) -> None:
+    """Before the journal is replayed: give the saved scheduler the larger trial budget the
+    resume asks for (*stop*), or that an earlier resume gave it (the journal started more trials
+    than the saved budget), where the budget only decides when new trials stop coming
+    (``raise_trials``: random search, ASHA, asynchronous Hyperband). The frame's stop then
+    limits it again. A scheduler whose brackets the budget sized is refused in one line."""
+    started = len({event.trial_id for event in events if type(event) is JobStarted})
+    wanted = max(started, stop.trials or 0)
+    saved = scheduler.max_trials
+    if saved is None or wanted <= saved:
+        return
+    raise_trials = getattr(scheduler, "raise_trials", None)
+    try:
+        if raise_trials is None:
+            raise ValueError(f"{type(scheduler).__name__} has no raise_trials")
+        raise_trials(wanted)
+    except ValueError as error:
         raise ResumeError(
             f"stop: the run in {directory} has a budget of {saved} trials, which a resume "
-            f"cannot raise (asked for {stop.trials}); give it more time instead, or start a new "
-            f"run"
-        )
+            f"cannot raise to {wanted} ({error}); give it more time instead, or start a new run"
+        ) from None
 
 
 def check_changes(changes: Mapping[str, Any]) -> None:

@@ -32,7 +32,7 @@ from ashasim.events import CHECKSUMS, JOURNAL, JobEnded, Trace
 from ashasim.frame import Frame
 from ashasim.progress import Progress
 from ashasim.run import checkpoint
-from ashasim.run.changes import changed, check_changes
+from ashasim.run.changes import changed, check_changes, raise_budget
 from ashasim.run.configs import BackendConfig, Checkpoints, Local
 from ashasim.run.context import JobSpec
 from ashasim.run.executor import Execution
@@ -280,6 +280,7 @@ class RealRun:
         except ValueError as error:  # e.g. its GPUs are not on this machine
             raise ResumeError(f"cannot run the saved settings here: {error}") from None
         header, events = read_run_journal(directory, settings, digest)
+        raise_budget(self.frame.scheduler, self.frame.stop, events, directory)
         point = catch_up(self.frame.scheduler, events, self.frame.n_workers)
         self.frame.limit_trials()  # a new stop's budget, after the catch-up (never undoes one)
         return point, header, events

@@ -12,6 +12,7 @@ from pathlib import Path
 from ashasim.core import Decision, Job, make_scheduler
 from ashasim.events import JOURNAL, JobEnded, JobStarted, Reported, load_experiment, read_journal
 from ashasim.run import Reporter, StoppingCriterion, Tuner, current_job
+from ashasim.run.changes import raise_budget
 from ashasim.run.lock import LOCK_FILE
 from ashasim.run.resume import catch_up
 from ashasim.run.settings import BY_VALUE_FILE, STATE_FILE, check_identity
@@ -146,10 +147,12 @@ def check_nothing_lost_or_twice(before, after) -> None:
 
 def replay_run_directory(directory: Path):
     """The saved scheduler caught up with the whole journal (raises if the journal does not
-    replay); the journal must also load as an experiment."""
+    replay), given the trial budget a resume may have raised, as a resume gives it; the journal
+    must also load as an experiment."""
     settings, digest = load_settings(directory, allow_pickle=True)
     header, events = read_journal(directory / JOURNAL)
     check_identity(header, settings, digest)
+    raise_budget(settings.scheduler, settings.frame.stop, events, directory)
     catch_up(settings.scheduler, events, settings.n_workers)
     load_experiment(directory).segments  # noqa: B018 - builds and checks the job structure
     return settings.scheduler

@@ -175,12 +175,30 @@ def test_kwargs_takes_every_name_and_an_unreadable_signature_passes():
 # -- resume -----------------------------------------------------------------------------------
 
 
-def test_a_resume_cannot_raise_the_trial_budget(tmp_path):
+def test_a_resume_raises_the_trial_budget_of_an_asynchronous_scheduler(tmp_path):
+    """ASHA's budget only decides when new trials stop coming, so its decisions so far are the
+    larger budget's: a resume may raise it. A later resume replays the journal beyond the saved
+    budget and adds nothing (the saved stop holds again); a lower budget adds nothing."""
     tuner(tmp_path, backend="fake").run()
-    with pytest.raises(ResumeError, match=r"has a budget of 3 trials, which a resume cannot"):
+    raised = Tuner.resume(tmp_path / "run", stop=StoppingCriterion(max_trials=10), quiet=True)
+    assert len(raised.trial_ids) == 10
+    again = Tuner.resume(tmp_path / "run", quiet=True)
+    assert again.trial_ids == raised.trial_ids
+    lower = Tuner.resume(tmp_path / "run", stop=StoppingCriterion(max_trials=2), quiet=True)
+    assert lower.trial_ids == raised.trial_ids
+
+
+def test_a_resume_cannot_raise_the_budget_that_sized_synchronous_brackets(tmp_path):
+    sync = make_scheduler("sync-sh", SPACE, metric="loss", max_t=3, max_trials=3)
+    Tuner(
+        quadratic, SPACE, sync, 2, experiment_dir=tmp_path / "run", quiet=True, backend="fake"
+    ).run()
+    with pytest.raises(
+        ResumeError, match=r"has a budget of 3 trials, which a resume cannot raise"
+    ) as error:
         Tuner.resume(tmp_path / "run", stop=StoppingCriterion(max_trials=10), quiet=True)
-    trace = Tuner.resume(tmp_path / "run", stop=StoppingCriterion(max_trials=2), quiet=True)
-    assert len(trace.trial_ids) == 3  # a lower one is honoured: no trial is added
+    assert "SyncSH sizes its brackets by its trial budget" in str(error.value)
+    assert "\n" not in str(error.value)
 
 
 # -- the journal --------------------------------------------------------------------------------
