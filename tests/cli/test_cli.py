@@ -167,7 +167,7 @@ def test_compare_takes_overlap_policies_and_a_drop_probability(tmp_path):
             ["simulate", "--searcher", "grid", "--max-time", "5"],
             "config_space parameter 'learning_rate' is a continuous loguniform range",
         ),
-        (["simulate"], "give --max-time or --max-trials"),
+        (["simulate"], "give --max-time, --max-trials, --max-results"),
         (["simulate", "--workload", "cifar", "--max-time", "5"], "workload must be one of"),
         (["simulate", "--workload", "tabular:/no/such.csv", "--max-time", "5"], "Tabular: no file"),
         (
