@@ -119,11 +119,11 @@ class _Clock:
             self.env.run(until=max_time)  # (the limit comes first at its instant: URGENT)
         finally:
             self.progress.close()
-        if self.stopped is not None:  # a stop rule was met (``stop_now``): the run ends there
+        if self.stopped is None and max_time is not None:
+            self.deliver(max_time, 0)  # reports due before the limit; the others are lost
+        if self.stopped is not None:  # a stop rule was met (``stop_now``; by that flush too)
             self.driver.cancel(self.stopped_at, self.stopped)
             return
-        if max_time is not None:
-            self.deliver(max_time, 0)  # reports due before the limit; the others are lost
         self.driver.cancel(self.env.now if max_time is None else max_time)
 
     def stop_now(self, reason: str, t: float) -> None:

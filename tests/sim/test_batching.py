@@ -63,7 +63,7 @@ def events(scheduler, costs, n_workers, max_time, seed, *, batch: bool, stop=Non
     return trace.events
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(
     choice=st.sampled_from(SCHEDULERS),
     eta=st.sampled_from([2, 3]),
