@@ -141,8 +141,9 @@ class Frame:
             check_directory("directory", self.directory)
         if not self.stop.bounded and self.scheduler.max_trials is None:
             raise ValueError(
-                "stop: give Stop(time=...) or Stop(trials=...) (simulate: max_time or "
-                "max_trials), or a scheduler with max_trials: otherwise the run never ends"
+                "stop: give Stop(time=...), Stop(trials=...) or a count (results=, completed=, "
+                "finished=; simulate: max_time or max_trials), or a scheduler with max_trials: "
+                "otherwise the run never ends (a metric threshold may never be met)"
             )
 
     def replace(self, **changes: Any) -> Frame:
