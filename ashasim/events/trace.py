@@ -108,6 +108,10 @@ class Trace:
         self.record = record  # type: ignore[method-assign]
 
     def close(self) -> None:
+        """The run is over: close the journal and drop the observers (an observer holds the
+        plain recorder, so the trace would be in a reference cycle, freed only by the cycle
+        collector's next full pass)."""
+        self.__dict__.pop("record", None)  # (``observe`` rebinds it on the instance)
         if self._journal is not None:
             self._journal.close()
             self._journal = None

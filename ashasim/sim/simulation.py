@@ -107,6 +107,8 @@ def run_simulation(
                 rules.on_met = clock.stop_now
             clock.run(max_time)
     finally:
+        if rules is not None:
+            rules.on_met = None  # (the rules -> clock -> driver -> rules cycle: _Clock.release)
         trace.close()
     frame.write_outputs(trace)
     return trace

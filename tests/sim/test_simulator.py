@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from ashasim.core import ASHA, RandomSearch, SyncSH
 from ashasim.driver import RunError
 from ashasim.events import load_experiment
+from ashasim.frame import Stop
 from ashasim.sim import LearningCurves, Scripted, simulate
 from tests.invariants import check_trace
 from tests.strategies import schedulers
@@ -198,6 +199,40 @@ def test_the_cycle_collector_is_paused_only_while_the_clock_runs():
     try:
         simulate(RandomSearch(SPACE, max_t=2, max_trials=2), workload, 2)
         assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"max_time": 40.0}, {"max_trials": 6}, {"stop": Stop(results=5)}, {"worker_loss": True}],
+)
+def test_a_finished_run_leaves_no_reference_cycle(options):
+    """Once the caller drops the trace, reference counting alone frees the run (trace, driver,
+    scheduler): a study that runs thousands of simulations must not wait for the cycle
+    collector's full passes, each of which walks every event of the traces still held."""
+    import gc
+    import weakref
+
+    from ashasim.experiment import Experiment
+    from ashasim.sim.faults import WorkerLoss
+
+    workload = LENET
+    if options.pop("worker_loss", False):
+        workload = LearningCurves(max_epochs=4, worker_loss=WorkerLoss(mtbf=30.0, downtime=5.0))
+        options = {"max_time": 60.0}
+    scheduler = ASHA(SPACE, type="promotion", max_t=4, grace_period=1, reduction_factor=2, seed=1)
+    gc.collect()
+    gc.disable()
+    try:
+        if "stop" in options:
+            trace = Experiment(scheduler, 3, stop=options["stop"]).simulate(workload)
+        else:
+            trace = simulate(scheduler, workload, 3, **options)
+        assert len(trace.results) > 3
+        alive = [weakref.ref(trace), weakref.ref(scheduler)]
+        del trace, scheduler
+        assert [ref() for ref in alive] == [None, None]
     finally:
         gc.enable()
 
