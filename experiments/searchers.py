@@ -3,7 +3,7 @@
     python experiments/searchers.py [--seeds 20] [--workers 8 64] [--out experiments/figures]
     python experiments/searchers.py --redraw experiments/figures/searchers.json
     python experiments/searchers.py synthetic [--benchmarks ...] [--workers 4 16] [--seeds 10]
-        [--save cells.json] [--load peers.json ...]
+        [--save cells.json] [--load peers.json ...] [--suggest-costs]
 
 ``synthetic`` compares ashasim's searchers with Syne Tune's BOHB and MOBSTER and Optuna's TPE on
 the multi-fidelity synthetic benchmarks in simulated time (``experiments/searchers_synthetic.py``).
@@ -47,7 +47,24 @@ def synthetic(argv: list[str]) -> int:
     )
     parser.add_argument("--save", type=Path, help="write this run's cells to a JSON file")
     parser.add_argument("--load", type=Path, nargs="+", default=[], help="cells saved earlier")
+    parser.add_argument(
+        "--suggest-costs",
+        action="store_true",
+        help="print the mean, median and 90th percentile of suggest times instead",
+    )
     args = parser.parse_args(argv)
+    if args.suggest_costs:
+        print(
+            study.suggest_costs(
+                args.benchmarks,
+                args.workers,
+                args.seeds,
+                args.budget,
+                args.max_t,
+                tuple(args.contenders),
+            )
+        )
+        return 0
     results = study.compare(
         args.benchmarks,
         args.workers,

@@ -65,11 +65,17 @@ def incumbent(records: list[tuple[dict[str, Any], int, float]]) -> dict[str, Any
 
 
 def run_ashasim(
-    bench: MultiFidelityFunction, contender: str, n_workers: int, budget: float, seed: int
+    bench: MultiFidelityFunction,
+    contender: str,
+    n_workers: int,
+    budget: float,
+    seed: int,
+    spent: list[float] | None = None,
 ) -> Outcome:
+    """*spent*: a list that also gets every suggest's seconds (``suggest_costs``)."""
     name, options = ASHASIM[contender]
     searcher = make_searcher(name, **options)
-    spent: list[float] = []
+    spent = [] if spent is None else spent
     suggest = searcher.suggest
 
     def timed(trial_id: int) -> Any:
@@ -97,15 +103,21 @@ def run_ashasim(
 
 
 def run_peer(
-    bench: MultiFidelityFunction, contender: str, n_workers: int, budget: float, seed: int
+    bench: MultiFidelityFunction,
+    contender: str,
+    n_workers: int,
+    budget: float,
+    seed: int,
+    spent: list[float] | None = None,
 ) -> Outcome:
     """A peer's ASHA in simulated time: free workers start new trials; after each level the
-    peer says whether the trial goes on; the run stops at ``budget`` seconds."""
+    peer says whether the trial goes on; the run stops at ``budget`` seconds. *spent*: as for
+    ``run_ashasim``."""
     ask, report = _peer(contender, bench, seed)
     epoch = bench.epoch_fn(seed)
     events: list[tuple[float, int, int, dict[str, Any], int]] = []  # (t, seq, trial, config, lvl)
     records: list[tuple[dict[str, Any], int, float]] = []
-    spent: list[float] = []
+    spent = [] if spent is None else spent
     counter = [0]
 
     def start(now: float, trial_id: int, config: dict[str, Any], level: int) -> None:
@@ -267,6 +279,46 @@ def _optuna_tpe(bench: MultiFidelityFunction, seed: int) -> tuple[Callable, Call
         return True
 
     return ask, report
+
+
+def suggest_costs(
+    benchmarks: list[str],
+    workers: list[int],
+    seeds: int,
+    budget: float,
+    max_t: int,
+    contenders: tuple[str, ...] = CONTENDERS,
+) -> str:
+    """A Markdown table of what suggesting costs per (benchmark, workers, contender), over every
+    suggest of ``seeds`` runs: the mean (the searcher's share of a run: total time over calls),
+    the median (the comparison table's figure) and the 90th percentile, in ms.
+
+    Why the mean: a model-based searcher's calls are bimodal (cheap random draws until, and
+    beside, costly model proposals), and the two libraries model at different rates, so the
+    median may compare one's random draws with the other's model proposals. A missing peer is
+    left out."""
+    lines = [
+        "| benchmark | workers | contender | suggests | mean ms | median ms | p90 ms |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for name in benchmarks:
+        bench = MultiFidelityFunction(name, max_epochs=max_t)
+        for n_workers in workers:
+            for contender in contenders:
+                run = run_ashasim if contender in ASHASIM else run_peer
+                spent: list[float] = []
+                try:
+                    for seed in range(seeds):
+                        run(bench, contender, n_workers, budget, seed, spent)
+                except PeerMissingError:
+                    continue
+                ms = sorted(1e3 * x for x in spent)
+                p90 = ms[min(len(ms) - 1, int(0.9 * len(ms)))]
+                lines.append(
+                    f"| {name} | {n_workers} | {contender} | {len(ms)} | "
+                    f"{statistics.fmean(ms):.3g} | {statistics.median(ms):.3g} | {p90:.3g} |"
+                )
+    return "\n".join(lines)
 
 
 def compare(

@@ -61,3 +61,34 @@ def test_the_guide_and_the_tables_show_what_the_committed_cells_make():
         assert (directory / "table.md").read_text(encoding="utf-8").strip() == table
         for line in table.splitlines()[2:]:
             assert line in guide, line
+
+
+def test_suggest_costs_report_every_suggest_of_every_seed(monkeypatch):
+    """``--suggest-costs``: one row per contender with the count of suggests over all seeds
+    (the runs' own), and a mean that is the calls' total over their count; a peer that is not
+    installed is left out rather than failing the table."""
+    import statistics
+
+    seen: list[list[float]] = []
+    run = study.run_ashasim
+
+    def counted(*args, **kwargs):
+        outcome = run(*args, **kwargs)
+        seen.append(list(args[5]))
+        return outcome
+
+    monkeypatch.setattr(study, "run_ashasim", counted)
+
+    def missing(*args, **kwargs):
+        raise study.PeerMissingError("not installed")
+
+    monkeypatch.setattr(study, "run_peer", missing)
+    table = study.suggest_costs(
+        ["currin"], [2], 2, 20.0, 3, ("ashasim random", "ashasim KDE", "Syne Tune BOHB")
+    )
+    rows = [line.split(" | ") for line in table.splitlines()[2:]]
+    assert [row[2] for row in rows] == ["ashasim random", "ashasim KDE"]
+    kde = [1e3 * x for x in seen[-1]]  # (the list grows over the seeds: the last is every call)
+    assert int(rows[1][3]) == len(kde) > 0
+    assert float(rows[1][4]) == float(f"{statistics.fmean(kde):.3g}")
+    assert float(rows[1][5]) == float(f"{statistics.median(kde):.3g}")
