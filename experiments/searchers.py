@@ -53,26 +53,12 @@ def synthetic(argv: list[str]) -> int:
         help="print the mean, median and 90th percentile of suggest times instead",
     )
     args = parser.parse_args(argv)
+    cells = (args.benchmarks, args.workers, args.seeds, args.budget, args.max_t)
     if args.suggest_costs:
-        print(
-            study.suggest_costs(
-                args.benchmarks,
-                args.workers,
-                args.seeds,
-                args.budget,
-                args.max_t,
-                tuple(args.contenders),
-            )
-        )
+        print(study.suggest_costs(*cells, tuple(args.contenders)))
         return 0
     results = study.compare(
-        args.benchmarks,
-        args.workers,
-        args.seeds,
-        args.budget,
-        args.max_t,
-        tuple(args.contenders),
-        on_cell=lambda line: print(line, file=sys.stderr),
+        *cells, tuple(args.contenders), on_cell=lambda line: print(line, file=sys.stderr)
     )
     if args.save is not None:
         study.save_cells(args.save, results)
