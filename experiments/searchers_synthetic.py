@@ -290,13 +290,11 @@ def suggest_costs(
     contenders: tuple[str, ...] = CONTENDERS,
 ) -> str:
     """A Markdown table of what suggesting costs per (benchmark, workers, contender), over every
-    suggest of ``seeds`` runs: the mean (the searcher's share of a run: total time over calls),
-    the median (the comparison table's figure) and the 90th percentile, in ms.
-
-    Why the mean: a model-based searcher's calls are bimodal (cheap random draws until, and
-    beside, costly model proposals), and the two libraries model at different rates, so the
-    median may compare one's random draws with the other's model proposals. A missing peer is
-    left out."""
+    suggest of ``seeds`` runs: the mean (what a run pays: total over calls), the median (the
+    comparison's figure) and the 90th percentile, in ms. Why the mean: a model-based searcher's
+    calls are bimodal (cheap random draws, costly model proposals) and libraries model at
+    different rates, so medians may compare one's random draws with the other's model
+    proposals. A missing peer is left out."""
     lines = [
         "| benchmark | workers | contender | suggests | mean ms | median ms | p90 ms |",
         "|---|---:|---|---:|---:|---:|---:|",
